@@ -1,0 +1,290 @@
+/*
+ * opsup/module.h: the stable C ABI between opampsupervisor and its capability modules.
+ *
+ * A module is a shared object that exports one function, opsup_module_entry_v1. The
+ * supervisor ("host") finds it without running module code, calls it with the range of
+ * ABI minors it supports, and gets back a static descriptor: who the module is, which
+ * OpAMP capabilities it owns, which message fields it wants, and its hooks.
+ *
+ * Binding rules
+ *   - Pure C. Only C scalars, byte views, NUL-terminated UTF-8 strings and opaque handles
+ *     cross the boundary. No C++ types, no exceptions (a C++ module must catch everything
+ *     at its hooks), no allocator sharing.
+ *   - OpAMP data crosses as serialized protobuf messages of opamp.proto (package
+ *     opamp.proto.v1). A module links its own lite-runtime copy of the generated code.
+ *   - Configuration crosses as YAML text.
+ *   - Every struct starts with struct_size. Structs only grow at the end. A reader copies
+ *     min(struct_size, sizeof(its own struct)) and treats missing trailing fields as absent
+ *     (NULL / 0). OPSUP_HAS_FIELD tells whether a received struct carries a field.
+ *
+ * Versioning
+ *   - ABI major: in the entry symbol name. A new major is a new symbol (_v2); a host that
+ *     does not know it refuses the module and names both majors.
+ *   - ABI minor: grows when fields or host services are appended. The host passes the
+ *     range it supports; a module built against an older minor keeps working, and a module
+ *     checks host->api->struct_size (OPSUP_HOST_HAS) before calling a newer service.
+ *
+ * Threading
+ *   The host runs one event loop thread. Every hook is called on it, and every host
+ *   service must be called from it, except the ones marked "any thread". A hook must not
+ *   block: long work goes through run_blocking.
+ */
+#ifndef OPSUP_MODULE_H
+#define OPSUP_MODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OPSUP_ABI_MAJOR 1
+#define OPSUP_ABI_MINOR 0
+
+/* The one symbol a module exports. Its name carries the ABI major. */
+#define OPSUP_MODULE_ENTRY_SYMBOL "opsup_module_entry_v1"
+/* Prefix shared by the entry symbols of every major, used to explain mismatches. */
+#define OPSUP_MODULE_ENTRY_PREFIX "opsup_module_entry_v"
+
+#if defined(_WIN32)
+#define OPSUP_EXPORT __declspec(dllexport)
+#else
+#define OPSUP_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* True when a struct received with the given struct_size contains `field`. */
+#define OPSUP_HAS_FIELD(type, struct_size, field) \
+  ((size_t)(struct_size) >= offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* ---------------------------------------------------------------------------------------
+ * Status codes returned by hooks and host services. 0 is success.
+ */
+typedef int32_t opsup_status;
+#define OPSUP_OK 0
+#define OPSUP_ERR_INCOMPATIBLE 1  /* no common ABI minor */
+#define OPSUP_ERR_INVALID_ARGUMENT 2
+#define OPSUP_ERR_FAILED 3        /* the operation failed; see the error text */
+#define OPSUP_ERR_UNSUPPORTED 4   /* the host or module does not offer this */
+#define OPSUP_ERR_NOT_FOUND 5
+#define OPSUP_ERR_VETO 6          /* validate_collector_config rejects the config */
+
+/* Log levels for opsup_host_api.log. */
+typedef int32_t opsup_log_level;
+#define OPSUP_LOG_TRACE 0
+#define OPSUP_LOG_DEBUG 1
+#define OPSUP_LOG_INFO 2
+#define OPSUP_LOG_WARN 3
+#define OPSUP_LOG_ERROR 4
+
+/* A read-only byte view. The owner is the side that passed it; it is valid only for the
+ * duration of the call that received it unless a function says otherwise. */
+typedef struct opsup_bytes {
+  const uint8_t *data;
+  size_t size;
+} opsup_bytes;
+
+/* Writable text buffer for error messages: the callee writes a NUL-terminated message
+ * of at most `capacity` bytes (truncating) into `data`. Owned by the caller. */
+typedef struct opsup_error_buffer {
+  char *data;
+  size_t capacity;
+} opsup_error_buffer;
+
+/* Opaque handles. opsup_host is the host's per-module context: each module instance gets
+ * its own, so the host knows who is calling. opsup_module is whatever the module's
+ * create hook returns; the host passes it back to every other hook untouched. */
+typedef struct opsup_host opsup_host;
+typedef struct opsup_module opsup_module;
+
+/* ---------------------------------------------------------------------------------------
+ * Supervisor events: what the host tells every module about the Collector and the OpAMP
+ * connection. Delivered to on_event on the loop thread.
+ */
+typedef int32_t opsup_event_kind;
+#define OPSUP_EVENT_COLLECTOR_STARTED 1   /* pid set */
+#define OPSUP_EVENT_COLLECTOR_EXITED 2    /* pid, exit_code, message (log tail if any) */
+#define OPSUP_EVENT_COLLECTOR_HEALTHY 3   /* first healthy report after a start */
+#define OPSUP_EVENT_COLLECTOR_UNHEALTHY 4 /* message = last_error */
+#define OPSUP_EVENT_SERVER_CONNECTED 5
+#define OPSUP_EVENT_SERVER_DISCONNECTED 6 /* message = reason */
+
+typedef struct opsup_event {
+  uint32_t struct_size;
+  opsup_event_kind kind;
+  int64_t pid;            /* Collector process id, 0 when not applicable */
+  int32_t exit_code;      /* EXITED only; negative: killed by signal -exit_code */
+  uint32_t reserved0;
+  uint64_t time_unix_nano;
+  const char *message;    /* never NULL; "" when there is nothing to say */
+} opsup_event;
+
+/* ---------------------------------------------------------------------------------------
+ * Host services. The table is owned by the host and valid from entry until the module's
+ * destroy hook returns. Entries are appended, never reordered; check OPSUP_HOST_HAS
+ * before calling an entry newer than the minor the module was built against.
+ */
+typedef void (*opsup_callback)(void *user_data);
+/* Receives a byte view valid only during the call. */
+typedef void (*opsup_bytes_sink)(void *user_data, opsup_bytes bytes);
+
+typedef struct opsup_host_api {
+  uint32_t struct_size;
+  uint32_t abi_minor; /* the minor the host implements */
+
+  /* Writes one log line attributed to the calling module. `message` is copied.
+   * THREADING: any thread. */
+  void (*log)(opsup_host *host, opsup_log_level level, const char *message);
+
+  /* Replaces the top-level AgentToServer fields this module owns and schedules a send.
+   * `agent_to_server` is a serialized AgentToServer holding just those fields; a field
+   * the module owns but leaves out is cleared. A module owns the fields of the
+   * capabilities in its descriptor, plus custom_capabilities and custom_message when
+   * it declares custom capabilities. custom_message is sent once, not kept.
+   * Returns OPSUP_ERR_INVALID_ARGUMENT when the bytes do not parse or set a field the
+   * module does not own (the error names it in the log). The bytes are copied.
+   * THREADING: loop thread. */
+  opsup_status (*set_agent_fields)(opsup_host *host, opsup_bytes agent_to_server);
+
+  /* Copies the 16-byte instance UID into out_uid. THREADING: loop thread. */
+  void (*instance_uid)(opsup_host *host, uint8_t out_uid[16]);
+
+  /* ServerCapabilities bits from the server's latest message; 0 before the first.
+   * THREADING: loop thread. */
+  uint64_t (*server_capabilities)(opsup_host *host);
+
+  /* Runs fn(user_data) on the loop thread soon. Returns OPSUP_ERR_FAILED when the host
+   * is shutting down (fn is then never called). THREADING: any thread. */
+  opsup_status (*post)(opsup_host *host, opsup_callback fn, void *user_data);
+
+  /* Calls fn(user_data) on the loop thread once, delay_ms from now. Returns a timer id
+   * (never 0), or 0 on failure. THREADING: loop thread. */
+  uint64_t (*timer_start)(opsup_host *host, uint64_t delay_ms, opsup_callback fn,
+                          void *user_data);
+  /* Cancels a pending timer; its callback will not run. Unknown or fired ids are
+   * ignored. THREADING: loop thread. */
+  void (*timer_cancel)(opsup_host *host, uint64_t timer_id);
+
+  /* Runs work(user_data) on a worker thread, then done(user_data) on the loop thread.
+   * work must not call host services other than log. Returns OPSUP_ERR_FAILED when the
+   * host is shutting down (neither is called). THREADING: loop thread. */
+  opsup_status (*run_blocking)(opsup_host *host, opsup_callback work, opsup_callback done,
+                               void *user_data);
+
+  /* Reads `file_name` (a plain name, no '/') from the storage directory and passes its
+   * bytes to sink. Returns OPSUP_ERR_NOT_FOUND when it does not exist.
+   * THREADING: loop thread (small files; use run_blocking for large ones). */
+  opsup_status (*storage_read)(opsup_host *host, const char *file_name, opsup_bytes_sink sink,
+                               void *user_data);
+  /* Atomically replaces `file_name` in the storage directory with `content` (write to a
+   * temporary file, fsync, rename, fsync the directory). Mode 0600. `content` is copied.
+   * THREADING: loop thread. */
+  opsup_status (*storage_write)(opsup_host *host, const char *file_name, opsup_bytes content);
+} opsup_host_api;
+
+#define OPSUP_HOST_HAS(api, member) OPSUP_HAS_FIELD(opsup_host_api, (api)->struct_size, member)
+
+/* What the host passes to the entry point. Owned by the host, valid until the module is
+ * unloaded. */
+typedef struct opsup_host_info {
+  uint32_t struct_size;
+  uint32_t abi_major;     /* always OPSUP_ABI_MAJOR for opsup_module_entry_v1 */
+  uint32_t abi_minor_min; /* oldest minor the host accepts */
+  uint32_t abi_minor_max; /* newest minor the host implements */
+  const char *host_version;
+  const opsup_host_api *api;
+} opsup_host_info;
+
+/* ---------------------------------------------------------------------------------------
+ * Module descriptor. Static storage in the module, returned by the entry point, valid
+ * until the library is unloaded. The host copies min(struct_size, sizeof) bytes.
+ */
+typedef struct opsup_module_hooks opsup_module_hooks;
+
+typedef struct opsup_module_descriptor {
+  uint32_t struct_size;
+  uint32_t abi_major;
+  uint32_t abi_minor; /* the minor the module was built against */
+  uint32_t reserved0;
+
+  const char *id;          /* built-in: plugins/ folder name; third-party: reverse DNS */
+  const char *version;     /* semantic version of the module */
+  const char *description; /* one line, for `opampsupervisor modules` */
+
+  /* AgentCapabilities bits this module owns. Exactly one module may own each bit;
+   * ReportsStatus and ReportsHeartbeat belong to the host. */
+  uint64_t capabilities;
+  /* NULL-terminated array of custom capability names (reverse DNS), or NULL. */
+  const char *const *custom_capabilities;
+
+  /* ServerToAgent field numbers this module wants. Whenever a message from the server
+   * holds one of them, the module receives the whole message in on_server_message. */
+  const uint32_t *server_to_agent_fields;
+  size_t server_to_agent_field_count;
+  /* AgentToServer field numbers this module wants from the local Collector link. */
+  const uint32_t *agent_to_server_fields;
+  size_t agent_to_server_field_count;
+
+  const opsup_module_hooks *hooks;
+
+  void *reserved[4];
+} opsup_module_descriptor;
+
+/* Hooks a module implements. Any hook may be NULL (absent); so may any hook beyond the
+ * struct_size the module declares. All are called on the loop thread. */
+struct opsup_module_hooks {
+  uint32_t struct_size;
+  uint32_t reserved0;
+
+  /* Creates an instance. `supervisor_config_yaml` is the supervisor's whole config as
+   * YAML with secrets redacted; the module reads the keys it owns (its own section is
+   * plugins.<id>) and rejects bad ones by writing a message naming the key into `error`
+   * and returning OPSUP_ERR_INVALID_ARGUMENT. `host` stays valid until destroy returns.
+   * OWNERSHIP: *out_module belongs to the module until destroy. */
+  opsup_status (*create)(opsup_host *host, const char *supervisor_config_yaml,
+                         opsup_module **out_module, opsup_error_buffer error);
+
+  /* Starts work (timers, outgoing fields). A failure is reported and the module stays
+   * loaded but inactive: no further hooks except destroy. */
+  opsup_status (*start)(opsup_module *module, opsup_error_buffer error);
+
+  /* Stops work before shutdown. Pending timers are cancelled by the host afterwards. */
+  void (*stop)(opsup_module *module);
+
+  /* Frees the instance. No hook is called after it. */
+  void (*destroy)(opsup_module *module);
+
+  /* A serialized ServerToAgent holding at least one field the module asked for. */
+  void (*on_server_message)(opsup_module *module, opsup_bytes server_to_agent);
+
+  /* A serialized AgentToServer from the local Collector holding a field it asked for. */
+  void (*on_collector_message)(opsup_module *module, opsup_bytes agent_to_server);
+
+  /* A supervisor event. `event` is valid only during the call; check its struct_size
+   * before reading fields newer than the module's minor. */
+  void (*on_event)(opsup_module *module, const opsup_event *event);
+
+  /* Inspects a candidate Collector config (YAML) before it is applied. Returns OPSUP_OK
+   * to accept or OPSUP_ERR_VETO with a reason in `reason` to refuse it. */
+  opsup_status (*validate_collector_config)(opsup_module *module, const char *config_yaml,
+                                            opsup_error_buffer reason);
+
+  void *reserved[4];
+};
+
+/* The entry point every module exports (OPSUP_MODULE_ENTRY_SYMBOL). Must not do more than
+ * fill in the answer: no threads, no I/O. Returns OPSUP_ERR_INCOMPATIBLE when the module
+ * cannot work with any minor in [abi_minor_min, abi_minor_max].
+ * OWNERSHIP: *out_descriptor points to static storage in the module.
+ * THREADING: called once, on the loop thread, before any hook. */
+typedef opsup_status (*opsup_module_entry_fn)(const opsup_host_info *host,
+                                              const opsup_module_descriptor **out_descriptor);
+
+OPSUP_EXPORT opsup_status opsup_module_entry_v1(const opsup_host_info *host,
+                                                const opsup_module_descriptor **out_descriptor);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* OPSUP_MODULE_H */
