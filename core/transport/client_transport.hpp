@@ -23,12 +23,13 @@ struct ClientOptions {
   // Called before every connect and every HTTP request; its headers are added after
   // `headers` (auth extensions use it). May be empty.
   std::function<HeaderList()> dynamic_headers;
-  ClientTlsSettings tls;              // used for wss/https only
-  std::string unix_socket_path;      // when set, connect here instead of the URL's host
+  ClientTlsSettings tls;         // used for wss/https only
+  std::string unix_socket_path;  // when set, connect here instead of the URL's host
   std::size_t max_message_bytes = kDefaultMaxMessageBytes;
-  std::chrono::milliseconds connect_timeout{30000};  // TCP + TLS + upgrade
-  bool gzip_http_requests = false;   // Content-Encoding: gzip on HTTP POST bodies
-  std::string instance_uid_header;   // HTTP: value of OpAMP-Instance-UID, if set
+  // TCP + TLS + upgrade. HTTP: also bounds each request until its response has arrived.
+  std::chrono::milliseconds connect_timeout{30000};
+  bool gzip_http_requests = false;  // Content-Encoding: gzip on HTTP POST bodies
+  std::string instance_uid_header;  // HTTP: value of OpAMP-Instance-UID, if set
   // WebSocket: send a ping after this much silence and drop the connection when nothing
   // arrives for twice as long. 0 disables pings (pongs to the server's pings are automatic).
   std::chrono::milliseconds ping_interval{0};
@@ -46,8 +47,9 @@ class ClientTransportHandler {
   // The connection failed or ended. The transport never reconnects by itself: the
   // session calls connect() again after its backoff.
   virtual void on_disconnected(const DisconnectInfo &info) = 0;
-  // Pull model: the transport calls this when it can send, after notify_pending().
-  // Returning nullopt means nothing to send. Each returned message is sent once.
+  // Pull model: after notify_pending() (and connect()), the transport calls this whenever
+  // it can send, until it returns nullopt (WebSocket: as each write completes; HTTP: one
+  // request per response). Each returned message is sent once.
   virtual std::optional<std::string> next_message() = 0;
 };
 
@@ -57,8 +59,7 @@ class ClientTransport {
 
   // Validates the options (URL, scheme, readable certificates) and throws
   // std::invalid_argument with a message naming the bad option on failure.
-  static std::unique_ptr<ClientTransport> create(boost::asio::io_context &io,
-                                                 ClientOptions options,
+  static std::unique_ptr<ClientTransport> create(boost::asio::io_context &io, ClientOptions options,
                                                  ClientTransportHandler &handler);
 
   // Starts connecting (WebSocket) or arms the first request (HTTP; it asks
@@ -72,6 +73,7 @@ class ClientTransport {
   virtual void shutdown(std::string last_message, std::chrono::milliseconds timeout,
                         std::function<void()> done) = 0;
   // Drops the connection at once without a close handshake; no further callbacks.
+  // After shutdown() or abort() the transport is finished: create a new one to reconnect.
   virtual void abort() = 0;
   virtual bool is_http() const = 0;
   virtual bool is_connected() const = 0;

@@ -21,6 +21,8 @@ struct HttpRequest {
   HeaderList headers;
   std::string body;
   ClientTlsSettings tls;
+  // Bounds connecting and each wait for response data (a download that keeps moving is
+  // not cut off).
   std::chrono::milliseconds timeout{30000};
   std::size_t max_response_bytes = kDefaultMaxMessageBytes;
 };
@@ -34,7 +36,8 @@ struct HttpResponse {
   std::optional<std::string> header(std::string_view name) const;
 };
 
-// Streams the body to `on_body_chunk` when set (downloads); then body stays empty.
+// Streams the body to `on_body_chunk` when set (downloads); then body stays empty and a
+// Content-Encoding is left as received. Otherwise a gzip body is inflated.
 struct HttpCallbacks {
   std::function<void(HttpResponse)> on_complete;  // always called exactly once
   std::function<void(std::string_view chunk, uint64_t received, uint64_t total)> on_body_chunk;

@@ -20,8 +20,8 @@ namespace opsup::transport {
 
 struct ServerOptions {
   std::string listen_address = "127.0.0.1";
-  uint16_t port = 0;                // 0 picks a free port; read it back with port()
-  std::string unix_socket_path;     // when set, listen here instead of TCP
+  uint16_t port = 0;             // 0 picks a free port; read it back with port()
+  std::string unix_socket_path;  // when set, listen here instead of TCP
   uint32_t unix_socket_mode = 0600;
   std::string path = kDefaultOpampPath;
   std::optional<ServerTlsSettings> tls;
@@ -45,7 +45,9 @@ class ServerConnection {
   // being handled; only valid inside on_message, at most once per request. Without it,
   // the response is an empty ServerToAgent.
   virtual void send(std::string server_to_agent) = 0;
-  // WebSocket: close handshake with `code` (1000 normal). HTTP: closes the stream.
+  // WebSocket: close handshake with `code` (1000 normal) after the queued messages. HTTP:
+  // inside on_message, answers 400 (code != 1000; `reason` is the body) or the sent message
+  // (1000), then closes the stream; outside on_message, closes it at once.
   virtual void close(uint16_t code = 1000, std::string reason = {}) = 0;
 };
 
@@ -70,11 +72,12 @@ class ServerTransport {
  public:
   virtual ~ServerTransport() = default;
   // Throws std::invalid_argument naming the bad option (unreadable certificate, ...).
-  static std::unique_ptr<ServerTransport> create(boost::asio::io_context &io,
-                                                 ServerOptions options, ServerHandler &handler);
+  static std::unique_ptr<ServerTransport> create(boost::asio::io_context &io, ServerOptions options,
+                                                 ServerHandler &handler);
   // Binds and starts accepting. Throws std::system_error naming the address on failure.
   virtual void start() = 0;
-  // Stops accepting and closes every connection.
+  // Stops accepting and closes every connection (WebSocket: close 1001). The handler hears
+  // nothing afterwards, not even on_closed.
   virtual void stop() = 0;
   virtual uint16_t port() const = 0;  // the bound TCP port (0 for a Unix socket)
   // "ws://127.0.0.1:4320/v1/opamp" (wss when TLS; ws://localhost/... for a Unix socket).

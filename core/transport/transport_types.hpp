@@ -52,10 +52,10 @@ struct ServerTlsSettings {
 
 // Why a client connection ended or could not be made.
 struct DisconnectInfo {
-  std::string reason;                 // human-readable, names the peer
-  int http_status = 0;                // status of a refused upgrade or failed POST, else 0
+  std::string reason;   // human-readable, names the peer
+  int http_status = 0;  // status of a refused upgrade or failed POST, else 0
   std::optional<std::chrono::milliseconds> retry_after;  // from a Retry-After header
-  bool message_too_large = false;     // close 1009 / HTTP 413
+  bool message_too_large = false;                        // close 1009 / HTTP 413
 };
 
 // The peer of a Unix-socket connection (SO_PEERCRED).

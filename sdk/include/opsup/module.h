@@ -154,7 +154,9 @@ typedef struct opsup_host_api {
   uint64_t (*server_capabilities)(opsup_host *host);
 
   /* Runs fn(user_data) on the loop thread soon. Returns OPSUP_ERR_FAILED when the host
-   * is shutting down (fn is then never called). THREADING: any thread. */
+   * is shutting down (fn is then never called). Once the module's stop hook has returned,
+   * callbacks not yet run are dropped, never called: the module frees their user_data in
+   * destroy. The same holds for timers and run_blocking's done. THREADING: any thread. */
   opsup_status (*post)(opsup_host *host, opsup_callback fn, void *user_data);
 
   /* Calls fn(user_data) on the loop thread once, delay_ms from now. Returns a timer id
@@ -167,7 +169,8 @@ typedef struct opsup_host_api {
 
   /* Runs work(user_data) on a worker thread, then done(user_data) on the loop thread.
    * work must not call host services other than log. Returns OPSUP_ERR_FAILED when the
-   * host is shutting down (neither is called). THREADING: loop thread. */
+   * host is shutting down (neither is called). The host waits for running work before
+   * calling destroy; done is dropped once stop has returned. THREADING: loop thread. */
   opsup_status (*run_blocking)(opsup_host *host, opsup_callback work, opsup_callback done,
                                void *user_data);
 

@@ -1,0 +1,257 @@
+#include "app/commands.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <iostream>
+#include <optional>
+
+#include "app/module_directory.hpp"
+#include "app/offline_context.hpp"
+#include "app/session_options_mapping.hpp"
+#include "app/startup.hpp"
+#include "common/logging.hpp"
+#include "common/uuid.hpp"
+#include "config/capabilities.hpp"
+#include "config/config_loader.hpp"
+#include "session/client_session.hpp"
+
+namespace opsup::app {
+namespace {
+
+// Feature gates the supervisor acts on; others are accepted for upstream command lines.
+bool is_known_gate(const std::string &gate) {
+  return gate == config::kExtensionsFeatureGate;
+}
+
+config::LoadOptions load_options(const CommandLine &command) {
+  config::LoadOptions options;
+  options.feature_gates = command.feature_gates.enabled;
+  return options;
+}
+
+// Loads and checks the config file, printing every problem to stderr.
+std::optional<config::SupervisorConfig> load_config(const CommandLine &command) {
+  config::LoadResult result =
+      config::load_supervisor_config(*command.config_path, load_options(command));
+  for (const auto &warning : result.warnings)
+    std::cerr << "warning: " << warning.to_string() << "\n";
+  config::Diagnostics errors = result.errors;
+  if (result.config) {
+    for (auto &error : config::check_agent_executable(*result.config))
+      errors.push_back(error);
+  }
+  if (!errors.empty()) {
+    for (const auto &error : errors)
+      std::cerr << "error: " << error.to_string() << "\n";
+    return std::nullopt;
+  }
+  return std::move(result.config);
+}
+
+modules::ModulesConfig modules_config(const CommandLine &command,
+                                      const config::SupervisorConfig &config) {
+  modules::ModulesConfig modules;
+  modules.directory = resolve_module_directory(command.modules_dir, config.plugins.directory);
+  modules.disabled_ids = config.plugins.disable;
+  modules.host_version = OPSUP_VERSION;
+  return modules;
+}
+
+void log_feature_gates(const CommandLine &command) {
+  for (const auto &gate : command.feature_gates.enabled) {
+    if (!is_known_gate(gate)) {
+      spdlog::info("Feature gate {} is not used by this supervisor; accepted and ignored", gate);
+    }
+  }
+}
+
+std::string bits_or_none(uint64_t bits) {
+  return bits == 0 ? "none" : config::capability_names(bits);
+}
+
+}  // namespace
+
+int run_validate(const CommandLine &command) {
+  common::configure_logging(
+      {.level = "warn", .encoding = common::LogEncoding::kConsole, .output_paths = {"stderr"}});
+  std::optional<config::SupervisorConfig> config = load_config(command);
+  if (!config)
+    return 1;
+
+  boost::asio::io_context io;
+  OfflineContext context(config->storage.directory);
+  modules::ModuleRegistry registry(io, context, modules_config(command, *config));
+  StartupOutcome outcome = load_and_create_modules(registry, *config);
+  registry.stop();
+  for (const auto &info : outcome.infos)
+    std::cout << "info: " << info << "\n";
+  if (!outcome.errors.empty()) {
+    for (const auto &error : outcome.errors)
+      std::cerr << "error: " << error << "\n";
+    return 1;
+  }
+  std::cout << "config " << command.config_path.value() << " is valid\n"
+            << "module directory: " << modules_config(command, *config).directory.string() << "\n"
+            << "would advertise: " << config::capability_names(outcome.advertised_capabilities)
+            << "\n";
+  return 0;
+}
+
+int run_modules(const CommandLine &command) {
+  common::configure_logging(
+      {.level = "error", .encoding = common::LogEncoding::kConsole, .output_paths = {"stderr"}});
+  config::SupervisorConfig defaults;  // capability defaults when no config is given
+  std::optional<config::SupervisorConfig> loaded;
+  if (command.config_path) {
+    loaded = load_config(command);
+    if (!loaded)
+      return 1;
+  }
+  const config::SupervisorConfig &config = loaded ? *loaded : defaults;
+  const modules::ModulesConfig modules = modules_config(command, config);
+
+  std::vector<modules::ModuleListing> listing =
+      modules::inspect_modules(modules.directory, modules.disabled_ids);
+  std::vector<config::InstalledModule> installed;
+  for (const auto &module : listing) {
+    if (module.state == modules::ModuleState::kLoaded) {
+      installed.push_back({module.id, module.capabilities});
+    }
+  }
+  const uint64_t switched_on = config::decide_capabilities(config, installed).advertised;
+
+  std::cout << "module directory: " << modules.directory.string() << "\n";
+  if (listing.empty())
+    std::cout << "no modules found\n";
+  for (const auto &module : listing) {
+    std::cout << (module.id.empty() ? "-" : module.id) << " "
+              << (module.version.empty() ? "-" : module.version)
+              << " owns=" << bits_or_none(module.capabilities);
+    if (module.state == modules::ModuleState::kLoaded) {
+      std::cout << " enabled=" << bits_or_none(module.capabilities & switched_on);
+    }
+    if (!module.custom_capabilities.empty()) {
+      std::cout << " custom=";
+      for (size_t i = 0; i < module.custom_capabilities.size(); ++i) {
+        std::cout << (i ? "," : "") << module.custom_capabilities[i];
+      }
+    }
+    std::cout << " " << modules::module_state_name(module.state);
+    if (!module.reason.empty())
+      std::cout << ": " << module.reason;
+    std::cout << " (" << module.path.string() << ")\n";
+  }
+  return 0;
+}
+
+int run_supervisor(const CommandLine &command) {
+  common::configure_logging({.level = "info", .encoding = common::LogEncoding::kJson});
+  std::optional<config::SupervisorConfig> config = load_config(command);
+  if (!config)
+    return 1;
+  const auto &logs = config->telemetry.logs;
+  try {
+    common::configure_logging({.level = logs.level,
+                               .encoding = common::parse_log_encoding(logs.encoding),
+                               .output_paths = logs.output_paths,
+                               .error_output_paths = logs.error_output_paths});
+  } catch (const std::exception &error) {
+    std::cerr << "error: telemetry.logs: " << error.what() << "\n";
+    return 1;
+  }
+  log_feature_gates(command);
+
+  boost::asio::io_context io;
+  modules::ModuleRegistry *registry_ptr = nullptr;
+  session::SessionCallbacks callbacks;
+  callbacks.route_server_message = [&registry_ptr](std::string_view message, uint64_t advertised) {
+    if (registry_ptr != nullptr)
+      registry_ptr->route_server_message(message, advertised);
+  };
+  auto publish = [&registry_ptr](opsup_event_kind kind, std::string_view reason) {
+    if (registry_ptr == nullptr)
+      return;
+    const std::string message(reason);
+    opsup_event event{};
+    event.struct_size = sizeof(event);
+    event.kind = kind;
+    event.time_unix_nano =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+    event.message = message.c_str();
+    registry_ptr->publish_event(event);
+  };
+  callbacks.on_connected = [publish] {
+    spdlog::info("Connected to the OpAMP server.");
+    publish(OPSUP_EVENT_SERVER_CONNECTED, "");
+  };
+  callbacks.on_disconnected = [publish](std::string_view reason) {
+    spdlog::warn("Disconnected from the OpAMP server: {}", reason);
+    publish(OPSUP_EVENT_SERVER_DISCONNECTED, reason);
+  };
+  callbacks.on_connect_failed = [](std::string_view reason) {
+    spdlog::error("Failed to connect to the OpAMP server: {}", reason);
+  };
+
+  std::unique_ptr<session::ClientSession> session;
+  try {
+    session = std::make_unique<session::ClientSession>(
+        io, make_session_options(*config, /*advertised_capabilities=*/0x1), std::move(callbacks));
+  } catch (const std::exception &error) {
+    spdlog::error("Cannot start the OpAMP session: {}", error.what());
+    return 1;
+  }
+
+  modules::ModuleRegistry registry(io, *session, modules_config(command, *config));
+  registry_ptr = &registry;
+  StartupOutcome outcome = load_and_create_modules(registry, *config);
+  for (const auto &info : outcome.infos)
+    spdlog::info("{}", info);
+  if (!outcome.errors.empty()) {
+    for (const auto &error : outcome.errors)
+      spdlog::error("{}", error);
+    registry_ptr = nullptr;
+    registry.stop();
+    return 1;
+  }
+  session->set_capabilities(outcome.advertised_capabilities);
+  for (const auto &failure : registry.start()) {
+    spdlog::error("Module {} did not start: {}", failure.id, failure.reason);
+  }
+  spdlog::info("Supervisor starting: id {}, advertising {}",
+               common::format_uuid(session->instance_uid()),
+               config::capability_names(session->capabilities()));
+  session->start();
+
+  // SIGTERM/SIGINT: agent_disconnect, close, stop modules, exit 0. A second signal during
+  // that bounded wait exits at once.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  bool stopping = false;
+  std::function<void(const boost::system::error_code &, int)> on_signal =
+      [&](const boost::system::error_code &error, int signal_number) {
+        if (error)
+          return;
+        if (stopping) {
+          spdlog::warn("Second signal {}; exiting now", signal_number);
+          std::_Exit(1);
+        }
+        stopping = true;
+        spdlog::info("Received signal {}; shutting down", signal_number);
+        signals.async_wait(on_signal);
+        session->shutdown([&] {
+          registry_ptr = nullptr;
+          registry.stop();
+          signals.cancel();
+          io.stop();
+        });
+      };
+  signals.async_wait(on_signal);
+  io.run();
+  spdlog::info("Supervisor stopped");
+  return 0;
+}
+
+}  // namespace opsup::app

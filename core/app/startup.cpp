@@ -1,0 +1,55 @@
+#include "app/startup.hpp"
+
+#include <string_view>
+
+#include "config/capabilities.hpp"
+#include "config/config_loader.hpp"
+#include "config/redaction.hpp"
+
+namespace opsup::app {
+
+std::string locate_module_error(const config::SupervisorConfig &config, const std::string &text) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos || colon == 0)
+    return text;
+  const std::string_view key(text.data(), colon);
+  if (key.find(' ') != std::string_view::npos)
+    return text;
+  const int line = config::line_of(config.document.node(), key);
+  if (line <= 0)
+    return text;
+  return config.source_name + ":" + std::to_string(line) + ": " + text;
+}
+
+StartupOutcome load_and_create_modules(modules::ModuleRegistry &registry,
+                                       const config::SupervisorConfig &config) {
+  StartupOutcome outcome;
+  registry.load();
+  for (const auto &failure : registry.create(config::redacted_yaml(config))) {
+    if (failure.status == OPSUP_ERR_INVALID_ARGUMENT) {
+      outcome.errors.push_back(locate_module_error(config, failure.reason) + " (module \"" +
+                               failure.id + "\", " + failure.path.string() + ")");
+    }
+  }
+
+  std::vector<config::InstalledModule> installed;
+  std::vector<std::string> installed_ids;
+  for (const auto &module : registry.listing()) {
+    if (module.state != modules::ModuleState::kCreated)
+      continue;
+    installed.push_back({module.id, module.capabilities});
+    installed_ids.push_back(module.id);
+  }
+  for (const auto &warning : config::check_module_sections(config, installed_ids)) {
+    outcome.infos.push_back(warning.to_string());
+  }
+  config::CapabilityDecision decision = config::decide_capabilities(config, installed);
+  for (const auto &error : decision.errors)
+    outcome.errors.push_back(error.to_string());
+  for (auto &info : decision.infos)
+    outcome.infos.push_back(std::move(info));
+  outcome.advertised_capabilities = decision.advertised;
+  return outcome;
+}
+
+}  // namespace opsup::app

@@ -1,0 +1,30 @@
+// The start-up steps `validate` and `run` share: load the modules, create them with the
+// redacted config, and decide the advertised capabilities by the capability rule.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/supervisor_config.hpp"
+#include "modules/module_registry.hpp"
+
+namespace opsup::app {
+
+struct StartupOutcome {
+  uint64_t advertised_capabilities = 0;
+  std::vector<std::string> errors;  // each a complete message; non-empty means do not run
+  std::vector<std::string> infos;   // default-true capabilities without a module, ...
+};
+
+// Loads and creates the modules of `registry` and applies the capability rule. A module
+// that fails create because of its own config section is an error whose message carries
+// the config file and line; other module failures only leave the module out.
+StartupOutcome load_and_create_modules(modules::ModuleRegistry &registry,
+                                       const config::SupervisorConfig &config);
+
+// A module's error text starts with the dotted key it names ("plugins.x.y: ..."); prefix
+// it with "file:line: " when that key is written in the config.
+std::string locate_module_error(const config::SupervisorConfig &config, const std::string &text);
+
+}  // namespace opsup::app

@@ -1,0 +1,41 @@
+// Process-wide logging with spdlog, shaped like the Go supervisor's zap logger
+// (`telemetry.logs`): a level, a json or console encoding, output paths, and named
+// loggers ("supervisor", "opamp-client", "opamp-server", "collector").
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace spdlog {
+class logger;
+}
+
+namespace opsup::common {
+
+enum class LogEncoding { kJson, kConsole };
+
+struct LogSettings {
+  // zap level names: debug, info, warn, error, dpanic, panic, fatal (also "warning").
+  std::string level = "info";
+  LogEncoding encoding = LogEncoding::kJson;
+  // "stdout", "stderr", or a file path (appended to; "file://" prefix accepted).
+  std::vector<std::string> output_paths{"stdout"};
+  // Where the logging library reports its own failures (zap's ErrorOutputPaths).
+  std::vector<std::string> error_output_paths{"stderr"};
+};
+
+// Parses "json" / "console"; throws std::invalid_argument naming the value otherwise.
+LogEncoding parse_log_encoding(std::string_view encoding);
+
+// Replaces the sinks, format and level of every logger (existing and future) and makes
+// "supervisor" the default logger used by spdlog::info() and friends. Throws
+// std::invalid_argument for an unknown level and std::runtime_error naming a path that
+// cannot be opened. May be called again (e.g. after the config is read).
+void configure_logging(const LogSettings &settings);
+
+// The named logger, created with the configured sinks on first use.
+std::shared_ptr<spdlog::logger> get_logger(std::string_view name);
+
+}  // namespace opsup::common

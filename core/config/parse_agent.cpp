@@ -1,0 +1,245 @@
+// `agent:` — the Collector process and how the supervisor drives it.
+#include <filesystem>
+#include <system_error>
+
+#include "common/uuid.hpp"
+#include "config/internal/sections.hpp"
+
+namespace opsup::config::internal {
+namespace {
+
+constexpr std::size_t kMaxUnixSocketPathBytes = 107;  // sun_path is 108 bytes with the NUL
+
+struct ListItem {
+  std::string text;
+  std::string path;
+  int line = 0;
+};
+
+// A list of strings with each item's own path and line (for per-item errors).
+std::optional<std::vector<ListItem>> read_list_items(MapReader &section, std::string_view key) {
+  auto entry = section.take(key);
+  if (!entry)
+    return std::nullopt;
+  auto texts = read_scalar_list(entry->value, entry->path, entry->value_line, section.sink());
+  if (!texts)
+    return std::nullopt;
+  std::vector<ListItem> items;
+  for (std::size_t i = 0; i < texts->size(); ++i) {
+    ListItem item{(*texts)[i], entry->path, entry->value_line};
+    if (entry->value.IsSequence()) {
+      item.path = index_path(item.path, i);
+      const int line = line_of_node(entry->value[i]);
+      if (line > 0)
+        item.line = line;
+    }
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+void read_config_files(MapReader &section, AgentConfig &agent) {
+  auto items = read_list_items(section, "config_files");
+  if (!items)
+    return;
+  for (auto &item : *items) {
+    if (item.text.empty()) {
+      section.sink().error(item.line, item.path, "must not be empty");
+      continue;
+    }
+    if (item.text.starts_with('$') && item.text != kOwnTelemetryConfigToken &&
+        item.text != kOpampExtensionConfigToken && item.text != kRemoteConfigToken) {
+      section.sink().error(item.line, item.path,
+                           quote_for_message(item.text) +
+                               " is not a special config file; use $OWN_TELEMETRY_CONFIG, "
+                               "$OPAMP_EXTENSION_CONFIG or $REMOTE_CONFIG");
+    }
+    agent.config_files.push_back(std::move(item.text));
+  }
+}
+
+void read_fallback_configs(MapReader &section, AgentConfig &agent) {
+  auto items = read_list_items(section, "startup_fallback_configs");
+  if (!items)
+    return;
+  for (auto &item : *items) {
+    if (item.text.empty()) {
+      section.sink().error(item.line, item.path, "must not be empty");
+      continue;
+    }
+    std::error_code error;
+    (void)std::filesystem::status(item.text, error);
+    if (error) {
+      section.sink().error(
+          item.line, item.path,
+          "could not stat " + quote_for_message(item.text) + ": " + error.message());
+    }
+    agent.startup_fallback_configs.emplace_back(item.text);
+  }
+}
+
+void read_env(MapReader &section, AgentConfig &agent) {
+  std::map<std::string, std::string> env;
+  if (section.read_string_map("env", env))
+    agent.env = std::move(env);
+}
+
+void read_description(MapReader section, AgentDescriptionConfig &description) {
+  section.read_string_map("identifying_attributes", description.identifying_attributes);
+  section.read_string_map("non_identifying_attributes", description.non_identifying_attributes);
+  section.read_bool("include_resource_attributes", description.include_resource_attributes);
+  section.finish();
+}
+
+void read_unix_socket(MapReader &section, AgentConfig &agent) {
+  std::string socket;
+  if (section.read_string("opamp_server_unix_socket", socket) && !socket.empty()) {
+    if (!socket.starts_with('/')) {
+      section.error("opamp_server_unix_socket",
+                    "must be an absolute path, got " + quote_for_message(socket));
+    } else if (socket.size() > kMaxUnixSocketPathBytes) {
+      section.error("opamp_server_unix_socket", "the path is " + std::to_string(socket.size()) +
+                                                    " bytes, over the platform limit of " +
+                                                    std::to_string(kMaxUnixSocketPathBytes) +
+                                                    " bytes");
+    }
+    if (agent.opamp_server_port != 0) {
+      section.error("opamp_server_unix_socket",
+                    "cannot be used together with agent.opamp_server_port (" +
+                        std::to_string(agent.opamp_server_port) + "); set only one");
+    }
+    agent.opamp_server_unix_socket = socket;
+  }
+
+  std::string mode;
+  if (section.read_string("opamp_server_unix_socket_mode", mode) && !mode.empty()) {
+    if (socket.empty()) {
+      section.error("opamp_server_unix_socket_mode", "requires agent.opamp_server_unix_socket");
+    }
+    uint64_t value = 0;
+    bool octal = mode.size() <= 11;
+    for (char c : mode) {
+      if (c < '0' || c > '7')
+        octal = false;
+      if (octal)
+        value = value * 8 + static_cast<uint64_t>(c - '0');
+    }
+    if (!octal || value > 0777) {
+      section.error("opamp_server_unix_socket_mode",
+                    "must be an octal permission mode between \"0\" and \"0777\", got " +
+                        quote_for_message(mode));
+    }
+    agent.opamp_server_unix_socket_mode = mode;
+  }
+}
+
+void read_identity(const Entry &item, CosignIdentity &identity, DiagnosticSink &sink) {
+  MapReader reader(item.value, item.path, item.key_line, sink);
+  reader.read_string("issuer", identity.issuer);
+  reader.read_string("subject", identity.subject);
+  reader.read_string("issuer_regex", identity.issuer_regex);
+  reader.read_string("subject_regex", identity.subject_regex);
+  reader.finish();
+}
+
+void read_package(MapReader section, AgentPackageConfig &package) {
+  section.read_string("agent_binary", package.agent_binary);
+  if (section.read_string("archive", package.archive)) {
+    if (package.archive != "" && package.archive != "tar.gz") {
+      section.error("archive", "unsupported archive format " + quote_for_message(package.archive) +
+                                   "; use \"tar.gz\" or leave it empty");
+    } else if (package.archive == "tar.gz" && package.agent_binary.empty()) {
+      section.error("agent_binary", "must be specified for archive \"tar.gz\"");
+    }
+  }
+
+  MapReader verifier = section.section("verifier");
+  if (verifier.read_string("type", package.verifier.type) && package.verifier.type != "" &&
+      package.verifier.type != "cosign") {
+    verifier.error("type", "invalid verifier type " + quote_for_message(package.verifier.type) +
+                               "; use \"cosign\" or leave it empty");
+  }
+  MapReader cosign = verifier.section("cosign");
+  CosignConfig &cosign_config = package.verifier.cosign;
+  cosign.read_string("github_workflow_repository", cosign_config.github_workflow_repository);
+  if (auto identities = cosign.take("identities")) {
+    if (!identities->value.IsSequence()) {
+      cosign.error("identities", "must be a list, got " + node_kind(identities->value));
+    } else {
+      for (std::size_t i = 0; i < identities->value.size(); ++i) {
+        Entry item;
+        item.path = index_path(identities->path, i);
+        item.value.reset(identities->value[i]);
+        item.key_line =
+            line_of_node(item.value) > 0 ? line_of_node(item.value) : identities->key_line;
+        CosignIdentity identity;
+        read_identity(item, identity, section.sink());
+        if (package.verifier.type == "cosign") {
+          auto fail = [&](const std::string &message) {
+            section.sink().error(item.key_line, item.path, message);
+          };
+          if (!identity.issuer.empty() && !identity.issuer_regex.empty()) {
+            fail("cannot specify both issuer and issuer_regex");
+          }
+          if (!identity.subject.empty() && !identity.subject_regex.empty()) {
+            fail("cannot specify both subject and subject_regex");
+          }
+          if (identity.issuer.empty() && identity.issuer_regex.empty()) {
+            fail("must specify one of issuer or issuer_regex");
+          }
+          if (identity.subject.empty() && identity.subject_regex.empty()) {
+            fail("must specify one of subject or subject_regex");
+          }
+        }
+        cosign_config.identities.push_back(std::move(identity));
+      }
+    }
+  }
+  cosign.finish();
+  verifier.finish();
+  section.finish();
+}
+
+}  // namespace
+
+void parse_agent(MapReader section, AgentConfig &agent) {
+  if (!section.is_mapping())
+    return;  // already reported; one error is enough
+  std::string executable;
+  const bool executable_written = section.has("executable");
+  const bool executable_read = section.read_string("executable", executable);
+  if (executable_read && !executable.empty()) {
+    agent.executable = executable;
+  } else if (!executable_written || executable_read) {
+    section.sink().error(section.line_of_key("executable"), section.key_path("executable"),
+                         "must be specified (the path of the Collector executable)");
+  }
+
+  if (section.read_string("instance_id", agent.instance_id) && !agent.instance_id.empty() &&
+      !common::parse_uuid(agent.instance_id)) {
+    section.error("instance_id", "must be a valid UUID string when set, got " +
+                                     quote_for_message(agent.instance_id));
+  }
+  section.read_duration("orphan_detection_interval", DurationRule::kPositive,
+                        agent.orphan_detection_interval);
+  read_description(section.section("description"), agent.description);
+  section.read_duration("config_apply_timeout", DurationRule::kPositive,
+                        agent.config_apply_timeout);
+  section.read_duration("bootstrap_timeout", DurationRule::kPositive, agent.bootstrap_timeout);
+  section.read_int("opamp_server_port", 0, 65535, agent.opamp_server_port);
+  read_unix_socket(section, agent);
+  section.read_bool("passthrough_logs", agent.passthrough_logs);
+  section.read_int("collector_crash_log_snippet_kib", 0, 1024,
+                   agent.collector_crash_log_snippet_kib);
+  section.read_bool("automatic_config_rollback", agent.automatic_config_rollback);
+  section.read_bool("use_hup_config_reload", agent.use_hup_config_reload);
+  section.read_bool("validate_config", agent.validate_config);
+  read_config_files(section, agent);
+  section.read_string_list("args", agent.args);
+  read_env(section, agent);
+  read_fallback_configs(section, agent);
+  read_package(section.section("package"), agent.package);
+  section.finish();
+}
+
+}  // namespace opsup::config::internal

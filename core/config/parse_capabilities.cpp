@@ -1,0 +1,29 @@
+// `capabilities:` and `storage:`.
+#include "config/capabilities.hpp"
+#include "config/internal/sections.hpp"
+
+namespace opsup::config::internal {
+
+void parse_capabilities(MapReader section, CapabilitiesConfig &capabilities) {
+  for (const auto &key : capability_keys()) {
+    CapabilitySetting &setting = capabilities.*key.member;
+    bool value = setting.enabled;
+    if (section.read_bool(key.key, value))
+      setting = CapabilitySetting{value, true};
+  }
+  section.finish();
+}
+
+void parse_storage(MapReader section, StorageConfig &storage) {
+  std::string directory;
+  if (section.read_string("directory", directory)) {
+    if (directory.empty()) {
+      section.error("directory", "must not be empty");
+    } else {
+      storage.directory = directory;
+    }
+  }
+  section.finish();
+}
+
+}  // namespace opsup::config::internal

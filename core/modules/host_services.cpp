@@ -1,0 +1,204 @@
+// The opsup_host_api table: what a module may ask of the supervisor. Every entry first
+// finds the calling module's slot from its handle.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <cstring>
+
+#include "modules/field_ownership.hpp"
+#include "modules/module_slot.hpp"
+#include "modules/module_storage.hpp"
+
+namespace opsup::modules::detail {
+namespace {
+
+spdlog::level::level_enum spdlog_level(opsup_log_level level) {
+  switch (level) {
+    case OPSUP_LOG_TRACE:
+      return spdlog::level::trace;
+    case OPSUP_LOG_DEBUG:
+      return spdlog::level::debug;
+    case OPSUP_LOG_WARN:
+      return spdlog::level::warn;
+    case OPSUP_LOG_ERROR:
+      return spdlog::level::err;
+    default:
+      return spdlog::level::info;
+  }
+}
+
+const std::string &id_of(const ModuleSlot &slot) {
+  return slot.candidate.info.id;
+}
+
+void log(opsup_host *host, opsup_log_level level, const char *message) {
+  const ModuleSlot &slot = slot_of(host);
+  spdlog::log(spdlog_level(level), "module {}: {}", id_of(slot), message ? message : "");
+}
+
+opsup_status set_agent_fields(opsup_host *host, opsup_bytes agent_to_server) {
+  ModuleSlot &slot = slot_of(host);
+  if (!slot.accepting->load())
+    return OPSUP_ERR_FAILED;
+  const std::string_view bytes(reinterpret_cast<const char *>(agent_to_server.data),
+                               agent_to_server.data ? agent_to_server.size : 0);
+  if (auto problem = agent_fields_problem(id_of(slot), slot.owned_agent_fields, bytes)) {
+    spdlog::error("{}", *problem);
+    return OPSUP_ERR_INVALID_ARGUMENT;
+  }
+  slot.core->context.set_agent_fields(id_of(slot), slot.owned_agent_fields, bytes);
+  return OPSUP_OK;
+}
+
+void instance_uid(opsup_host *host, uint8_t out_uid[16]) {
+  const InstanceUid uid = slot_of(host).core->context.instance_uid();
+  std::memcpy(out_uid, uid.data(), uid.size());
+}
+
+uint64_t server_capabilities(opsup_host *host) {
+  return slot_of(host).core->context.server_capabilities();
+}
+
+opsup_status post(opsup_host *host, opsup_callback fn, void *user_data) {
+  ModuleSlot &slot = slot_of(host);
+  if (fn == nullptr)
+    return OPSUP_ERR_INVALID_ARGUMENT;
+  if (!slot.accepting->load())
+    return OPSUP_ERR_FAILED;
+  boost::asio::post(slot.core->io, [accepting = slot.accepting, fn, user_data] {
+    if (accepting->load())
+      fn(user_data);
+  });
+  return OPSUP_OK;
+}
+
+uint64_t timer_start(opsup_host *host, uint64_t delay_ms, opsup_callback fn, void *user_data) {
+  ModuleSlot &slot = slot_of(host);
+  if (fn == nullptr || !slot.accepting->load())
+    return 0;
+  const uint64_t id = ++slot.core->last_timer_id;
+  auto timer = std::make_unique<boost::asio::steady_timer>(slot.core->io);
+  // Clamp absurd delays so the time point cannot overflow.
+  timer->expires_after(std::chrono::milliseconds(std::min<uint64_t>(delay_ms, 1ull << 40)));
+  timer->async_wait([accepting = slot.accepting, slot_ptr = &slot, id, fn,
+                     user_data](const boost::system::error_code &ec) {
+    // The slot is alive while `accepting` is set; once cleared nothing here touches it.
+    if (ec || !accepting->load())
+      return;
+    slot_ptr->timers.erase(id);
+    fn(user_data);
+  });
+  slot.timers.emplace(id, std::move(timer));
+  return id;
+}
+
+void timer_cancel(opsup_host *host, uint64_t timer_id) {
+  ModuleSlot &slot = slot_of(host);
+  const auto it = slot.timers.find(timer_id);
+  if (it == slot.timers.end())
+    return;
+  it->second->cancel();
+  slot.timers.erase(it);
+}
+
+opsup_status run_blocking(opsup_host *host, opsup_callback work, opsup_callback done,
+                          void *user_data) {
+  ModuleSlot &slot = slot_of(host);
+  if (work == nullptr)
+    return OPSUP_ERR_INVALID_ARGUMENT;
+  if (!slot.accepting->load() || slot.core->pool == nullptr)
+    return OPSUP_ERR_FAILED;
+  {
+    std::lock_guard lock(slot.work->mutex);
+    ++slot.work->running;
+  }
+  boost::asio::post(*slot.core->pool, [&io = slot.core->io, tracker = slot.work,
+                                       accepting = slot.accepting, work, done, user_data] {
+    work(user_data);
+    if (done != nullptr) {
+      boost::asio::post(io, [accepting, done, user_data] {
+        if (accepting->load())
+          done(user_data);
+      });
+    }
+    std::lock_guard lock(tracker->mutex);
+    --tracker->running;
+    tracker->idle.notify_all();
+  });
+  return OPSUP_OK;
+}
+
+opsup_status storage_read(opsup_host *host, const char *file_name, opsup_bytes_sink sink,
+                          void *user_data) {
+  const ModuleSlot &slot = slot_of(host);
+  if (file_name == nullptr || sink == nullptr)
+    return OPSUP_ERR_INVALID_ARGUMENT;
+  if (auto problem = storage_name_problem(file_name, /*for_write=*/false)) {
+    spdlog::error("module {}: storage_read: {}", id_of(slot), *problem);
+    return OPSUP_ERR_INVALID_ARGUMENT;
+  }
+  std::string content;
+  std::string error;
+  switch (read_storage_file(slot.core->context.storage_directory(), file_name, content, error)) {
+    case StorageReadResult::kNotFound:
+      return OPSUP_ERR_NOT_FOUND;
+    case StorageReadResult::kFailed:
+      spdlog::error("module {}: storage_read: {}", id_of(slot), error);
+      return OPSUP_ERR_FAILED;
+    case StorageReadResult::kOk:
+      break;
+  }
+  sink(user_data, opsup_bytes{reinterpret_cast<const uint8_t *>(content.data()), content.size()});
+  return OPSUP_OK;
+}
+
+opsup_status storage_write(opsup_host *host, const char *file_name, opsup_bytes content) {
+  const ModuleSlot &slot = slot_of(host);
+  if (file_name == nullptr || (content.data == nullptr && content.size != 0)) {
+    return OPSUP_ERR_INVALID_ARGUMENT;
+  }
+  if (auto problem = storage_name_problem(file_name, /*for_write=*/true)) {
+    spdlog::error("module {}: storage_write: {}", id_of(slot), *problem);
+    return OPSUP_ERR_INVALID_ARGUMENT;
+  }
+  std::string error;
+  const std::string_view bytes(reinterpret_cast<const char *>(content.data), content.size);
+  if (!write_storage_file_atomically(slot.core->context.storage_directory(), file_name, bytes,
+                                     error)) {
+    spdlog::error("module {}: storage_write: {}", id_of(slot), error);
+    return OPSUP_ERR_FAILED;
+  }
+  return OPSUP_OK;
+}
+
+}  // namespace
+
+const opsup_host_api &host_api_table() {
+  static const opsup_host_api table = [] {
+    opsup_host_api api{};
+    api.struct_size = sizeof api;
+    api.abi_minor = OPSUP_ABI_MINOR;
+    api.log = &log;
+    api.set_agent_fields = &set_agent_fields;
+    api.instance_uid = &instance_uid;
+    api.server_capabilities = &server_capabilities;
+    api.post = &post;
+    api.timer_start = &timer_start;
+    api.timer_cancel = &timer_cancel;
+    api.run_blocking = &run_blocking;
+    api.storage_read = &storage_read;
+    api.storage_write = &storage_write;
+    return api;
+  }();
+  return table;
+}
+
+void cancel_timers(ModuleSlot &slot) {
+  for (auto &[id, timer] : slot.timers)
+    timer->cancel();
+  slot.timers.clear();
+}
+
+}  // namespace opsup::modules::detail

@@ -1,0 +1,49 @@
+// Decides which modules receive a message. A module receives the whole serialized
+// message when it holds a field the module asked for; it reads its own part.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace opsup::modules {
+
+// What routing needs to know about one module.
+struct RoutingTarget {
+  uint64_t capabilities = 0;
+  const std::vector<uint32_t> *wanted_fields = nullptr;  // field numbers it asked for
+  const std::vector<std::string> *custom_capabilities = nullptr;
+};
+
+struct Routing {
+  // Indexes into the targets that receive the message, in order.
+  std::vector<size_t> recipients;
+  // (target index, field) pairs a target asked for but does not get because the
+  // capability the field belongs to is not advertised.
+  std::vector<std::pair<size_t, uint32_t>> withheld;
+};
+
+// Who receives `server_to_agent`, or nullopt when the bytes are malformed. Rules:
+//   - remote_config (3) needs AcceptsRemoteConfig advertised, packages_available (5)
+//     AcceptsPackages, command (9) AcceptsRestartCommand;
+//   - connection_settings (4) goes to a module that owns an advertised bit whose part is
+//     present: opamp → AcceptsOpAMPConnectionSettings, own_metrics/own_traces/own_logs →
+//     ReportsOwnMetrics/Traces/Logs, other_connections → AcceptsOtherConnectionSettings;
+//   - custom_capabilities (10) goes to modules that declare custom capabilities, and
+//     custom_message (11) only to the module declaring that message's capability;
+//   - a message holding command (9) is a command: its other fields are ignored (spec);
+//   - other fields (instance_uid, error_response, flags, capabilities,
+//     agent_identification) go to whoever asked.
+std::optional<Routing> route_server_to_agent(std::string_view server_to_agent,
+                                             uint64_t advertised_capabilities,
+                                             const std::vector<RoutingTarget> &targets);
+
+// Indexes of the modules that asked for a field present in `agent_to_server` (from the
+// local Collector), or nullopt when the bytes are malformed.
+std::optional<std::vector<size_t>> route_agent_to_server(std::string_view agent_to_server,
+                                                         const std::vector<RoutingTarget> &targets);
+
+}  // namespace opsup::modules

@@ -1,0 +1,67 @@
+// Internal to opsup_modules (includes Asio): the host's state for one loaded module and
+// what every module's host services share. Included only by this folder's .cpp files.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "modules/module_loader.hpp"
+#include "modules/supervisor_context.hpp"
+#include "opsup/module.h"
+
+namespace opsup::modules::detail {
+
+// Counts one module's run_blocking work still running on the pool. Shared with the
+// work items so it outlives the slot if it must.
+struct WorkTracker {
+  std::mutex mutex;
+  std::condition_variable idle;
+  size_t running = 0;
+};
+
+// What the host services of every module share.
+struct HostCore {
+  HostCore(boost::asio::io_context &io_context, SupervisorContext &supervisor)
+      : io(io_context), context(supervisor) {}
+  boost::asio::io_context &io;
+  SupervisorContext &context;
+  boost::asio::thread_pool *pool = nullptr;
+  uint64_t last_timer_id = 0;  // loop thread only
+};
+
+struct ModuleSlot {
+  HostCore *core = nullptr;
+  ModuleCandidate candidate;
+  std::vector<uint32_t> owned_agent_fields;  // sorted AgentToServer field numbers
+  opsup_module *instance = nullptr;          // what create returned
+  bool has_instance = false;                 // create succeeded; destroy is due
+  // Cleared once the module is stopped: posts, timers and done callbacks queued for it
+  // are then dropped. Shared with queued handlers so they never touch a dead slot.
+  std::shared_ptr<std::atomic<bool>> accepting = std::make_shared<std::atomic<bool>>(true);
+  std::map<uint64_t, std::unique_ptr<boost::asio::steady_timer>> timers;  // loop thread
+  std::shared_ptr<WorkTracker> work = std::make_shared<WorkTracker>();
+};
+
+// The handle a module receives is its slot.
+inline opsup_host *handle_of(ModuleSlot &slot) {
+  return reinterpret_cast<opsup_host *>(&slot);
+}
+inline ModuleSlot &slot_of(opsup_host *host) {
+  return *reinterpret_cast<ModuleSlot *>(host);
+}
+
+// The services table given to every module (one for the process).
+const opsup_host_api &host_api_table();
+
+// Cancels and forgets the slot's pending timers.
+void cancel_timers(ModuleSlot &slot);
+
+}  // namespace opsup::modules::detail

@@ -1,0 +1,664 @@
+// opsup/module.hpp: header-only C++ helper over the C ABI in opsup/module.h.
+//
+// A module is one class and one macro:
+//
+//   class MyModule : public opsup::Module {
+//    public:
+//     MyModule(opsup::Host &host, std::string_view supervisor_config_yaml)
+//         : opsup::Module(host) {}
+//     void start() override { host().info("started"); }
+//     void on_server_message(std::string_view server_to_agent) override { ... }
+//   };
+//   OPSUP_DEFINE_MODULE(MyModule, {.id = "com.example.my", .version = "1.0.0",
+//                                  .description = "One line for `opampsupervisor modules`",
+//                                  .custom_capabilities = {"com.example.my"},
+//                                  .server_to_agent_fields = {OPSUP_S2A_CUSTOM_MESSAGE}})
+//
+// What the helper guarantees
+//   - No exception crosses the ABI: every hook and every callback catches everything.
+//     A constructor that throws opsup::ConfigError makes create return
+//     OPSUP_ERR_INVALID_ARGUMENT with the message (name the bad key in it); any other
+//     exception makes a hook return OPSUP_ERR_FAILED with its what(), or, for hooks that
+//     return nothing, is logged at error level through the host.
+//   - Callbacks given to Host (post, timers, run_blocking) are owned by the Host object;
+//     the ones that never run (cancelled timers, work dropped at shutdown) are freed when
+//     the module instance is destroyed.
+//   - Services newer than the host's table are reported as OPSUP_ERR_UNSUPPORTED instead
+//     of being called (OPSUP_HOST_HAS).
+//
+// Threading (see module.h): the host calls every hook, and runs every callback except
+// run_blocking's `work`, on its one loop thread, so a module needs no locks for state
+// touched only there. Host methods are "loop thread" unless documented "any thread".
+//
+// Link model: the entry function keeps the host's service table in a variable private to
+// this shared object (hidden visibility), so one loaded copy of a module talks to the one
+// host that loaded it.
+#pragma once
+
+#include <opsup/module.h>
+#include <opsup/opamp_constants.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace opsup {
+
+enum class LogLevel : opsup_log_level {
+  kTrace = OPSUP_LOG_TRACE,
+  kDebug = OPSUP_LOG_DEBUG,
+  kInfo = OPSUP_LOG_INFO,
+  kWarn = OPSUP_LOG_WARN,
+  kError = OPSUP_LOG_ERROR,
+};
+
+// Thrown by a module's constructor when its configuration is wrong. The message should
+// name the key (for example "plugins.com.example.my.interval: must be positive").
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Thrown from a hook to return a specific status code with a message.
+class StatusError : public std::runtime_error {
+ public:
+  StatusError(opsup_status status, const std::string &message)
+      : std::runtime_error(message), status_(status) {}
+  opsup_status status() const noexcept { return status_; }
+
+ private:
+  opsup_status status_;
+};
+
+using InstanceUid = std::array<uint8_t, 16>;
+
+// A supervisor event, copied out of opsup_event. `message` views the host's text and is
+// valid only during on_event; copy it to keep it.
+struct Event {
+  opsup_event_kind kind = 0;
+  int64_t pid = 0;
+  int32_t exit_code = 0;
+  uint64_t time_unix_nano = 0;
+  std::string_view message;
+
+  // Reads only the fields the sender's struct_size covers; missing ones stay 0 / "".
+  static Event from(const opsup_event &raw) noexcept {
+    Event event;
+    const uint32_t size = raw.struct_size;
+    if (OPSUP_HAS_FIELD(opsup_event, size, kind))
+      event.kind = raw.kind;
+    if (OPSUP_HAS_FIELD(opsup_event, size, pid))
+      event.pid = raw.pid;
+    if (OPSUP_HAS_FIELD(opsup_event, size, exit_code))
+      event.exit_code = raw.exit_code;
+    if (OPSUP_HAS_FIELD(opsup_event, size, time_unix_nano)) {
+      event.time_unix_nano = raw.time_unix_nano;
+    }
+    if (OPSUP_HAS_FIELD(opsup_event, size, message) && raw.message != nullptr) {
+      event.message = raw.message;
+    }
+    return event;
+  }
+};
+
+class Host;
+
+// True when the host's table has `member` and it is set (api_ is a Host member).
+#define OPSUP_DETAIL_HAS(member) \
+  (api_ != nullptr && OPSUP_HOST_HAS(api_, member) && api_->member != nullptr)
+
+namespace detail {
+
+// Writes `text` NUL-terminated and truncated into a caller-owned error buffer.
+inline void write_error(opsup_error_buffer buffer, std::string_view text) noexcept {
+  if (buffer.data == nullptr || buffer.capacity == 0)
+    return;
+  const size_t length = std::min(text.size(), buffer.capacity - 1);
+  std::memcpy(buffer.data, text.data(), length);
+  buffer.data[length] = '\0';
+}
+
+// A callback handed to the host. The Host that created it owns it.
+struct Callback {
+  Host *owner = nullptr;
+  uint64_t timer_id = 0;
+  std::function<void()> fn;    // post, timer, or run_blocking's done
+  std::function<void()> work;  // run_blocking only
+};
+
+}  // namespace detail
+
+// The module's view of the host services of one module instance. Created by the helper
+// before the module's constructor and destroyed after its destructor, so it outlives the
+// module object. Not copyable; reach it through Module::host().
+class Host {
+ public:
+  using TimerId = uint64_t;
+
+  Host(opsup_host *handle, const opsup_host_api *api) noexcept : handle_(handle), api_(api) {}
+  Host(const Host &) = delete;
+  Host &operator=(const Host &) = delete;
+  // Frees the callbacks that never ran. The host guarantees that none runs after the
+  // module's destroy hook, which is where this destructor runs. THREADING: loop thread.
+  ~Host() = default;
+
+  // The raw C handle and service table, for services this class does not wrap yet.
+  opsup_host *handle() const noexcept { return handle_; }
+  const opsup_host_api *api() const noexcept { return api_; }
+  // The ABI minor the host implements (0 when it does not say).
+  uint32_t abi_minor() const noexcept {
+    return api_ != nullptr && OPSUP_HOST_HAS(api_, abi_minor) ? api_->abi_minor : 0;
+  }
+
+  // Writes one log line attributed to this module. The text is copied. Never throws.
+  // THREADING: any thread.
+  void log(LogLevel level, std::string_view message) const noexcept {
+    if (!OPSUP_DETAIL_HAS(log))
+      return;
+    try {
+      const std::string text(message);
+      api_->log(handle_, static_cast<opsup_log_level>(level), text.c_str());
+    } catch (...) {
+      // Out of memory while logging: nothing sensible left to do.
+    }
+  }
+  void trace(std::string_view message) const noexcept { log(LogLevel::kTrace, message); }
+  void debug(std::string_view message) const noexcept { log(LogLevel::kDebug, message); }
+  void info(std::string_view message) const noexcept { log(LogLevel::kInfo, message); }
+  void warn(std::string_view message) const noexcept { log(LogLevel::kWarn, message); }
+  void error(std::string_view message) const noexcept { log(LogLevel::kError, message); }
+
+  // Replaces the AgentToServer fields this module owns with the ones in
+  // `serialized_agent_to_server` (a serialized AgentToServer; owned fields left out are
+  // cleared) and schedules a send. The bytes are copied. Returns OPSUP_OK, or
+  // OPSUP_ERR_INVALID_ARGUMENT when they do not parse or set a field the module does not
+  // own. THREADING: loop thread.
+  opsup_status set_agent_fields(std::string_view serialized_agent_to_server) const {
+    if (!OPSUP_DETAIL_HAS(set_agent_fields)) {
+      return OPSUP_ERR_UNSUPPORTED;
+    }
+    const opsup_bytes bytes{reinterpret_cast<const uint8_t *>(serialized_agent_to_server.data()),
+                            serialized_agent_to_server.size()};
+    return api_->set_agent_fields(handle_, bytes);
+  }
+
+  // The agent's 16-byte instance UID (all zero if the host does not offer it).
+  // THREADING: loop thread.
+  InstanceUid instance_uid() const {
+    InstanceUid uid{};
+    if (OPSUP_DETAIL_HAS(instance_uid)) {
+      api_->instance_uid(handle_, uid.data());
+    }
+    return uid;
+  }
+
+  // ServerCapabilities bits from the server's latest message; 0 before the first.
+  // THREADING: loop thread.
+  uint64_t server_capabilities() const {
+    if (!OPSUP_DETAIL_HAS(server_capabilities)) {
+      return 0;
+    }
+    return api_->server_capabilities(handle_);
+  }
+
+  // Runs `fn` on the loop thread soon. Returns false when the host refuses (shutting
+  // down); `fn` is then never called. An exception escaping `fn` is logged.
+  // OWNERSHIP: `fn` is kept by this Host until it runs or the module is destroyed.
+  // THREADING: any thread.
+  bool post(std::function<void()> fn) {
+    if (!OPSUP_DETAIL_HAS(post))
+      return false;
+    auto callback = std::make_unique<detail::Callback>();
+    callback->owner = this;
+    callback->fn = std::move(fn);
+    detail::Callback *raw = callback.get();
+    {
+      std::lock_guard lock(posted_mutex_);
+      posted_.emplace(raw, std::move(callback));
+    }
+    if (api_->post(handle_, &Host::run_posted, raw) == OPSUP_OK)
+      return true;
+    std::lock_guard lock(posted_mutex_);
+    posted_.erase(raw);
+    return false;
+  }
+
+  // Runs `fn` once on the loop thread after `delay`. Returns the timer id, or 0 when the
+  // host refuses. An exception escaping `fn` is logged.
+  // OWNERSHIP: `fn` is kept until it runs, the timer is cancelled, or the module is
+  // destroyed. THREADING: loop thread.
+  TimerId start_timer(std::chrono::milliseconds delay, std::function<void()> fn) {
+    if (!OPSUP_DETAIL_HAS(timer_start))
+      return 0;
+    auto callback = std::make_unique<detail::Callback>();
+    callback->owner = this;
+    callback->fn = std::move(fn);
+    detail::Callback *raw = callback.get();
+    pending_.emplace(raw, std::move(callback));
+    const uint64_t delay_ms = delay.count() < 0 ? 0 : static_cast<uint64_t>(delay.count());
+    const TimerId id = api_->timer_start(handle_, delay_ms, &Host::run_timer, raw);
+    if (id == 0) {
+      pending_.erase(raw);
+      return 0;
+    }
+    raw->timer_id = id;
+    return id;
+  }
+
+  // Cancels a pending timer: its callback will not run and is freed now. Unknown or
+  // already fired ids are ignored. THREADING: loop thread.
+  void cancel_timer(TimerId id) {
+    if (id == 0)
+      return;
+    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+      if (it->first->timer_id == id) {
+        if (OPSUP_DETAIL_HAS(timer_cancel)) {
+          api_->timer_cancel(handle_, id);
+        }
+        pending_.erase(it);
+        return;
+      }
+    }
+  }
+
+  // Runs `work` on a worker thread, then `done` on the loop thread. `work` may only call
+  // log(). Returns false when the host refuses (neither runs). An exception escaping
+  // `work` is logged and `done` still runs; one escaping `done` is logged.
+  // OWNERSHIP: both are kept until `done` has run or the module is destroyed.
+  // THREADING: loop thread.
+  bool run_blocking(std::function<void()> work, std::function<void()> done) {
+    if (!OPSUP_DETAIL_HAS(run_blocking))
+      return false;
+    auto callback = std::make_unique<detail::Callback>();
+    callback->owner = this;
+    callback->work = std::move(work);
+    callback->fn = std::move(done);
+    detail::Callback *raw = callback.get();
+    pending_.emplace(raw, std::move(callback));
+    if (api_->run_blocking(handle_, &Host::run_work, &Host::run_timer, raw) == OPSUP_OK) {
+      return true;
+    }
+    pending_.erase(raw);
+    return false;
+  }
+
+  // Reads `file_name` (a plain name, no '/') from the storage directory into `content`.
+  // Returns OPSUP_OK, OPSUP_ERR_NOT_FOUND, OPSUP_ERR_INVALID_ARGUMENT (bad name) or
+  // OPSUP_ERR_FAILED. THREADING: loop thread (small files).
+  opsup_status storage_read(std::string_view file_name, std::string &content) const {
+    if (!OPSUP_DETAIL_HAS(storage_read)) {
+      return OPSUP_ERR_UNSUPPORTED;
+    }
+    const std::string name(file_name);
+    std::string result;
+    const opsup_status status = api_->storage_read(
+        handle_, name.c_str(),
+        [](void *user_data, opsup_bytes bytes) {
+          auto *out = static_cast<std::string *>(user_data);
+          try {
+            out->assign(reinterpret_cast<const char *>(bytes.data), bytes.size);
+          } catch (...) {
+            out->clear();
+          }
+        },
+        &result);
+    if (status == OPSUP_OK)
+      content = std::move(result);
+    return status;
+  }
+
+  // Atomically replaces `file_name` in the storage directory with `content` (mode 0600).
+  // The bytes are copied. THREADING: loop thread.
+  opsup_status storage_write(std::string_view file_name, std::string_view content) const {
+    if (!OPSUP_DETAIL_HAS(storage_write)) {
+      return OPSUP_ERR_UNSUPPORTED;
+    }
+    const std::string name(file_name);
+    const opsup_bytes bytes{reinterpret_cast<const uint8_t *>(content.data()), content.size()};
+    return api_->storage_write(handle_, name.c_str(), bytes);
+  }
+
+ private:
+  // Runs a callback the host calls once on the loop thread (timer or run_blocking done).
+  static void run_timer(void *user_data) noexcept {
+    auto *raw = static_cast<detail::Callback *>(user_data);
+    Host *owner = raw->owner;
+    auto node = owner->pending_.extract(raw);
+    if (node.empty())
+      return;  // cancelled meanwhile
+    run_guarded(*owner, node.mapped()->fn, "a timer or run_blocking callback");
+  }
+
+  static void run_posted(void *user_data) noexcept {
+    auto *raw = static_cast<detail::Callback *>(user_data);
+    Host *owner = raw->owner;
+    std::unique_ptr<detail::Callback> callback;
+    {
+      std::lock_guard lock(owner->posted_mutex_);
+      auto node = owner->posted_.extract(raw);
+      if (node.empty())
+        return;
+      callback = std::move(node.mapped());
+    }
+    run_guarded(*owner, callback->fn, "a posted callback");
+  }
+
+  static void run_work(void *user_data) noexcept {
+    auto *raw = static_cast<detail::Callback *>(user_data);
+    run_guarded(*raw->owner, raw->work, "run_blocking work");
+  }
+
+  static void run_guarded(const Host &owner, const std::function<void()> &fn,
+                          const char *what) noexcept {
+    if (!fn)
+      return;
+    try {
+      fn();
+    } catch (const std::exception &e) {
+      owner.error(std::string(what) + " threw: " + e.what());
+    } catch (...) {
+      owner.error(std::string(what) + " threw a non-standard exception");
+    }
+  }
+
+  opsup_host *handle_;
+  const opsup_host_api *api_;
+  // Callbacks run on the loop thread (timers, run_blocking), keyed by identity.
+  std::unordered_map<detail::Callback *, std::unique_ptr<detail::Callback>> pending_;
+  // Posted callbacks: post() may come from any thread.
+  std::mutex posted_mutex_;
+  std::unordered_map<detail::Callback *, std::unique_ptr<detail::Callback>> posted_;
+};
+
+// Base class of a module. Override what the module needs; every default does nothing.
+// The derived class's constructor is the create hook: it receives the Host and, if it
+// takes one, the supervisor's config as redacted YAML (valid only during the call).
+// THREADING: every method is called on the loop thread.
+class Module {
+ public:
+  explicit Module(Host &host) noexcept : host_(host) {}
+  Module(const Module &) = delete;
+  Module &operator=(const Module &) = delete;
+  // The destroy hook. Timers still pending are cancelled by the host afterwards.
+  virtual ~Module() = default;
+
+  // Starts work. Throw to fail: the module is then reported and kept inactive.
+  virtual void start() {}
+  // Stops work before shutdown; no hook but the destructor follows.
+  virtual void stop() {}
+  // A serialized ServerToAgent holding at least one field listed in
+  // ModuleInfo::server_to_agent_fields. The view is valid only during the call.
+  virtual void on_server_message(std::string_view /*server_to_agent*/) {}
+  // A serialized AgentToServer from the local Collector holding a field listed in
+  // ModuleInfo::agent_to_server_fields. The view is valid only during the call.
+  virtual void on_collector_message(std::string_view /*agent_to_server*/) {}
+  // A supervisor event (Collector started/exited/healthy, server connected...).
+  virtual void on_event(const Event & /*event*/) {}
+  // Inspects a candidate Collector config. Return a reason to veto it, nullopt to accept.
+  virtual std::optional<std::string> validate_collector_config(std::string_view /*config_yaml*/) {
+    return std::nullopt;
+  }
+
+ protected:
+  Host &host() const noexcept { return host_; }
+
+ private:
+  Host &host_;
+};
+
+// What OPSUP_DEFINE_MODULE puts into the descriptor. Use designated initializers; the
+// lists are copied into static storage by the entry function.
+struct ModuleInfo {
+  const char *id = nullptr;  // reverse DNS for third-party modules: "com.example.x"
+  const char *version = "0.0.0";
+  const char *description = "";  // one line
+  uint64_t capabilities = 0;     // AgentCapabilities bits this module owns (OPSUP_CAP_*)
+  std::initializer_list<const char *> custom_capabilities = {};
+  std::initializer_list<uint32_t> server_to_agent_fields = {};  // OPSUP_S2A_*
+  std::initializer_list<uint32_t> agent_to_server_fields = {};  // OPSUP_A2S_*
+};
+
+namespace detail {
+
+// One module instance: the Host outlives the module object (declaration order).
+struct Instance {
+  Instance(opsup_host *handle, const opsup_host_api *api) : host(handle, api) {}
+  Host host;
+  std::unique_ptr<Module> module;
+};
+
+inline Instance *instance_of(opsup_module *module) noexcept {
+  return reinterpret_cast<Instance *>(module);
+}
+
+inline std::string_view view_of(opsup_bytes bytes) noexcept {
+  if (bytes.data == nullptr)
+    return {};
+  return {reinterpret_cast<const char *>(bytes.data), bytes.size};
+}
+
+// Runs `fn`, turning exceptions into a status and an error text.
+template <class Fn>
+opsup_status guarded(opsup_error_buffer error, Fn &&fn) noexcept {
+  try {
+    fn();
+    return OPSUP_OK;
+  } catch (const ConfigError &e) {
+    write_error(error, e.what());
+    return OPSUP_ERR_INVALID_ARGUMENT;
+  } catch (const StatusError &e) {
+    write_error(error, e.what());
+    return e.status() == OPSUP_OK ? OPSUP_ERR_FAILED : e.status();
+  } catch (const std::exception &e) {
+    write_error(error, e.what());
+    return OPSUP_ERR_FAILED;
+  } catch (...) {
+    write_error(error, "non-standard exception");
+    return OPSUP_ERR_FAILED;
+  }
+}
+
+// Runs a hook that returns nothing; an exception is logged through the instance's host.
+template <class Fn>
+void guarded_void(Instance *instance, const char *hook, Fn &&fn) noexcept {
+  char text[512];
+  const opsup_status status = guarded(opsup_error_buffer{text, sizeof text}, fn);
+  if (status != OPSUP_OK)
+    instance->host.error(std::string(hook) + " failed: " + text);
+}
+
+// Descriptor, hooks and the lists they point to, in static storage of the module.
+class StaticDescriptor {
+ public:
+  StaticDescriptor(const ModuleInfo &info, const opsup_module_hooks &hooks)
+      : custom_capabilities_(info.custom_capabilities),
+        server_to_agent_fields_(info.server_to_agent_fields),
+        agent_to_server_fields_(info.agent_to_server_fields),
+        hooks_(hooks) {
+    custom_capabilities_.push_back(nullptr);
+    descriptor_.struct_size = sizeof(opsup_module_descriptor);
+    descriptor_.abi_major = OPSUP_ABI_MAJOR;
+    descriptor_.abi_minor = OPSUP_ABI_MINOR;
+    descriptor_.id = info.id;
+    descriptor_.version = info.version;
+    descriptor_.description = info.description;
+    descriptor_.capabilities = info.capabilities;
+    descriptor_.custom_capabilities =
+        custom_capabilities_.size() > 1 ? custom_capabilities_.data() : nullptr;
+    descriptor_.server_to_agent_fields = server_to_agent_fields_.data();
+    descriptor_.server_to_agent_field_count = server_to_agent_fields_.size();
+    descriptor_.agent_to_server_fields = agent_to_server_fields_.data();
+    descriptor_.agent_to_server_field_count = agent_to_server_fields_.size();
+    descriptor_.hooks = &hooks_;
+  }
+  StaticDescriptor(const StaticDescriptor &) = delete;
+  StaticDescriptor &operator=(const StaticDescriptor &) = delete;
+
+  const opsup_module_descriptor *get() const noexcept { return &descriptor_; }
+
+ private:
+  std::vector<const char *> custom_capabilities_;
+  std::vector<uint32_t> server_to_agent_fields_;
+  std::vector<uint32_t> agent_to_server_fields_;
+  opsup_module_hooks hooks_;
+  opsup_module_descriptor descriptor_{};
+};
+
+template <class T>
+struct Adapter {
+  static_assert(std::derived_from<T, Module>, "a module class must derive from opsup::Module");
+  static_assert(std::constructible_from<T, Host &, std::string_view> ||
+                    std::constructible_from<T, Host &>,
+                "a module class needs a constructor (Host&, std::string_view config_yaml) "
+                "or (Host&)");
+
+  // The table of the host that called the entry. Private to this shared object.
+  static inline const opsup_host_api *host_api = nullptr;
+
+  static opsup_status entry(const ModuleInfo &info, const opsup_host_info *host,
+                            const opsup_module_descriptor **out_descriptor) noexcept {
+    if (host == nullptr || out_descriptor == nullptr)
+      return OPSUP_ERR_INVALID_ARGUMENT;
+    *out_descriptor = nullptr;
+    if (host->struct_size < offsetof(opsup_host_info, api) + sizeof(host->api) ||
+        host->api == nullptr) {
+      return OPSUP_ERR_INVALID_ARGUMENT;
+    }
+    // The helper checks each service's presence, so any host minor works; a host that
+    // only accepts newer modules than this one is incompatible.
+    if (host->abi_major != OPSUP_ABI_MAJOR || host->abi_minor_min > OPSUP_ABI_MINOR) {
+      return OPSUP_ERR_INCOMPATIBLE;
+    }
+    try {
+      static const StaticDescriptor descriptor(info, hooks());
+      host_api = host->api;
+      *out_descriptor = descriptor.get();
+      return OPSUP_OK;
+    } catch (...) {
+      return OPSUP_ERR_FAILED;
+    }
+  }
+
+  static opsup_module_hooks hooks() noexcept {
+    opsup_module_hooks hooks{};
+    hooks.struct_size = sizeof(opsup_module_hooks);
+    hooks.create = &create;
+    hooks.start = &start;
+    hooks.stop = &stop;
+    hooks.destroy = &destroy;
+    hooks.on_server_message = &on_server_message;
+    hooks.on_collector_message = &on_collector_message;
+    hooks.on_event = &on_event;
+    hooks.validate_collector_config = &validate_collector_config;
+    return hooks;
+  }
+
+  static opsup_status create(opsup_host *host, const char *supervisor_config_yaml,
+                             opsup_module **out_module, opsup_error_buffer error) noexcept {
+    if (out_module == nullptr)
+      return OPSUP_ERR_INVALID_ARGUMENT;
+    *out_module = nullptr;
+    return guarded(error, [&] {
+      auto instance = std::make_unique<Instance>(host, host_api);
+      const std::string_view yaml = supervisor_config_yaml ? supervisor_config_yaml : "";
+      if constexpr (std::constructible_from<T, Host &, std::string_view>) {
+        instance->module = std::make_unique<T>(instance->host, yaml);
+      } else {
+        instance->module = std::make_unique<T>(instance->host);
+      }
+      *out_module = reinterpret_cast<opsup_module *>(instance.release());
+    });
+  }
+
+  static opsup_status start(opsup_module *module, opsup_error_buffer error) noexcept {
+    if (module == nullptr)
+      return OPSUP_ERR_INVALID_ARGUMENT;
+    return guarded(error, [&] { instance_of(module)->module->start(); });
+  }
+
+  static void stop(opsup_module *module) noexcept {
+    if (module == nullptr)
+      return;
+    Instance *instance = instance_of(module);
+    guarded_void(instance, "stop", [&] { instance->module->stop(); });
+  }
+
+  static void destroy(opsup_module *module) noexcept {
+    if (module == nullptr)
+      return;
+    Instance *instance = instance_of(module);
+    guarded_void(instance, "destroy", [&] { instance->module.reset(); });
+    delete instance;
+  }
+
+  static void on_server_message(opsup_module *module, opsup_bytes server_to_agent) noexcept {
+    if (module == nullptr)
+      return;
+    Instance *instance = instance_of(module);
+    guarded_void(instance, "on_server_message",
+                 [&] { instance->module->on_server_message(view_of(server_to_agent)); });
+  }
+
+  static void on_collector_message(opsup_module *module, opsup_bytes agent_to_server) noexcept {
+    if (module == nullptr)
+      return;
+    Instance *instance = instance_of(module);
+    guarded_void(instance, "on_collector_message",
+                 [&] { instance->module->on_collector_message(view_of(agent_to_server)); });
+  }
+
+  static void on_event(opsup_module *module, const opsup_event *event) noexcept {
+    if (module == nullptr || event == nullptr)
+      return;
+    Instance *instance = instance_of(module);
+    guarded_void(instance, "on_event", [&] { instance->module->on_event(Event::from(*event)); });
+  }
+
+  static opsup_status validate_collector_config(opsup_module *module, const char *config_yaml,
+                                                opsup_error_buffer reason) noexcept {
+    if (module == nullptr)
+      return OPSUP_ERR_INVALID_ARGUMENT;
+    std::optional<std::string> veto;
+    const opsup_status status = guarded(reason, [&] {
+      veto = instance_of(module)->module->validate_collector_config(config_yaml ? config_yaml : "");
+    });
+    if (status != OPSUP_OK)
+      return status;
+    if (!veto)
+      return OPSUP_OK;
+    write_error(reason, *veto);
+    return OPSUP_ERR_VETO;
+  }
+};
+
+}  // namespace detail
+}  // namespace opsup
+
+#undef OPSUP_DETAIL_HAS
+
+// Defines the module's exported entry point (opsup_module_entry_v1) for `ModuleClass`.
+// The remaining arguments are an opsup::ModuleInfo initializer in braces:
+//   OPSUP_DEFINE_MODULE(MyModule, {.id = "com.example.my", .version = "1.2.0"})
+// Use it once per shared object, at namespace scope in one .cpp file.
+#define OPSUP_DEFINE_MODULE(ModuleClass, ...)                                                     \
+  extern "C" OPSUP_EXPORT opsup_status opsup_module_entry_v1(                                     \
+      const opsup_host_info *host, const opsup_module_descriptor **out_descriptor) {              \
+    static const ::opsup::ModuleInfo opsup_module_info = __VA_ARGS__;                             \
+    return ::opsup::detail::Adapter<ModuleClass>::entry(opsup_module_info, host, out_descriptor); \
+  }

@@ -1,0 +1,538 @@
+// opsup/testing/fake_host.hpp: an in-process stand-in for the supervisor, to unit-test a
+// module without it. Header-only; needs only the C++ standard library and threads.
+//
+//   #include <opsup/testing/fake_host.hpp>
+//   opsup::testing::FakeHost host;
+//   ASSERT_EQ(host.load(&opsup_module_entry_v1), OPSUP_OK);  // the module's entry
+//   ASSERT_EQ(host.create("plugins: {}\n"), OPSUP_OK);
+//   ASSERT_EQ(host.start(), OPSUP_OK);
+//   host.deliver_server_message(serialized_server_to_agent);
+//   host.run_ready();                       // runs what the module posted
+//   EXPECT_EQ(host.agent_fields().size(), 1u);
+//
+// What it does like the real host
+//   - Implements every service of opsup_host_api (the minor in OPSUP_ABI_MINOR).
+//   - set_agent_fields checks the bytes are well-formed protobuf and that every top-level
+//     field belongs to the module (its capability bits, plus custom_capabilities and
+//     custom_message when it declares custom capabilities), and records accepted
+//     payloads; rejected ones are logged and recorded with the reason.
+//   - storage_read/storage_write refuse names that are not plain file names.
+//   - After stop(), pending timers, posted and done callbacks are dropped and new ones
+//     refused; destroy() waits for running blocking work first.
+//
+// What it does differently, for deterministic tests
+//   - The "loop thread" is the thread calling FakeHost's methods. Nothing runs on its
+//     own: posted callbacks and run_blocking's done run in run_ready(); timers use a
+//     virtual clock moved by advance(); run_blocking's work runs on a real thread and
+//     wait_for_blocking_work() waits for it.
+//   - Storage is an in-memory map (storage()), preloadable by the test.
+//   - Messages are delivered to the hooks as given; routing by field is not simulated.
+//
+// THREADING: use one FakeHost from one test thread. The module may call log and post
+// from any thread, as with the real host.
+#pragma once
+
+#include <opsup/module.h>
+#include <opsup/opamp_constants.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace opsup::testing {
+
+class FakeHost {
+ public:
+  struct LogLine {
+    opsup_log_level level;
+    std::string message;
+  };
+  struct Rejection {
+    std::string payload;
+    std::string reason;
+  };
+
+  FakeHost() = default;
+  FakeHost(const FakeHost &) = delete;
+  FakeHost &operator=(const FakeHost &) = delete;
+  // Stops and destroys a created module, and joins worker threads.
+  ~FakeHost() {
+    if (created_)
+      destroy();
+    join_workers();
+  }
+
+  // ---- Setup (call before the module needs them) -------------------------------------
+  void set_instance_uid(const std::array<uint8_t, 16> &uid) { instance_uid_ = uid; }
+  void set_server_capabilities(uint64_t bits) { server_capabilities_ = bits; }
+  // The files storage_read sees; storage_write updates it.
+  std::map<std::string, std::string> &storage() { return storage_; }
+
+  // ---- Lifecycle --------------------------------------------------------------------
+  // Calls the module's entry with the minor range [minor_min, minor_max] and copies its
+  // descriptor and hooks as the real host does (min(struct_size, sizeof), rest absent).
+  opsup_status load(opsup_module_entry_fn entry, uint32_t minor_min = 0,
+                    uint32_t minor_max = OPSUP_ABI_MINOR) {
+    info_.struct_size = sizeof(opsup_host_info);
+    info_.abi_major = OPSUP_ABI_MAJOR;
+    info_.abi_minor_min = minor_min;
+    info_.abi_minor_max = minor_max;
+    info_.host_version = "fake-host";
+    info_.api = &api();
+    const opsup_module_descriptor *raw = nullptr;
+    const opsup_status status = entry(&info_, &raw);
+    if (status != OPSUP_OK)
+      return status;
+    if (raw == nullptr)
+      return OPSUP_ERR_FAILED;
+    descriptor_ = {};
+    std::memcpy(&descriptor_, raw, std::min<size_t>(raw->struct_size, sizeof descriptor_));
+    hooks_ = {};
+    if (descriptor_.hooks != nullptr) {
+      std::memcpy(&hooks_, descriptor_.hooks,
+                  std::min<size_t>(descriptor_.hooks->struct_size, sizeof hooks_));
+    }
+    owned_fields_ = owned_agent_to_server_fields(descriptor_);
+    return OPSUP_OK;
+  }
+
+  const opsup_module_descriptor &descriptor() const { return descriptor_; }
+  const opsup_module_hooks &hooks() const { return hooks_; }
+  // The custom capability names of the loaded descriptor.
+  std::vector<std::string> custom_capabilities() const {
+    std::vector<std::string> names;
+    for (const char *const *it = descriptor_.custom_capabilities; it && *it; ++it) {
+      names.emplace_back(*it);
+    }
+    return names;
+  }
+
+  // Calls create with the supervisor config YAML. The module's error text, if any, is
+  // in last_error().
+  opsup_status create(std::string_view supervisor_config_yaml = "{}\n") {
+    if (hooks_.create == nullptr)
+      return OPSUP_ERR_UNSUPPORTED;
+    {
+      std::lock_guard lock(mutex_);
+      accepting_ = true;
+    }
+    const std::string yaml(supervisor_config_yaml);
+    char error[1024] = "";
+    const opsup_status status =
+        hooks_.create(handle(), yaml.c_str(), &module_, opsup_error_buffer{error, sizeof error});
+    last_error_ = error;
+    if (status != OPSUP_OK) {
+      module_ = nullptr;
+      return status;
+    }
+    created_ = true;
+    stopped_ = false;
+    return status;
+  }
+
+  opsup_status start() {
+    if (hooks_.start == nullptr)
+      return OPSUP_OK;
+    char error[1024] = "";
+    const opsup_status status = hooks_.start(module_, opsup_error_buffer{error, sizeof error});
+    last_error_ = error;
+    return status;
+  }
+
+  // Calls stop (once); then, as the real host does, cancels pending timers and drops
+  // posted and done callbacks that have not run, and refuses new ones.
+  void stop() {
+    if (!created_ || stopped_)
+      return;
+    stopped_ = true;
+    if (hooks_.stop != nullptr)
+      hooks_.stop(module_);
+    std::lock_guard lock(mutex_);
+    accepting_ = false;
+    ready_.clear();
+    timers_.clear();
+  }
+
+  // Stops (if not yet), waits for blocking work, drops what never ran, calls destroy.
+  void destroy() {
+    if (!created_)
+      return;
+    stop();
+    wait_for_blocking_work(std::chrono::seconds(30));
+    {
+      std::lock_guard lock(mutex_);
+      ready_.clear();
+    }
+    if (hooks_.destroy != nullptr)
+      hooks_.destroy(module_);
+    module_ = nullptr;
+    created_ = false;
+  }
+
+  std::string last_error() const { return last_error_; }
+
+  // ---- Hooks ------------------------------------------------------------------------
+  void deliver_server_message(std::string_view server_to_agent) {
+    if (hooks_.on_server_message != nullptr) {
+      hooks_.on_server_message(module_, bytes_of(server_to_agent));
+    }
+  }
+  void deliver_collector_message(std::string_view agent_to_server) {
+    if (hooks_.on_collector_message != nullptr) {
+      hooks_.on_collector_message(module_, bytes_of(agent_to_server));
+    }
+  }
+  void deliver_event(opsup_event_kind kind, std::string_view message = "", int64_t pid = 0,
+                     int32_t exit_code = 0) {
+    const std::string text(message);
+    opsup_event event{};
+    event.struct_size = sizeof event;
+    event.kind = kind;
+    event.pid = pid;
+    event.exit_code = exit_code;
+    event.time_unix_nano =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+    event.message = text.c_str();
+    if (hooks_.on_event != nullptr)
+      hooks_.on_event(module_, &event);
+  }
+  // Returns the hook's status; a veto reason goes to *reason.
+  opsup_status validate_collector_config(std::string_view config_yaml,
+                                         std::string *reason = nullptr) {
+    if (hooks_.validate_collector_config == nullptr)
+      return OPSUP_OK;
+    const std::string yaml(config_yaml);
+    char text[1024] = "";
+    const opsup_status status = hooks_.validate_collector_config(
+        module_, yaml.c_str(), opsup_error_buffer{text, sizeof text});
+    if (reason != nullptr)
+      *reason = text;
+    return status;
+  }
+
+  // ---- Loop ---------------------------------------------------------------------------
+  // Runs posted callbacks, finished run_blocking done callbacks and timers due now, until
+  // none is left. Returns how many ran.
+  size_t run_ready() {
+    size_t count = 0;
+    for (;;) {
+      std::function<void()> next;
+      {
+        std::lock_guard lock(mutex_);
+        if (!ready_.empty()) {
+          next = std::move(ready_.front());
+          ready_.pop_front();
+        }
+      }
+      if (!next) {
+        auto due = timers_.begin();
+        if (due == timers_.end() || due->first.first > now_ms_)
+          break;
+        next = std::move(due->second);
+        timers_.erase(due);
+      }
+      next();
+      ++count;
+    }
+    return count;
+  }
+
+  // Moves the virtual clock forward, firing due timers in order (and what they post).
+  // Returns how many callbacks ran.
+  size_t advance(std::chrono::milliseconds duration) {
+    const uint64_t target = now_ms_ + static_cast<uint64_t>(std::max<int64_t>(0, duration.count()));
+    size_t count = run_ready();
+    while (!timers_.empty() && timers_.begin()->first.first <= target) {
+      now_ms_ = timers_.begin()->first.first;
+      count += run_ready();
+    }
+    now_ms_ = target;
+    return count + run_ready();
+  }
+
+  // Waits (up to `timeout`) until every run_blocking work has finished, then runs what
+  // is ready. Returns false on timeout.
+  bool wait_for_blocking_work(std::chrono::milliseconds timeout) {
+    bool finished;
+    {
+      std::unique_lock lock(mutex_);
+      finished = work_done_.wait_for(lock, timeout, [&] { return outstanding_work_ == 0; });
+    }
+    if (finished) {
+      join_workers();
+      run_ready();
+    }
+    return finished;
+  }
+
+  uint64_t now_ms() const { return now_ms_; }
+  size_t pending_timer_count() const { return timers_.size(); }
+
+  // ---- What the module did ------------------------------------------------------------
+  std::vector<LogLine> logs() const {
+    std::lock_guard lock(mutex_);
+    return logs_;
+  }
+  // True when some log line contains `text` (at `level` when given).
+  bool logged(std::string_view text, std::optional<opsup_log_level> level = std::nullopt) const {
+    std::lock_guard lock(mutex_);
+    return std::any_of(logs_.begin(), logs_.end(), [&](const LogLine &line) {
+      return (!level || line.level == *level) && line.message.find(text) != std::string::npos;
+    });
+  }
+  // Accepted set_agent_fields payloads (serialized AgentToServer), oldest first.
+  const std::vector<std::string> &agent_fields() const { return agent_fields_; }
+  const std::vector<Rejection> &rejected_agent_fields() const { return rejected_; }
+
+  // The AgentToServer field numbers a module with this descriptor may set.
+  static std::set<uint32_t> owned_agent_to_server_fields(const opsup_module_descriptor &d) {
+    static constexpr std::pair<uint64_t, uint32_t> kFieldOfCapability[] = {
+        {OPSUP_CAP_REPORTS_HEALTH, OPSUP_A2S_HEALTH},
+        {OPSUP_CAP_REPORTS_EFFECTIVE_CONFIG, OPSUP_A2S_EFFECTIVE_CONFIG},
+        {OPSUP_CAP_REPORTS_REMOTE_CONFIG, OPSUP_A2S_REMOTE_CONFIG_STATUS},
+        {OPSUP_CAP_REPORTS_PACKAGE_STATUSES, OPSUP_A2S_PACKAGE_STATUSES},
+        {OPSUP_CAP_ACCEPTS_OPAMP_CONNECTION_SETTINGS, OPSUP_A2S_CONNECTION_SETTINGS_REQUEST},
+        {OPSUP_CAP_REPORTS_AVAILABLE_COMPONENTS, OPSUP_A2S_AVAILABLE_COMPONENTS},
+        {OPSUP_CAP_REPORTS_CONNECTION_SETTINGS_STATUS, OPSUP_A2S_CONNECTION_SETTINGS_STATUS},
+    };
+    std::set<uint32_t> fields;
+    for (const auto &[bit, field] : kFieldOfCapability) {
+      if (d.capabilities & bit)
+        fields.insert(field);
+    }
+    if (d.custom_capabilities != nullptr && d.custom_capabilities[0] != nullptr) {
+      fields.insert(OPSUP_A2S_CUSTOM_CAPABILITIES);
+      fields.insert(OPSUP_A2S_CUSTOM_MESSAGE);
+    }
+    return fields;
+  }
+
+  // Top-level field numbers of a serialized protobuf message, or nullopt when the bytes
+  // are not well-formed at the top level.
+  static std::optional<std::vector<uint32_t>> top_level_fields(std::string_view bytes) {
+    std::vector<uint32_t> fields;
+    size_t pos = 0;
+    auto varint = [&](uint64_t &value) {
+      value = 0;
+      for (int shift = 0; shift < 64 && pos < bytes.size(); shift += 7) {
+        const auto byte = static_cast<uint8_t>(bytes[pos++]);
+        value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+        if ((byte & 0x80) == 0)
+          return true;
+      }
+      return false;
+    };
+    while (pos < bytes.size()) {
+      uint64_t key = 0;
+      if (!varint(key) || (key >> 3) == 0 || (key >> 3) > 0x1fffffff)
+        return std::nullopt;
+      uint64_t skip = 0;
+      switch (key & 7) {
+        case 0:
+          if (!varint(skip))
+            return std::nullopt;
+          skip = 0;
+          break;
+        case 1:
+          skip = 8;
+          break;
+        case 2:
+          if (!varint(skip))
+            return std::nullopt;
+          break;
+        case 5:
+          skip = 4;
+          break;
+        default:
+          return std::nullopt;  // groups are not used by OpAMP
+      }
+      if (skip > bytes.size() - pos)
+        return std::nullopt;
+      pos += skip;
+      fields.push_back(static_cast<uint32_t>(key >> 3));
+    }
+    return fields;
+  }
+
+ private:
+  static FakeHost &self(opsup_host *host) { return *reinterpret_cast<FakeHost *>(host); }
+  opsup_host *handle() { return reinterpret_cast<opsup_host *>(this); }
+  static opsup_bytes bytes_of(std::string_view text) {
+    return opsup_bytes{reinterpret_cast<const uint8_t *>(text.data()), text.size()};
+  }
+  static bool plain_file_name(const char *name) {
+    if (name == nullptr)
+      return false;
+    const std::string_view text(name);
+    return !text.empty() && text != "." && text != ".." && text.find('/') == std::string_view::npos;
+  }
+
+  void record_log(opsup_log_level level, std::string message) {
+    std::lock_guard lock(mutex_);
+    logs_.push_back(LogLine{level, std::move(message)});
+  }
+
+  void join_workers() {
+    std::vector<std::thread> workers;
+    {
+      std::lock_guard lock(mutex_);
+      workers.swap(workers_);
+    }
+    for (auto &worker : workers)
+      worker.join();
+  }
+
+  opsup_status accept_agent_fields(std::string_view payload) {
+    const auto fields = top_level_fields(payload);
+    std::string reason;
+    if (!fields) {
+      reason = "set_agent_fields: the bytes are not a serialized AgentToServer";
+    } else {
+      for (uint32_t field : *fields) {
+        if (!owned_fields_.count(field)) {
+          reason = "set_agent_fields: AgentToServer field " + std::to_string(field) +
+                   " is not owned by module " + (descriptor_.id ? descriptor_.id : "?");
+          break;
+        }
+      }
+    }
+    if (!reason.empty()) {
+      record_log(OPSUP_LOG_ERROR, reason);
+      rejected_.push_back(Rejection{std::string(payload), reason});
+      return OPSUP_ERR_INVALID_ARGUMENT;
+    }
+    agent_fields_.emplace_back(payload);
+    return OPSUP_OK;
+  }
+
+  static const opsup_host_api &api() {
+    static const opsup_host_api table = [] {
+      opsup_host_api t{};
+      t.struct_size = sizeof t;
+      t.abi_minor = OPSUP_ABI_MINOR;
+      t.log = [](opsup_host *h, opsup_log_level level, const char *message) {
+        self(h).record_log(level, message ? message : "");
+      };
+      t.set_agent_fields = [](opsup_host *h, opsup_bytes bytes) -> opsup_status {
+        return self(h).accept_agent_fields(
+            std::string_view(reinterpret_cast<const char *>(bytes.data), bytes.size));
+      };
+      t.instance_uid = [](opsup_host *h, uint8_t out_uid[16]) {
+        std::memcpy(out_uid, self(h).instance_uid_.data(), 16);
+      };
+      t.server_capabilities = [](opsup_host *h) { return self(h).server_capabilities_; };
+      t.post = [](opsup_host *h, opsup_callback fn, void *user_data) -> opsup_status {
+        FakeHost &host = self(h);
+        std::lock_guard lock(host.mutex_);
+        if (!host.accepting_ || fn == nullptr)
+          return OPSUP_ERR_FAILED;
+        host.ready_.push_back([fn, user_data] { fn(user_data); });
+        return OPSUP_OK;
+      };
+      t.timer_start = [](opsup_host *h, uint64_t delay_ms, opsup_callback fn,
+                         void *user_data) -> uint64_t {
+        FakeHost &host = self(h);
+        if (!host.accepting_ || fn == nullptr)
+          return 0;
+        const uint64_t id = ++host.last_timer_id_;
+        host.timers_.emplace(std::make_pair(host.now_ms_ + delay_ms, id),
+                             [fn, user_data] { fn(user_data); });
+        return id;
+      };
+      t.timer_cancel = [](opsup_host *h, uint64_t timer_id) {
+        auto &timers = self(h).timers_;
+        for (auto it = timers.begin(); it != timers.end(); ++it) {
+          if (it->first.second == timer_id) {
+            timers.erase(it);
+            return;
+          }
+        }
+      };
+      t.run_blocking = [](opsup_host *h, opsup_callback work, opsup_callback done,
+                          void *user_data) -> opsup_status {
+        FakeHost &host = self(h);
+        std::lock_guard lock(host.mutex_);
+        if (!host.accepting_ || work == nullptr)
+          return OPSUP_ERR_FAILED;
+        ++host.outstanding_work_;
+        host.workers_.emplace_back([&host, work, done, user_data] {
+          work(user_data);
+          std::lock_guard worker_lock(host.mutex_);
+          if (done != nullptr && host.accepting_) {
+            host.ready_.push_back([done, user_data] { done(user_data); });
+          }
+          --host.outstanding_work_;
+          host.work_done_.notify_all();
+        });
+        return OPSUP_OK;
+      };
+      t.storage_read = [](opsup_host *h, const char *file_name, opsup_bytes_sink sink,
+                          void *user_data) -> opsup_status {
+        if (!plain_file_name(file_name) || sink == nullptr)
+          return OPSUP_ERR_INVALID_ARGUMENT;
+        const auto &files = self(h).storage_;
+        const auto it = files.find(file_name);
+        if (it == files.end())
+          return OPSUP_ERR_NOT_FOUND;
+        sink(user_data, bytes_of(it->second));
+        return OPSUP_OK;
+      };
+      t.storage_write = [](opsup_host *h, const char *file_name,
+                           opsup_bytes content) -> opsup_status {
+        if (!plain_file_name(file_name))
+          return OPSUP_ERR_INVALID_ARGUMENT;
+        self(h).storage_[file_name] =
+            std::string(reinterpret_cast<const char *>(content.data), content.size);
+        return OPSUP_OK;
+      };
+      return t;
+    }();
+    return table;
+  }
+
+  opsup_host_info info_{};
+  opsup_module_descriptor descriptor_{};
+  opsup_module_hooks hooks_{};
+  std::set<uint32_t> owned_fields_;
+  opsup_module *module_ = nullptr;
+  bool created_ = false;
+  bool stopped_ = false;
+  std::string last_error_;
+
+  std::array<uint8_t, 16> instance_uid_{};
+  uint64_t server_capabilities_ = 0;
+  std::map<std::string, std::string> storage_;
+  std::vector<std::string> agent_fields_;
+  std::vector<Rejection> rejected_;
+
+  // Virtual clock and timers, keyed by (due time, id): loop thread only.
+  uint64_t now_ms_ = 0;
+  uint64_t last_timer_id_ = 0;
+  std::map<std::pair<uint64_t, uint64_t>, std::function<void()>> timers_;
+
+  // Shared with worker threads and posting threads.
+  mutable std::mutex mutex_;
+  std::condition_variable work_done_;
+  std::deque<std::function<void()>> ready_;
+  std::vector<LogLine> logs_;
+  std::vector<std::thread> workers_;
+  size_t outstanding_work_ = 0;
+  bool accepting_ = true;  // false once stopped: callbacks are dropped
+};
+
+}  // namespace opsup::testing

@@ -1,0 +1,98 @@
+// Pins the layout of the C ABI: offsetof/sizeof of every struct in opsup/module.h, as
+// the C++ compiler sees it (static_assert and at run time) and as the C compiler sees it
+// (abi_layout_c.c), plus the numeric constants modules compile in.
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <string>
+
+#include "abi_layout_c.h"
+#include "opsup/module.h"
+#include "opsup/opamp_constants.h"
+
+namespace {
+
+#if defined(__LP64__)
+#define OPSUP_LAYOUT_FIELD(type, field, offset) \
+  static_assert(offsetof(type, field) == (offset), #type "." #field " moved");
+#define OPSUP_LAYOUT_SIZE(type, size) static_assert(sizeof(type) == (size), #type " resized");
+#include "abi_layout.def"
+#undef OPSUP_LAYOUT_FIELD
+#undef OPSUP_LAYOUT_SIZE
+#endif
+
+struct CxxEntry {
+  std::string type;
+  std::string field;
+  size_t actual;
+  size_t pinned;
+};
+
+#define OPSUP_LAYOUT_FIELD(type, field, offset) {#type, #field, offsetof(type, field), (offset)},
+#define OPSUP_LAYOUT_SIZE(type, size) {#type, "sizeof", sizeof(type), (size)},
+const CxxEntry kCxxEntries[] = {
+#include "abi_layout.def"
+};
+#undef OPSUP_LAYOUT_FIELD
+#undef OPSUP_LAYOUT_SIZE
+
+class AbiLayout : public ::testing::Test {
+ protected:
+  void SetUp() override {
+#if !defined(__LP64__)
+    GTEST_SKIP() << "the layout is pinned for LP64 targets";
+#endif
+  }
+};
+
+TEST_F(AbiLayout, CxxOffsetsAndSizesMatchThePinnedLayout) {
+  for (const CxxEntry &entry : kCxxEntries) {
+    EXPECT_EQ(entry.actual, entry.pinned) << entry.type << "." << entry.field;
+  }
+}
+
+TEST_F(AbiLayout, CCompilerAgreesWithThePinnedLayoutAndWithCxx) {
+  size_t count = 0;
+  const abi_layout_entry *entries = abi_layout_c_entries(&count);
+  ASSERT_EQ(count, std::size(kCxxEntries));
+  for (size_t i = 0; i < count; ++i) {
+    EXPECT_EQ(entries[i].actual, entries[i].pinned) << entries[i].type << "." << entries[i].field;
+    EXPECT_EQ(entries[i].actual, kCxxEntries[i].actual)
+        << entries[i].type << "." << entries[i].field << ": C and C++ disagree";
+  }
+}
+
+TEST_F(AbiLayout, HasFieldTellsWhichFieldsASmallerStructCarries) {
+  const uint32_t minor0_hooks = offsetof(opsup_module_hooks, on_event);
+  EXPECT_TRUE(OPSUP_HAS_FIELD(opsup_module_hooks, minor0_hooks, on_collector_message));
+  EXPECT_FALSE(OPSUP_HAS_FIELD(opsup_module_hooks, minor0_hooks, on_event));
+  opsup_host_api api{};
+  api.struct_size = offsetof(opsup_host_api, storage_read);
+  EXPECT_TRUE(OPSUP_HOST_HAS(&api, run_blocking));
+  EXPECT_FALSE(OPSUP_HOST_HAS(&api, storage_read));
+  EXPECT_FALSE(OPSUP_HOST_HAS(&api, storage_write));
+}
+
+TEST_F(AbiLayout, ConstantsAreStable) {
+  EXPECT_EQ(OPSUP_ABI_MAJOR, 1);
+  EXPECT_EQ(std::string(OPSUP_MODULE_ENTRY_SYMBOL), "opsup_module_entry_v1");
+  EXPECT_EQ(std::string(OPSUP_MODULE_ENTRY_PREFIX), "opsup_module_entry_v");
+  EXPECT_EQ(OPSUP_OK, 0);
+  EXPECT_EQ(OPSUP_ERR_INCOMPATIBLE, 1);
+  EXPECT_EQ(OPSUP_ERR_INVALID_ARGUMENT, 2);
+  EXPECT_EQ(OPSUP_ERR_FAILED, 3);
+  EXPECT_EQ(OPSUP_ERR_UNSUPPORTED, 4);
+  EXPECT_EQ(OPSUP_ERR_NOT_FOUND, 5);
+  EXPECT_EQ(OPSUP_ERR_VETO, 6);
+  EXPECT_EQ(OPSUP_LOG_TRACE, 0);
+  EXPECT_EQ(OPSUP_LOG_ERROR, 4);
+  EXPECT_EQ(OPSUP_EVENT_COLLECTOR_STARTED, 1);
+  EXPECT_EQ(OPSUP_EVENT_SERVER_DISCONNECTED, 6);
+  EXPECT_EQ(OPSUP_CAP_REPORTS_STATUS, 0x1u);
+  EXPECT_EQ(OPSUP_CAP_REPORTS_HEARTBEAT, 0x2000u);
+  EXPECT_EQ(OPSUP_CAP_REPORTS_CONNECTION_SETTINGS_STATUS, 0x8000u);
+  EXPECT_EQ(OPSUP_S2A_CUSTOM_MESSAGE, 11);
+  EXPECT_EQ(OPSUP_A2S_CUSTOM_MESSAGE, 13);
+}
+
+}  // namespace

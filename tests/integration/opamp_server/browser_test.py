@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Browser test of opamp-server's web page.
+
+Starts opamp-server and an opamp-test-agent process, opens the page in headless Chromium
+(Debian's chromium + chromium-driver + python3-selenium), finds the agent in the list,
+opens its page, pushes a remote config through the form and waits until the page shows
+the agent's answer: status APPLIED with the pushed hash, and the config as effective config.
+Exits 77 (ctest: skipped) when selenium, chromium or chromedriver is missing.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+SKIP = 77
+DEADLINE_S = 30
+
+
+class Process:
+    """A child process whose output lines are collected by a reader thread."""
+
+    def __init__(self, args):
+        self.args = args
+        self.lines = []
+        self.changed = threading.Condition()
+        self.popen = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      text=True, bufsize=1)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.popen.stdout:
+            line = line.rstrip("\n")
+            if os.environ.get("OPSUP_TEST_VERBOSE"):
+                print(f"[{os.path.basename(self.args[0])}] {line}", file=sys.stderr)
+            with self.changed:
+                self.lines.append(line)
+                self.changed.notify_all()
+
+    def wait_for(self, pattern, timeout_s=DEADLINE_S):
+        """First group of the first line matching `pattern`; fails the test at the deadline."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout_s
+        with self.changed:
+            while True:
+                for line in self.lines:
+                    match = regex.search(line)
+                    if match:
+                        return match.group(1)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (self.popen.poll() is not None and not self.reader.is_alive()):
+                    raise AssertionError(f"{self.args[0]} never printed /{pattern}/; output:\n"
+                                         + "\n".join(self.lines))
+                self.changed.wait(min(remaining, 0.5))
+
+    def stop(self):
+        """SIGTERM, then the exit status (SIGKILL after the deadline)."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+        try:
+            return self.popen.wait(timeout=DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+            return None
+
+
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def wait_until(condition, what, timeout_s=DEADLINE_S):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build-dir", default=os.environ.get("OPSUP_BUILD_DIR", "."))
+    args = parser.parse_args()
+
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as EC
+        from selenium.webdriver.support.ui import WebDriverWait
+    except ImportError:
+        print("skipping: python3-selenium is not installed for", sys.executable)
+        return SKIP
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromedriver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    if not chromium or not os.path.exists(chromedriver):
+        print("skipping: chromium and chromium-driver are needed")
+        return SKIP
+
+    bin_dir = os.path.join(args.build_dir, "bin")
+    server = Process([os.path.join(bin_dir, "opamp-server"),
+                      "--opamp-listen", "127.0.0.1:0", "--ui-listen", "127.0.0.1:0"])
+    agent = None
+    driver = None
+    profile = tempfile.mkdtemp(prefix="opamp-server-browser-")
+    try:
+        ws_url = server.wait_for(r"opamp listening on (\S+)")
+        ui_url = server.wait_for(r"ui listening on (\S+?)/?$")
+        agent = Process([os.path.join(bin_dir, "opamp-test-agent"),
+                         "--endpoint", ws_url, "--service-name", "browser-test-agent"])
+        uid = agent.wait_for(r"instance_uid (\S+)")
+        wait_until(lambda: any(a["instance_uid"] == uid and a["connection"]["connected"]
+                               for a in get_json(ui_url + "/api/agents")["agents"]),
+                   "the agent to connect")
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = chromium
+        for flag in ("--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", f"--user-data-dir={profile}"):
+            options.add_argument(flag)
+        driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+        wait = WebDriverWait(driver, DEADLINE_S)
+
+        # The list shows the agent, connected; its link opens the agent page.
+        driver.get(ui_url + "/")
+        row_selector = f'tr[data-uid="{uid}"]'
+        wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, row_selector),
+                                                    "browser-test-agent"))
+        wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, row_selector), "connected"))
+        driver.find_element(By.CSS_SELECTOR, row_selector + " a").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "uid"), uid))
+        wait.until(EC.text_to_be_present_in_element((By.ID, "status-line"), "connected over ws"))
+        wait.until(EC.text_to_be_present_in_element((By.ID, "description"), "browser-test-agent"))
+        wait.until(EC.text_to_be_present_in_element((By.ID, "capabilities"),
+                                                    "AcceptsRemoteConfig"))
+        wait.until(EC.text_to_be_present_in_element((By.ID, "health"), "receiver:otlp"))
+
+        # Push a config through the form.
+        yaml = "receivers:\n  otlp: {}\nexporters:\n  debug: {}\nservice:\n  pipelines: {}\n"
+        body = driver.find_element(By.ID, "config-body")
+        body.clear()
+        body.send_keys(yaml)
+        driver.find_element(By.ID, "push-config").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "action-result"), "config: sent"))
+
+        # The agent's answer appears on the page without a reload.
+        wait.until(EC.text_to_be_present_in_element((By.ID, "remote-config-status"), "APPLIED"))
+        desired = driver.find_element(By.ID, "remote-config-desired-hash").text
+        reported = driver.find_element(By.ID, "remote-config-hash").text
+        assert re.fullmatch(r"[0-9a-f]{64}", desired), f"desired hash {desired!r}"
+        assert reported == desired, f"reported {reported!r} != desired {desired!r}"
+        wait.until(EC.text_to_be_present_in_element((By.ID, "effective-config"), "debug: {}"))
+
+        # The JSON API agrees with the page.
+        view = get_json(f"{ui_url}/api/agents/{uid}")
+        assert view["remote_config_status"]["status"] == "APPLIED", view
+        assert view["remote_config_status"]["last_remote_config_hash"] == desired, view
+        assert view["effective_config"]["files"][""]["body"] == yaml, view
+
+        # Another form: a custom message, answered by the agent.
+        driver.find_element(By.CSS_SELECTOR, "#form-custom-message input[name=capability]") \
+            .send_keys("io.opsup.test.echo")
+        driver.find_element(By.CSS_SELECTOR, "#form-custom-message input[name=type]") \
+            .send_keys("ping")
+        driver.find_element(By.CSS_SELECTOR, "#form-custom-message textarea[name=data]") \
+            .send_keys("from the browser")
+        driver.find_element(By.CSS_SELECTOR, "#form-custom-message button").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "custom"), "echo:from the browser"))
+        print("browser test passed: APPLIED", desired)
+    finally:
+        if driver is not None:
+            driver.quit()
+        agent_status = agent.stop() if agent is not None else 0
+        server_status = server.stop()
+        shutil.rmtree(profile, ignore_errors=True)
+    assert agent_status == 0, f"opamp-test-agent exited with {agent_status}"
+    assert server_status == 0, f"opamp-server exited with {server_status}"
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+#include "modules/message_routing.hpp"
+
+#include <gtest/gtest.h>
+
+#include "opamp.pb.h"
+#include "opsup/opamp_constants.h"
+
+namespace opsup::modules {
+namespace {
+
+using opamp::proto::v1::AgentToServer;
+using opamp::proto::v1::ServerToAgent;
+
+constexpr uint64_t kAll = OPSUP_CAP_ALL_DEFINED;
+
+struct Module {
+  uint64_t capabilities = 0;
+  std::vector<uint32_t> fields;
+  std::vector<std::string> custom;
+};
+
+class Routing : public ::testing::Test {
+ protected:
+  // remote_config, connection_settings (opamp + other), own_telemetry, packages,
+  // restart_command, two custom-capability modules, and a no-bit config policy module.
+  Routing()
+      : modules_{
+            {OPSUP_CAP_ACCEPTS_REMOTE_CONFIG | OPSUP_CAP_REPORTS_REMOTE_CONFIG, {3}, {}},
+            {OPSUP_CAP_ACCEPTS_OPAMP_CONNECTION_SETTINGS |
+                 OPSUP_CAP_ACCEPTS_OTHER_CONNECTION_SETTINGS,
+             {4},
+             {}},
+            {OPSUP_CAP_REPORTS_OWN_METRICS | OPSUP_CAP_REPORTS_OWN_TRACES |
+                 OPSUP_CAP_REPORTS_OWN_LOGS,
+             {4},
+             {}},
+            {OPSUP_CAP_ACCEPTS_PACKAGES, {5}, {}},
+            {OPSUP_CAP_ACCEPTS_RESTART_COMMAND, {9}, {}},
+            {0, {10, 11}, {"com.example.a"}},
+            {0, {11}, {"com.example.b", "com.example.c"}},
+            {0, {3}, {}},
+        } {
+    for (const Module &module : modules_) {
+      targets_.push_back(RoutingTarget{module.capabilities, &module.fields, &module.custom});
+    }
+  }
+
+  std::vector<size_t> route(const ServerToAgent &message, uint64_t advertised = kAll) {
+    const auto routing = route_server_to_agent(message.SerializeAsString(), advertised, targets_);
+    EXPECT_TRUE(routing);
+    return routing ? routing->recipients : std::vector<size_t>{};
+  }
+
+  std::vector<Module> modules_;
+  std::vector<RoutingTarget> targets_;
+};
+
+TEST_F(Routing, RemoteConfigGoesToEveryModuleAskingWhenAdvertised) {
+  ServerToAgent message;
+  message.mutable_remote_config()->set_config_hash("h");
+  EXPECT_EQ(route(message), (std::vector<size_t>{0, 7}));
+  const auto withheld = route_server_to_agent(message.SerializeAsString(),
+                                              kAll & ~OPSUP_CAP_ACCEPTS_REMOTE_CONFIG, targets_);
+  ASSERT_TRUE(withheld);
+  EXPECT_TRUE(withheld->recipients.empty());
+  EXPECT_EQ(withheld->withheld, (std::vector<std::pair<size_t, uint32_t>>{{0, 3}, {7, 3}}));
+}
+
+TEST_F(Routing, ConnectionSettingsGoPartByPartToTheOwnerOfAnAdvertisedBit) {
+  ServerToAgent opamp_only;
+  opamp_only.mutable_connection_settings()->mutable_opamp()->set_destination_endpoint("wss://x");
+  EXPECT_EQ(route(opamp_only), std::vector<size_t>{1});
+  EXPECT_EQ(route(opamp_only, kAll & ~OPSUP_CAP_ACCEPTS_OPAMP_CONNECTION_SETTINGS),
+            std::vector<size_t>{});
+
+  ServerToAgent metrics_only;
+  metrics_only.mutable_connection_settings()->mutable_own_metrics()->set_destination_endpoint("m");
+  EXPECT_EQ(route(metrics_only), std::vector<size_t>{2});
+  EXPECT_EQ(route(metrics_only, kAll & ~OPSUP_CAP_REPORTS_OWN_METRICS), std::vector<size_t>{});
+
+  ServerToAgent other;
+  (*other.mutable_connection_settings()->mutable_other_connections())["db"]
+      .set_destination_endpoint("d");
+  EXPECT_EQ(route(other), std::vector<size_t>{1});
+  EXPECT_EQ(route(other, kAll & ~OPSUP_CAP_ACCEPTS_OTHER_CONNECTION_SETTINGS),
+            std::vector<size_t>{});
+
+  ServerToAgent both;
+  both.mutable_connection_settings()->mutable_opamp();
+  both.mutable_connection_settings()->mutable_own_logs();
+  EXPECT_EQ(route(both), (std::vector<size_t>{1, 2}));
+
+  ServerToAgent hash_only;
+  hash_only.mutable_connection_settings()->set_hash("h");
+  EXPECT_EQ(route(hash_only), std::vector<size_t>{});
+}
+
+TEST_F(Routing, PackagesAndCommandNeedTheirCapabilityAdvertised) {
+  ServerToAgent packages;
+  (*packages.mutable_packages_available()->mutable_packages())["p"].set_version("1");
+  EXPECT_EQ(route(packages), std::vector<size_t>{3});
+  EXPECT_EQ(route(packages, kAll & ~OPSUP_CAP_ACCEPTS_PACKAGES), std::vector<size_t>{});
+
+  ServerToAgent command;
+  command.mutable_command();
+  command.mutable_remote_config();  // ignored in a command message, per spec
+  EXPECT_EQ(route(command), std::vector<size_t>{4});
+  EXPECT_EQ(route(command, kAll & ~OPSUP_CAP_ACCEPTS_RESTART_COMMAND), std::vector<size_t>{});
+}
+
+TEST_F(Routing, CustomMessageGoesOnlyToTheModuleDeclaringItsCapability) {
+  ServerToAgent message;
+  message.mutable_custom_message()->set_capability("com.example.c");
+  EXPECT_EQ(route(message), std::vector<size_t>{6});
+  message.mutable_custom_message()->set_capability("com.example.a");
+  EXPECT_EQ(route(message, 0), std::vector<size_t>{5});
+  message.mutable_custom_message()->set_capability("com.nobody");
+  EXPECT_EQ(route(message), std::vector<size_t>{});
+
+  ServerToAgent capabilities;
+  capabilities.mutable_custom_capabilities()->add_capabilities("com.example.a");
+  EXPECT_EQ(route(capabilities), std::vector<size_t>{5});  // only module 5 asked for field 10
+}
+
+TEST_F(Routing, MalformedMessageGoesNowhere) {
+  EXPECT_EQ(route_server_to_agent(std::string("\x1a\x09zz", 4), kAll, targets_), std::nullopt);
+  // A malformed custom_message payload is malformed too.
+  EXPECT_EQ(route_server_to_agent(std::string("\x5a\x02\x0a\x05", 4), kAll, targets_),
+            std::nullopt);
+}
+
+TEST(CollectorRouting, DeliversByAgentToServerFields) {
+  const std::vector<uint32_t> health{5};
+  const std::vector<uint32_t> effective_and_components{6, 14};
+  const std::vector<uint32_t> none;
+  const std::vector<RoutingTarget> targets{
+      {0, &health, nullptr}, {0, &effective_and_components, nullptr}, {0, &none, nullptr}};
+  AgentToServer message;
+  message.mutable_health()->set_healthy(true);
+  message.mutable_available_components()->set_hash("h");
+  EXPECT_EQ(route_agent_to_server(message.SerializeAsString(), targets),
+            (std::vector<size_t>{0, 1}));
+  AgentToServer description;
+  description.mutable_agent_description();
+  EXPECT_EQ(route_agent_to_server(description.SerializeAsString(), targets), std::vector<size_t>{});
+  EXPECT_EQ(route_agent_to_server(std::string("\x2a\x05", 2), targets), std::nullopt);
+}
+
+}  // namespace
+}  // namespace opsup::modules

@@ -1,0 +1,26 @@
+// The `fault` extension, only in this stand-in: lets a test's config make the Collector
+// crash, start slowly, stay unhealthy, fail reloads or ignore SIGTERM.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace opsup::fakeotelcol {
+
+struct FaultSettings {
+  std::optional<std::chrono::milliseconds> exit_after;  // crash this long after start
+  int exit_code = 1;
+  std::string crash_message;  // printed on stderr before crashing; a default names the fault
+  std::chrono::milliseconds start_delay{0};  // pipelines take this long to become ready
+  bool never_healthy = false;                // a component stays in StatusRecoverableError
+  bool fail_reload = false;                  // SIGHUP reloads fail (the process exits 1)
+  bool ignore_sigterm = false;               // SIGTERM/SIGINT are logged and ignored (a hang)
+};
+
+// Throws DecodeError for unknown keys or wrong types, InvalidError for bad values.
+FaultSettings decode_fault_settings(const YAML::Node &node);
+
+}  // namespace opsup::fakeotelcol

@@ -1,0 +1,62 @@
+// What an operator (web page or JSON API) can do to an agent. Each action updates the
+// agent's desired state or queues a one-shot message, then pushes at once to a connected
+// WebSocket agent; plain-HTTP and offline agents get it with their next message.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent_registry.hpp"
+#include "json_requests.hpp"
+#include "opamp.pb.h"
+
+namespace opsup::opamp_server {
+
+class OpampEndpoint;
+class PackageStore;
+struct StoredPackage;
+
+class Actions {
+ public:
+  // `package_base_url` gives "http://host:port" for packages' download_url.
+  Actions(AgentRegistry &registry, OpampEndpoint &endpoint, PackageStore &packages,
+          std::function<std::string()> package_base_url);
+
+  // Each returns true when a message went out to the agent now.
+  bool set_remote_config(AgentRecord &agent, proto::AgentConfigMap config);
+  bool restart(AgentRecord &agent);
+  bool set_opamp_settings(AgentRecord &agent, proto::OpAMPConnectionSettings settings);
+  bool set_own_telemetry(AgentRecord &agent,
+                         std::map<std::string, proto::TelemetryConnectionSettings> parts);
+  bool set_other_connections(
+      AgentRecord &agent,
+      google::protobuf::Map<std::string, proto::OtherConnectionSettings> connections);
+  bool send_custom_message(AgentRecord &agent, proto::CustomMessage message);
+  bool request_full_state(AgentRecord &agent);
+
+  struct PackagesOutcome {
+    std::optional<proto::PackagesAvailable> offer;  // nullopt on error
+    bool sent_now = false;
+    std::string error;
+  };
+  // Stores uploaded content and registered files first (off the io thread), then replaces
+  // the agent's offered package set. `done` runs on the io_context thread.
+  void offer_packages(const std::string &uid_key, std::vector<PackageRequest> requests,
+                      std::function<void(PackagesOutcome)> done);
+  // Stores one package (content or file path) without offering it.
+  void store_package(PackageRequest request,
+                     std::function<void(const StoredPackage *, const std::string &error)> done);
+
+ private:
+  proto::PackagesAvailable build_packages_offer(const std::vector<PackageRequest> &requests);
+
+  AgentRegistry &registry_;
+  OpampEndpoint &endpoint_;
+  PackageStore &packages_;
+  std::function<std::string()> package_base_url_;
+};
+
+}  // namespace opsup::opamp_server

@@ -1,0 +1,143 @@
+#include "cli_options.hpp"
+
+#include <charconv>
+
+namespace opsup::opamp_server {
+
+namespace {
+uint64_t parse_number(const std::string &text, const std::string &flag, uint64_t max) {
+  uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value > max) {
+    throw CliError(flag + ": expected a number up to " + std::to_string(max) + ", got '" + text +
+                   "'");
+  }
+  return value;
+}
+}  // namespace
+
+ListenAddress parse_listen_address(const std::string &text, const std::string &flag) {
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw CliError(flag + ": expected host:port, got '" + text + "'");
+  }
+  ListenAddress address;
+  address.host = text.substr(0, colon);
+  if (address.host.size() >= 2 && address.host.front() == '[' && address.host.back() == ']') {
+    address.host = address.host.substr(1, address.host.size() - 2);
+  }
+  address.port = static_cast<uint16_t>(parse_number(text.substr(colon + 1), flag, 65535));
+  return address;
+}
+
+CliOptions parse_cli(const std::vector<std::string> &args) {
+  CliOptions options;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::optional<std::string> inline_value;
+    if (auto equals = flag.find('='); flag.rfind("--", 0) == 0 && equals != std::string::npos) {
+      inline_value = flag.substr(equals + 1);
+      flag = flag.substr(0, equals);
+    }
+    auto value = [&]() -> std::string {
+      if (inline_value)
+        return *inline_value;
+      if (i + 1 >= args.size())
+        throw CliError(flag + ": needs a value");
+      return args[++i];
+    };
+    if (flag == "--help" || flag == "-h") {
+      options.help = true;
+    } else if (flag == "--opamp-listen") {
+      options.opamp = parse_listen_address(value(), flag);
+    } else if (flag == "--ui-listen") {
+      options.ui = parse_listen_address(value(), flag);
+    } else if (flag == "--opamp-path") {
+      options.opamp_path = value();
+      if (options.opamp_path.empty() || options.opamp_path.front() != '/') {
+        throw CliError(flag + ": must start with '/'");
+      }
+    } else if (flag == "--tls-cert") {
+      options.tls_cert_file = value();
+    } else if (flag == "--tls-key") {
+      options.tls_key_file = value();
+    } else if (flag == "--tls-self-signed") {
+      options.tls_self_signed = true;
+    } else if (flag == "--tls-ca-out") {
+      options.tls_ca_out = value();
+    } else if (flag == "--tls-client-ca") {
+      options.tls_client_ca_file = value();
+    } else if (flag == "--public-ui-url") {
+      options.public_ui_url = value();
+      while (!options.public_ui_url.empty() && options.public_ui_url.back() == '/') {
+        options.public_ui_url.pop_back();
+      }
+    } else if (flag == "--data-dir") {
+      options.data_dir = value();
+    } else if (flag == "--http-poll-interval") {
+      options.http_poll_interval = std::chrono::seconds(parse_number(value(), flag, 86400));
+      if (options.http_poll_interval.count() == 0)
+        throw CliError(flag + ": must be at least 1");
+    } else if (flag == "--message-log-size") {
+      options.message_log_size = parse_number(value(), flag, 100000);
+      if (options.message_log_size == 0)
+        throw CliError(flag + ": must be at least 1");
+    } else if (flag == "--log-level") {
+      options.log_level = value();
+      static const char *kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+      bool known = false;
+      for (const char *level : kLevels)
+        known = known || options.log_level == level;
+      if (!known)
+        throw CliError(flag + ": expected trace, debug, info, warn, error or off");
+    } else {
+      throw CliError("unknown argument '" + args[i] + "' (see --help)");
+    }
+  }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    throw CliError("--tls-cert and --tls-key go together");
+  }
+  if (options.tls_self_signed && !options.tls_cert_file.empty()) {
+    throw CliError("--tls-self-signed and --tls-cert exclude each other");
+  }
+  if (!options.tls_ca_out.empty() && !options.tls_self_signed) {
+    throw CliError("--tls-ca-out needs --tls-self-signed");
+  }
+  if (!options.tls_client_ca_file.empty() && !options.tls_enabled()) {
+    throw CliError("--tls-client-ca needs --tls-cert/--tls-key or --tls-self-signed");
+  }
+  return options;
+}
+
+std::string usage() {
+  return R"(Usage: opamp-server [options]
+
+A reference OpAMP server (WebSocket and plain HTTP on one port) with a web page and a
+JSON API to see agents and act on them.
+
+  --opamp-listen HOST:PORT   OpAMP listener (default 127.0.0.1:4320; port 0 picks one)
+  --opamp-path PATH          OpAMP path (default /v1/opamp)
+  --ui-listen HOST:PORT      web page, JSON API and package downloads (default 127.0.0.1:4321)
+  --tls-cert FILE            serve OpAMP over TLS with this certificate (PEM) ...
+  --tls-key FILE             ... and this private key (PEM)
+  --tls-self-signed          generate a CA and a server certificate at start
+  --tls-ca-out FILE          with --tls-self-signed: write the CA certificate (PEM) here
+  --tls-client-ca FILE       require client certificates signed by this CA (PEM)
+  --public-ui-url URL        base URL of package downloads (default: the UI listener's URL)
+  --data-dir DIR             where uploaded packages are kept (default: a temporary
+                             directory removed at exit)
+  --http-poll-interval SECS  poll interval assumed for plain-HTTP agents that were not
+                             offered a heartbeat interval (default 30)
+  --message-log-size N       messages kept per agent and direction (default 200)
+  --log-level LEVEL          trace, debug, info, warn, error, off (default info)
+  -h, --help                 this text
+
+On start it prints the bound addresses, then "opamp-server: ready":
+  opamp-server: opamp listening on ws://127.0.0.1:4320/v1/opamp
+  opamp-server: opamp http endpoint http://127.0.0.1:4320/v1/opamp
+  opamp-server: ui listening on http://127.0.0.1:4321/
+SIGTERM or SIGINT stops it (exit status 0). The JSON API is described in README.md.
+)";
+}
+
+}  // namespace opsup::opamp_server

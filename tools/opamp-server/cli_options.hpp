@@ -1,0 +1,48 @@
+// Command line of opamp-server.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace opsup::opamp_server {
+
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+};
+
+struct CliOptions {
+  bool help = false;
+  ListenAddress opamp{"127.0.0.1", 4320};
+  ListenAddress ui{"127.0.0.1", 4321};
+  std::string opamp_path = "/v1/opamp";
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  bool tls_self_signed = false;
+  std::string tls_ca_out;
+  std::string tls_client_ca_file;
+  std::string public_ui_url;  // base of package download URLs; default: the UI listener
+  std::string data_dir;       // uploaded packages; default: a temporary directory
+  std::chrono::seconds http_poll_interval{30};
+  std::size_t message_log_size = 200;
+  std::string log_level = "info";
+
+  bool tls_enabled() const { return tls_self_signed || !tls_cert_file.empty(); }
+};
+
+class CliError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws CliError naming the bad argument.
+CliOptions parse_cli(const std::vector<std::string> &args);
+// "host:port" or "[v6]:port"; port 0 is allowed.
+ListenAddress parse_listen_address(const std::string &text, const std::string &flag);
+std::string usage();
+
+}  // namespace opsup::opamp_server

@@ -1,0 +1,18 @@
+# Generates a C++ source holding the web/ files as string constants, so the executable
+# needs no files at run time. Run with -DSOURCE_DIR= -DOUTPUT= -DNAMES="a;b".
+set(content "// Generated from ${SOURCE_DIR} by embed_web_assets.cmake: edit the files there.\n")
+string(APPEND content "#include \"web_assets.hpp\"\n\nnamespace opsup::opamp_server {\n\n")
+string(APPEND content "std::optional<std::string_view> web_asset(std::string_view name) {\n")
+foreach(name IN LISTS NAMES)
+  file(READ ${SOURCE_DIR}/${name} text)
+  string(FIND "${text}" ")OPSUPWEB\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${name} contains the raw-string delimiter )OPSUPWEB\"")
+  endif()
+  string(APPEND content "  if (name == \"${name}\") {\n")
+  string(APPEND content "    static constexpr std::string_view kText = R\"OPSUPWEB(${text})OPSUPWEB\";\n")
+  string(APPEND content "    return kText;\n  }\n")
+endforeach()
+string(APPEND content "  return std::nullopt;\n}\n\n}  // namespace opsup::opamp_server\n")
+file(WRITE ${OUTPUT}.tmp "${content}")
+configure_file(${OUTPUT}.tmp ${OUTPUT} COPYONLY)

@@ -1,0 +1,27 @@
+// Byte encodings the server shows and accepts: hex, base64, UUID strings, UTF-8 checks.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace opsup::opamp_server {
+
+std::string to_hex(std::string_view bytes);  // lowercase
+std::optional<std::string> from_hex(std::string_view hex);
+
+std::string base64_encode(std::string_view bytes);
+// Standard alphabet with padding; whitespace is ignored. nullopt when malformed.
+std::optional<std::string> base64_decode(std::string_view text);
+
+// 16 bytes → canonical lowercase UUID "0190a1b2-...". Other sizes → lowercase hex, so that
+// agents with non-standard instance_uid values are still tracked under a stable key.
+std::string uid_to_string(std::string_view uid_bytes);
+// Canonical UUID (any case) or 32 hex digits → 16 bytes; nullopt otherwise.
+std::optional<std::string> uid_from_string(std::string_view text);
+// A fresh UUIDv7 (16 bytes): time-ordered, random tail.
+std::string new_uuid_v7();
+
+bool is_valid_utf8(std::string_view text);
+
+}  // namespace opsup::opamp_server
