@@ -20,16 +20,21 @@ cmake --build "$build" -j "$(nproc)" --target opampsupervisor opamp-server fake-
 storage=$(mktemp -d /tmp/opsup-demo.XXXXXX)
 pids=()
 cleanup() {
-  trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$storage"
-  echo "demo: stopped"
+  trap '' INT TERM  # a second Ctrl-C must not cut the cleanup short
+  trap - EXIT
+  # Newest first: the supervisor says goodbye to the server before the server stops.
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
+  echo "demo: stopped (server log kept in $storage/server.log)"
 }
 trap cleanup INT TERM EXIT
 
-"$build/bin/opamp-server" --opamp-listen "127.0.0.1:$opamp_port" --ui-listen "127.0.0.1:$ui_port" \
-  > >(tee "$storage/server.log") 2>&1 &
+# Children run in their own session: Ctrl-C reaches only this script, whose cleanup
+# then stops each child once (a second signal makes the supervisor exit at once).
+setsid "$build/bin/opamp-server" --opamp-listen "127.0.0.1:$opamp_port" --ui-listen "127.0.0.1:$ui_port" \
+  > "$storage/server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
   grep -q "ui listening on" "$storage/server.log" 2>/dev/null && break
@@ -42,7 +47,7 @@ export OPSUP_DEMO_STORAGE=$storage/supervisor
 export OPSUP_DEMO_COLLECTOR=${OTELCOL_BIN:-$build/bin/fake-otelcol}
 # The real capability modules arrive with later work; the demo loads the SDK's example
 # modules, so the server shows their custom capabilities and answers custom messages.
-"$build/bin/opampsupervisor" --config "$root/etc/demo/supervisor.yaml" \
+setsid "$build/bin/opampsupervisor" --config "$root/etc/demo/supervisor.yaml" \
   --modules-dir "$build/lib/opampsupervisor/examples" &
 pids+=($!)
 
@@ -53,6 +58,7 @@ demo: OpAMP       ws://127.0.0.1:$opamp_port/v1/opamp
 demo: Collector   $OPSUP_DEMO_COLLECTOR (not started yet: Collector lifecycle is the next
                   issue; the supervisor reports itself and its modules without one)
 demo: try         send custom message capability io.opsup.example.hello type ping
+demo: server log  $storage/server.log
 demo: Ctrl-C stops everything
 
 MSG

@@ -12,7 +12,7 @@ SIZE=${SIZE:-200}
 AGENTS=${AGENTS:-500}
 
 cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C "$BUILD_DIR" -j"${JOBS:-2}" bench_transport >/dev/null
+ninja -C "$BUILD_DIR" -j"${JOBS:-2}" bench_transport opampsupervisor opamp-server >/dev/null
 BENCH=$BUILD_DIR/bin/bench_transport
 WORK=$(mktemp -d)
 PIDS=()
@@ -61,6 +61,27 @@ wait_line "$WORK/many.out" "^connected $AGENTS"
 server_loaded=$(rss_kib "$server_pid")
 per_agent=$(( (server_loaded - server_idle) * 1024 / AGENTS ))
 
+# The supervisor itself, connected and idle (no modules, no Collector yet).
+"$BUILD_DIR/bin/opamp-server" --opamp-listen 127.0.0.1:0 --ui-listen 127.0.0.1:0 \
+  >"$WORK/opamp-server.out" 2>&1 &
+PIDS+=("$!")
+wait_line "$WORK/opamp-server.out" 'opamp listening on'
+opamp_url=$(sed -n 's/.*opamp listening on \(ws:[^ ]*\).*/\1/p' "$WORK/opamp-server.out")
+mkdir -p "$WORK/modules"
+cat >"$WORK/supervisor.yaml" <<YAML
+server: {endpoint: "$opamp_url"}
+agent: {executable: /bin/true}
+storage: {directory: "$WORK/storage"}
+telemetry: {logs: {level: info, encoding: console}}
+YAML
+"$BUILD_DIR/bin/opampsupervisor" --config "$WORK/supervisor.yaml" --modules-dir "$WORK/modules" \
+  >"$WORK/supervisor.out" 2>&1 &
+supervisor_pid=$!
+PIDS+=("$supervisor_pid")
+wait_line "$WORK/supervisor.out" 'Connected to the OpAMP server.'
+supervisor_rss=$(rss_kib "$supervisor_pid")
+supervisor_anon=$(anon_kib "$supervisor_pid")
+
 echo "| measurement | value |"
 echo "|---|---|"
 echo "| WebSocket round trips, ${SIZE} B, 1 in flight | ${ws_rt} msg/s |"
@@ -71,3 +92,5 @@ echo "| idle WebSocket client process, RssAnon (not shared libraries) | ${idle_a
 echo "| server VmRSS, no agents | ${server_idle} KiB |"
 echo "| server VmRSS, ${AGENTS} idle WebSocket agents | ${server_loaded} KiB |"
 echo "| server memory per WebSocket agent | ${per_agent} B |"
+echo "| opampsupervisor connected and idle, VmRSS | ${supervisor_rss} KiB |"
+echo "| opampsupervisor connected and idle, RssAnon (not shared libraries) | ${supervisor_anon} KiB |"
