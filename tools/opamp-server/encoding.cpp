@@ -3,7 +3,6 @@
 #include "common/uuid.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <array>
 #include <cctype>
@@ -12,44 +11,6 @@
 #include <stdexcept>
 
 namespace opsup::opamp_server {
-
-namespace {
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
-
-std::string to_hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char byte : bytes) {
-    out.push_back(kDigits[byte >> 4]);
-    out.push_back(kDigits[byte & 0x0f]);
-  }
-  return out;
-}
-
-std::optional<std::string> from_hex(std::string_view hex) {
-  if (hex.size() % 2 != 0)
-    return std::nullopt;
-  std::string out;
-  out.reserve(hex.size() / 2);
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    int high = hex_value(hex[i]);
-    int low = hex_value(hex[i + 1]);
-    if (high < 0 || low < 0)
-      return std::nullopt;
-    out.push_back(static_cast<char>((high << 4) | low));
-  }
-  return out;
-}
 
 std::string base64_encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');

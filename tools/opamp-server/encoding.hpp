@@ -4,11 +4,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include "common/uuid.hpp"
 
 namespace opsup::opamp_server {
 
-std::string to_hex(std::string_view bytes);  // lowercase
-std::optional<std::string> from_hex(std::string_view hex);
+using common::from_hex;
+using common::to_hex;  // lowercase
 
 std::string base64_encode(std::string_view bytes);
 // Standard alphabet with padding; whitespace is ignored. nullopt when malformed.

@@ -62,12 +62,12 @@ extern "C" {
  */
 typedef int32_t opsup_status;
 #define OPSUP_OK 0
-#define OPSUP_ERR_INCOMPATIBLE 1  /* no common ABI minor */
+#define OPSUP_ERR_INCOMPATIBLE 1 /* no common ABI minor */
 #define OPSUP_ERR_INVALID_ARGUMENT 2
-#define OPSUP_ERR_FAILED 3        /* the operation failed; see the error text */
-#define OPSUP_ERR_UNSUPPORTED 4   /* the host or module does not offer this */
+#define OPSUP_ERR_FAILED 3      /* the operation failed; see the error text */
+#define OPSUP_ERR_UNSUPPORTED 4 /* the host or module does not offer this */
 #define OPSUP_ERR_NOT_FOUND 5
-#define OPSUP_ERR_VETO 6          /* validate_collector_config rejects the config */
+#define OPSUP_ERR_VETO 6 /* validate_collector_config rejects the config */
 
 /* Log levels for opsup_host_api.log. */
 typedef int32_t opsup_log_level;
@@ -112,11 +112,11 @@ typedef int32_t opsup_event_kind;
 typedef struct opsup_event {
   uint32_t struct_size;
   opsup_event_kind kind;
-  int64_t pid;            /* Collector process id, 0 when not applicable */
-  int32_t exit_code;      /* EXITED only; negative: killed by signal -exit_code */
+  int64_t pid;       /* Collector process id, 0 when not applicable */
+  int32_t exit_code; /* EXITED only; negative: killed by signal -exit_code */
   uint32_t reserved0;
   uint64_t time_unix_nano;
-  const char *message;    /* never NULL; "" when there is nothing to say */
+  const char *message; /* never NULL; "" when there is nothing to say */
 } opsup_event;
 
 /* ---------------------------------------------------------------------------------------
@@ -161,8 +161,7 @@ typedef struct opsup_host_api {
 
   /* Calls fn(user_data) on the loop thread once, delay_ms from now. Returns a timer id
    * (never 0), or 0 on failure. THREADING: loop thread. */
-  uint64_t (*timer_start)(opsup_host *host, uint64_t delay_ms, opsup_callback fn,
-                          void *user_data);
+  uint64_t (*timer_start)(opsup_host *host, uint64_t delay_ms, opsup_callback fn, void *user_data);
   /* Cancels a pending timer; its callback will not run. Unknown or fired ids are
    * ignored. THREADING: loop thread. */
   void (*timer_cancel)(opsup_host *host, uint64_t timer_id);
