@@ -7,7 +7,7 @@
 #include <boost/json/parse.hpp>
 
 #include "common/redact.hpp"
-#include "temp_dir.hpp"
+#include "test_files.hpp"
 
 namespace opsup::common {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "common/uuid.hpp"
 #include "session/client_session.hpp"
-#include "temp_dir.hpp"
+#include "test_files.hpp"
 #include "test_opamp_server.hpp"
 
 namespace opsup::testing {

@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "temp_dir.hpp"
+#include "test_files.hpp"
 
 namespace opsup::storage {
 namespace {

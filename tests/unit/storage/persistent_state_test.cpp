@@ -5,7 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/logging.hpp"
-#include "temp_dir.hpp"
+#include "test_files.hpp"
 
 namespace opsup::storage {
 namespace {

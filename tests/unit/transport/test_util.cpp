@@ -24,19 +24,6 @@ bool run_until(boost::asio::io_context &io, const std::function<bool()> &done,
   return true;
 }
 
-TempDir::TempDir() {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "opsup-transport-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr)
-    throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 std::string make_payload(std::size_t size, char seed) {
   std::string payload(size, '\0');
   for (std::size_t i = 0; i < size; ++i)

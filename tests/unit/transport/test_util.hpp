@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.hpp"
 #include "transport/client_transport.hpp"
 #include "transport/server_transport.hpp"
 
@@ -97,17 +98,7 @@ class ServerRecorder : public ServerHandler {
   std::function<void()> on_event;  // after every callback
 };
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir &) = delete;
-  TempDir &operator=(const TempDir &) = delete;
-  const std::filesystem::path &path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using opsup::testing::TempDir;  // tests/support
 
 // A message of `size` bytes with varied content.
 std::string make_payload(std::size_t size, char seed = 'a');
