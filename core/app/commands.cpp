@@ -82,7 +82,8 @@ int run_validate(const CommandLine &command) {
 
   boost::asio::io_context io;
   OfflineContext context(config->storage.directory);
-  modules::ModuleRegistry registry(io, context, modules_config(command, *config));
+  const modules::ModulesConfig modules = modules_config(command, *config);
+  modules::ModuleRegistry registry(io, context, modules);
   StartupOutcome outcome = load_and_create_modules(registry, *config);
   registry.stop();
   for (const auto &info : outcome.infos)
@@ -93,7 +94,7 @@ int run_validate(const CommandLine &command) {
     return 1;
   }
   std::cout << "config " << command.config_path.value() << " is valid\n"
-            << "module directory: " << modules_config(command, *config).directory.string() << "\n"
+            << "module directory: " << modules.directory.string() << "\n"
             << "would advertise: " << config::capability_names(outcome.advertised_capabilities)
             << "\n";
   return 0;

@@ -59,6 +59,8 @@ CommandResult run_supervisor_command(const std::vector<std::string> &args) {
   ChildProcess process(options);
   CommandResult result;
   result.exit_code = process.wait_exit(std::chrono::seconds(60)).value_or(-1);
+  // The exit can come before the reader thread has drained the pipes.
+  process.wait_output_closed(std::chrono::seconds(10));
   for (const auto &line : process.lines())
     result.output += line + "\n";
   return result;
