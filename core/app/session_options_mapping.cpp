@@ -106,8 +106,10 @@ session::SessionOptions make_session_options(const config::SupervisorConfig &con
   options.reconnect_initial_interval = to_ms(config.server.reconnect.initial_interval);
   options.reconnect_max_interval = to_ms(config.server.reconnect.max_interval);
   options.shutdown_timeout = to_ms(config.server.shutdown_timeout);
+  // OpAMP counts heartbeats in whole seconds; rounding down would turn "500ms" into 0,
+  // which means "heartbeats off".
   options.heartbeat_interval =
-      std::chrono::duration_cast<std::chrono::seconds>(config.server.heartbeat_interval);
+      std::chrono::ceil<std::chrono::seconds>(config.server.heartbeat_interval);
   options.storage_directory = config.storage.directory;
   if (!config.agent.instance_id.empty()) {
     if (auto uid = common::parse_uuid(config.agent.instance_id))

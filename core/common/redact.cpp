@@ -33,4 +33,20 @@ std::string redact_header_value(std::string_view header_name, std::string_view v
   return redact(value);
 }
 
+std::string url_for_logs(std::string_view url) {
+  const std::size_t scheme_end = url.find("://");
+  const std::size_t authority_start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  const std::size_t authority_end = url.find_first_of("/?#", authority_start);
+  const std::string_view authority = url.substr(
+      authority_start, authority_end == std::string_view::npos ? std::string_view::npos
+                                                               : authority_end - authority_start);
+  const std::size_t at = authority.rfind('@');
+  if (at == std::string_view::npos)
+    return std::string(url);
+  std::string result(url.substr(0, authority_start));
+  result += kRedacted;
+  result += url.substr(authority_start + at);
+  return result;
+}
+
 }  // namespace opsup::common

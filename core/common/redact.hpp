@@ -15,4 +15,7 @@ std::string redact(std::string_view secret);
 // (Content-Type, User-Agent, Accept...). Names compare case-insensitively.
 std::string redact_header_value(std::string_view header_name, std::string_view value);
 
+// A URL fit for logs: userinfo ("user:password@") becomes "[REDACTED]@"; the rest is kept.
+std::string url_for_logs(std::string_view url);
+
 }  // namespace opsup::common

@@ -101,6 +101,15 @@ transport::HeaderList AuthHeaderSource::headers() const {
   return headers_;
 }
 
+void AuthHeaderSource::credentials_refused() {
+  if (!std::holds_alternative<OAuth2ClientCredentialsAuth>(settings_) || !has_token_)
+    return;
+  common::get_logger("opamp-client")
+      ->info("The server refused the OAuth2 token; a new one is fetched before reconnecting");
+  has_token_ = false;
+  refresh_timer_.cancel();
+}
+
 void AuthHeaderSource::stop() {
   stopped_ = true;
   waiters_.clear();

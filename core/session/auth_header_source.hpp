@@ -35,6 +35,10 @@ class AuthHeaderSource : public std::enable_shared_from_this<AuthHeaderSource> {
   // Token requests made so far (OAuth2).
   std::size_t token_requests() const { return token_requests_; }
 
+  // The server refused the credentials (HTTP 401/403): an OAuth2 token is dropped so the
+  // next prepare fetches a new one instead of resending it until it expires.
+  void credentials_refused();
+
   // Cancels the refresh timer; pending prepare callbacks are dropped.
   void stop();
 

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/logging.hpp"
+#include "common/redact.hpp"
 #include "common/uuid.hpp"
 #include "opamp.pb.h"
 #include "session/agent_description.hpp"
@@ -143,10 +144,15 @@ class ClientSession::Impl : public std::enable_shared_from_this<Impl> {
   void arm_heartbeat();
   seconds heartbeat_interval() const;
   void request_full_state();
+  void cancel_deferred_full_state() {
+    full_state_timer_.cancel();
+    full_state_deferred_ = false;
+  }
   void handle_error_response(const proto::ServerErrorResponse &error);
   void adopt_instance_uid(const std::string &bytes);
   void apply_opamp_connection_settings(const proto::ServerToAgent &message);
   void refresh_agent_description();
+  void report_stored_remote_config_status();
   bool current(uint64_t generation) const {
     return connection_ != nullptr && generation == generation_;
   }
@@ -162,12 +168,16 @@ class ClientSession::Impl : public std::enable_shared_from_this<Impl> {
   HostFacts host_facts_;
   std::optional<proto::AgentDescription> collector_description_;
   const bool is_http_;
+  const std::string endpoint_for_logs_;  // userinfo redacted
 
   Phase phase_ = Phase::kIdle;
   std::unique_ptr<Connection> connection_;
   uint64_t generation_ = 0;
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer heartbeat_timer_;
+  // Defers a ReportFullState that arrives inside the coalescing window to its end.
+  boost::asio::steady_timer full_state_timer_;
+  bool full_state_deferred_ = false;
   std::optional<seconds> offered_heartbeat_interval_;
   uint64_t server_capabilities_ = 0;
   std::optional<Clock::time_point> last_full_report_;
@@ -185,8 +195,10 @@ ClientSession::Impl::Impl(boost::asio::io_context &io, SessionOptions options,
       backoff_(options_.reconnect_initial_interval, options_.reconnect_max_interval,
                options_.reconnect_jitter),
       is_http_(is_http_endpoint(options_.endpoint)),
+      endpoint_for_logs_(common::url_for_logs(options_.endpoint)),
       reconnect_timer_(io),
-      heartbeat_timer_(io) {}
+      heartbeat_timer_(io),
+      full_state_timer_(io) {}
 
 void ClientSession::Impl::initialize() {
   if (options_.storage_directory.empty()) {
@@ -202,18 +214,21 @@ void ClientSession::Impl::initialize() {
   outgoing_.set_instance_uid(state_->instance_id());
   host_facts_ = read_host_facts();
   refresh_agent_description();
+}
 
-  // Like the Go supervisor, the server sees the last remote config status at once.
-  if ((options_.capabilities & kReportsRemoteConfig) != 0) {
-    if (auto stored = state_->last_remote_config_status()) {
-      proto::AgentToServer fields;
-      auto *status = fields.mutable_remote_config_status();
-      status->set_status(static_cast<proto::RemoteConfigStatuses>(stored->status));
-      status->set_last_remote_config_hash(stored->last_remote_config_hash);
-      status->set_error_message(stored->error_message);
-      const uint32_t field = 7;
-      outgoing_.set_module_fields("core", std::span(&field, 1), fields);
-    }
+void ClientSession::Impl::report_stored_remote_config_status() {
+  // Like the Go supervisor, the server sees the last remote config status at once. The
+  // capabilities are final only at start: modules are loaded after the session exists.
+  if ((outgoing_.capabilities() & kReportsRemoteConfig) == 0)
+    return;
+  if (auto stored = state_->last_remote_config_status()) {
+    proto::AgentToServer fields;
+    auto *status = fields.mutable_remote_config_status();
+    status->set_status(static_cast<proto::RemoteConfigStatuses>(stored->status));
+    status->set_last_remote_config_hash(stored->last_remote_config_hash);
+    status->set_error_message(stored->error_message);
+    const uint32_t field = 7;
+    outgoing_.set_module_fields("core", std::span(&field, 1), fields);
   }
 }
 
@@ -230,6 +245,7 @@ transport::ClientOptions ClientSession::Impl::transport_options() {
   options.unix_socket_path = options_.unix_socket_path;
   options.max_message_bytes = options_.max_message_bytes;
   options.connect_timeout = options_.connect_timeout;
+  options.ping_interval = options_.websocket_ping_interval;
   options.gzip_http_requests = options_.gzip_http_requests;
   return options;
 }
@@ -246,7 +262,8 @@ transport::HeaderList ClientSession::Impl::dynamic_headers() const {
 void ClientSession::Impl::start() {
   if (phase_ != Phase::kIdle)
     return;
-  log_->info("Connecting to the OpAMP server at {} (instance UID {})", options_.endpoint,
+  report_stored_remote_config_status();
+  log_->info("Connecting to the OpAMP server at {} (instance UID {})", endpoint_for_logs_,
              common::format_uuid(state_->instance_id()));
   begin_connect();
 }
@@ -282,6 +299,7 @@ void ClientSession::Impl::open_connection() {
   phase_ = Phase::kConnecting;
   heartbeat_due_ = false;
   // The first message of every connection is a full status report (spec).
+  cancel_deferred_full_state();
   outgoing_.request_full_state();
   connection_->transport->connect();
 }
@@ -302,7 +320,7 @@ void ClientSession::Impl::handle_connected(uint64_t generation) {
     return;
   phase_ = Phase::kConnected;
   backoff_.reset();
-  log_->info("Connected to the OpAMP server at {}", options_.endpoint);
+  log_->info("Connected to the OpAMP server at {}", endpoint_for_logs_);
   if (callbacks_.on_connected)
     callbacks_.on_connected();
   arm_heartbeat();
@@ -395,7 +413,7 @@ void ClientSession::Impl::handle_message(uint64_t generation, std::string_view b
   proto::ServerToAgent message;
   if (!message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     fail_connection("cannot decode the ServerToAgent message (" + std::to_string(bytes.size()) +
-                        " bytes) from " + options_.endpoint,
+                        " bytes) from " + endpoint_for_logs_,
                     std::nullopt);
     return;
   }
@@ -447,7 +465,7 @@ void ClientSession::Impl::handle_error_response(const proto::ServerErrorResponse
                      ? "; retrying after at least " + std::to_string(retry_after->count()) + " ms"
                      : std::string());
       fail_connection(
-          "the server " + options_.endpoint + " is unavailable: " + error.error_message(),
+          "the server " + endpoint_for_logs_ + " is unavailable: " + error.error_message(),
           retry_after);
       return;
     }
@@ -500,12 +518,29 @@ void ClientSession::Impl::apply_opamp_connection_settings(const proto::ServerToA
 }
 
 void ClientSession::Impl::request_full_state() {
-  if (outgoing_.full_state_pending())
+  if (outgoing_.full_state_pending() || full_state_deferred_)
     return;
-  if (last_full_report_ &&
-      Clock::now() - *last_full_report_ < options_.full_state_coalescing_window) {
-    log_->debug("ReportFullState answered by the full report sent moments ago");
-    return;
+  if (last_full_report_) {
+    const Clock::time_point window_end = *last_full_report_ + options_.full_state_coalescing_window;
+    if (Clock::now() < window_end) {
+      // At most one full report per window, so a server cannot drive a storm; the
+      // request is still answered, once, when the window ends.
+      log_->debug("ReportFullState deferred to the end of the coalescing window");
+      full_state_deferred_ = true;
+      full_state_timer_.expires_at(window_end);
+      full_state_timer_.async_wait(
+          [weak = weak_from_this(), requested_at = Clock::now()](boost::system::error_code error) {
+            auto impl = weak.lock();
+            if (error || !impl)
+              return;
+            impl->full_state_deferred_ = false;
+            if (*impl->last_full_report_ >= requested_at)
+              return;  // a full report went out meanwhile
+            impl->outgoing_.request_full_state();
+            impl->request_send();
+          });
+      return;
+    }
   }
   outgoing_.request_full_state();
   request_send();
@@ -529,6 +564,8 @@ void ClientSession::Impl::handle_disconnected(uint64_t generation,
 
 void ClientSession::Impl::connection_lost(const transport::DisconnectInfo &info) {
   const bool was_connected = phase_ == Phase::kConnected;
+  if (info.http_status == 401 || info.http_status == 403)
+    auth_->credentials_refused();  // a revoked token must not be sent again
   retire_connection(/*abort=*/false);
   if (was_connected) {
     log_->warn("Disconnected from the OpAMP server: {}", info.reason);
@@ -549,7 +586,7 @@ void ClientSession::Impl::schedule_reconnect(std::optional<milliseconds> min_del
   milliseconds delay = backoff_.next_delay();
   if (min_delay && *min_delay > delay)
     delay = *min_delay;
-  log_->info("Reconnecting to {} in {} ms", options_.endpoint, delay.count());
+  log_->info("Reconnecting to {} in {} ms", endpoint_for_logs_, delay.count());
   reconnect_timer_.expires_after(delay);
   reconnect_timer_.async_wait([weak = weak_from_this()](boost::system::error_code error) {
     auto impl = weak.lock();
@@ -606,6 +643,7 @@ void ClientSession::Impl::shutdown(std::function<void()> done) {
   }
   reconnect_timer_.cancel();
   heartbeat_timer_.cancel();
+  cancel_deferred_full_state();
   auth_->stop();
   if (phase_ != Phase::kConnected || !connection_) {
     retire_connection(/*abort=*/true);
@@ -615,7 +653,7 @@ void ClientSession::Impl::shutdown(std::function<void()> done) {
   }
   phase_ = Phase::kShuttingDown;
   proto::AgentToServer goodbye = outgoing_.take_disconnect_message();
-  log_->info("Disconnecting from the OpAMP server at {}", options_.endpoint);
+  log_->info("Disconnecting from the OpAMP server at {}", endpoint_for_logs_);
   connection_->transport->shutdown(goodbye.SerializeAsString(), options_.shutdown_timeout,
                                    [weak = weak_from_this(), done = std::move(done)] {
                                      if (auto impl = weak.lock()) {
@@ -629,6 +667,7 @@ void ClientSession::Impl::shutdown(std::function<void()> done) {
 void ClientSession::Impl::close_now() {
   reconnect_timer_.cancel();
   heartbeat_timer_.cancel();
+  cancel_deferred_full_state();
   if (auth_)
     auth_->stop();
   if (phase_ != Phase::kShuttingDown)

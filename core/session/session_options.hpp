@@ -70,6 +70,9 @@ struct SessionOptions {
   bool gzip_http_requests = false;
   std::size_t max_message_bytes = transport::kDefaultMaxMessageBytes;
   std::chrono::milliseconds connect_timeout{30000};
+  // WebSocket pings after this much silence; no pong within twice it ends the connection,
+  // so a half-open connection is noticed even with heartbeats off. 0 disables.
+  std::chrono::milliseconds websocket_ping_interval{30000};
 
   std::filesystem::path storage_directory;
   std::optional<InstanceUid> instance_id;  // agent.instance_id; overrides the stored one
@@ -87,7 +90,8 @@ struct SessionOptions {
   std::chrono::milliseconds reconnect_max_interval{60000};
   double reconnect_jitter = 1.0;
 
-  // ReportFullState requests arriving this soon after a full report are answered by it.
+  // At most one full report per window: a ReportFullState arriving sooner after the last
+  // full report is answered when the window ends.
   std::chrono::milliseconds full_state_coalescing_window{1000};
   std::chrono::milliseconds shutdown_timeout{5000};
 

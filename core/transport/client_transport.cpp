@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include "common/redact.hpp"
 #include "transport/internal/client_common.hpp"
 #include "transport/internal/retry_after.hpp"
 #include "transport/internal/tls_context.hpp"
@@ -42,7 +43,7 @@ ClientSetup make_client_setup(ClientOptions options) {
   if (options.connect_timeout.count() <= 0) {
     throw std::invalid_argument("connect_timeout: must be positive");
   }
-  setup.peer = options.endpoint;
+  setup.peer = common::url_for_logs(options.endpoint);
   if (!options.unix_socket_path.empty())
     setup.peer += " via unix:" + options.unix_socket_path;
   setup.options = std::move(options);

@@ -101,7 +101,8 @@ TEST_F(SessionTest, BasicAuthIsSentAndWrongCredentialsAreRetriedWithoutLeakingTh
   EXPECT_EQ(seen.back(), accepted[0]);
 }
 
-// A token endpoint: client credentials in the form body; each token lives one second.
+// A token endpoint: client credentials in the form body; each token lives
+// `token_lifetime_seconds`.
 class TokenEndpoint {
  public:
   explicit TokenEndpoint(boost::asio::io_context &io) {
@@ -118,6 +119,7 @@ class TokenEndpoint {
   std::string url() const { return server_->base_url() + "/oauth2/token"; }
 
   int failures_to_serve = 0;
+  int token_lifetime_seconds = 1;
   std::vector<std::string> issued;  // Authorization values
   std::vector<std::string> bodies;
 
@@ -139,9 +141,11 @@ class TokenEndpoint {
     }
     const std::string token = "token-" + std::to_string(issued.size() + 1);
     issued.push_back("Bearer " + token);
-    return transport::HttpServerResponse::text(
-        200, R"({"access_token":")" + token + R"(","token_type":"bearer","expires_in":1})",
-        "application/json");
+    return transport::HttpServerResponse::text(200,
+                                               R"({"access_token":")" + token +
+                                                   R"(","token_type":"bearer","expires_in":)" +
+                                                   std::to_string(token_lifetime_seconds) + "}",
+                                               "application/json");
   }
 
   std::unique_ptr<transport::HttpServer> server_;
@@ -177,6 +181,49 @@ TEST_F(SessionTest, OAuth2TokenIsFetchedBeforeConnectingAndRenewedAfterExpiry) {
   EXPECT_NE(seen[1], seen[0]) << "a fresh token after expiry";
   EXPECT_EQ(seen[1], endpoint.issued.back());
   EXPECT_GE(endpoint.issued.size(), 2u);
+}
+
+TEST_F(SessionTest, OAuth2TokenIsRenewedBeforeItExpiresWithoutReconnecting) {
+  TokenEndpoint endpoint(io);
+  endpoint.token_lifetime_seconds = 2;  // renewed at half its lifetime
+  std::vector<std::string> seen;
+  require_authorization(server, endpoint.issued, seen);
+  auto options = options_for(server.ws_url());
+  options.auth = oauth2_settings(endpoint);
+  start_session(options);
+  ASSERT_TRUE(wait_for_messages(1));
+  ASSERT_EQ(endpoint.issued.size(), 1u);
+  ASSERT_TRUE(run_until(io, [&] { return endpoint.issued.size() >= 2; }))
+      << "a token is fetched in the background while the connection is up";
+  EXPECT_EQ(connected_count, 1);
+  EXPECT_TRUE(disconnect_reasons.empty());
+
+  // The next connection presents a renewed token, not the first one.
+  server.last_connection->close();
+  ASSERT_TRUE(run_until(io, [&] { return connected_count == 2; }));
+  EXPECT_NE(seen.back(), seen.front());
+}
+
+TEST_F(SessionTest, OAuth2TokenRefusedByTheServerIsReplacedBeforeItExpires) {
+  TokenEndpoint endpoint(io);
+  endpoint.token_lifetime_seconds = 3600;
+  std::vector<std::string> accepted{"Bearer token-1"};
+  std::vector<std::string> seen;
+  require_authorization(server, accepted, seen);
+  auto options = options_for(server.ws_url());
+  options.auth = oauth2_settings(endpoint);
+  start_session(options);
+  ASSERT_TRUE(wait_for_messages(1));
+
+  // The server revokes token-1 and drops the connection.
+  accepted = {"Bearer token-2"};
+  server.last_connection->close();
+  ASSERT_TRUE(run_until(io, [&] { return connected_count == 2; }))
+      << "after a 401 the session fetches a new token instead of resending the revoked one";
+  EXPECT_EQ(endpoint.issued.size(), 2u);
+  EXPECT_EQ(seen.back(), "Bearer token-2");
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), "Bearer token-1"), 2)
+      << "token-1 was tried once more, then dropped";
 }
 
 TEST_F(SessionTest, OAuth2TokenFailureFailsTheAttemptWithBackoff) {

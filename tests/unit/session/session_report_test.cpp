@@ -88,9 +88,10 @@ TEST_F(SessionTest, HttpRequestBodiesArePlainByDefault) {
   EXPECT_TRUE(first.ParseFromString(capture.requests()[0].body()));
 }
 
-TEST_F(SessionTest, ReportFullStateIsAnsweredOnceWithinTheCoalescingWindow) {
+TEST_F(SessionTest, ReportFullStateRequestsInsideTheWindowAreCoalescedIntoOneDeferredReport) {
   auto options = options_for(server.ws_url());
-  options.full_state_coalescing_window = std::chrono::seconds(1);
+  const milliseconds window(1000);
+  options.full_state_coalescing_window = window;
   start_session(options);
   ASSERT_TRUE(wait_for_messages(1));
   ASSERT_TRUE(report_health("ok"));  // health is known now, so a full report carries it
@@ -98,13 +99,14 @@ TEST_F(SessionTest, ReportFullStateIsAnsweredOnceWithinTheCoalescingWindow) {
   // Let the window of the connect report pass: this is the behaviour under test.
   run_for(io, milliseconds(1200));
   const std::size_t before = server.messages.size();
-  bool second_request_sent = false;
+  int extra_requests_sent = 0;
   server.reply_policy = [&](const auto &connection, const proto::AgentToServer &message) {
     proto::ServerToAgent reply = TestOpampServer::default_reply(message);
-    // Answer the full report with another ReportFullState: it arrives inside the window.
-    if (message.has_agent_description() && !second_request_sent) {
+    // Answer the first full report with two more ReportFullState: both inside the window.
+    if (message.has_agent_description() && extra_requests_sent == 0) {
       reply.set_flags(proto::ServerToAgentFlags_ReportFullState);
-      second_request_sent = true;
+      TestOpampServer::send(connection, reply);
+      extra_requests_sent = 2;
     }
     TestOpampServer::send(connection, reply);
   };
@@ -118,13 +120,22 @@ TEST_F(SessionTest, ReportFullStateIsAnsweredOnceWithinTheCoalescingWindow) {
   EXPECT_TRUE(full.has_health());
   EXPECT_EQ(full.sequence_num(), before);
 
+  // Inside the window, changes still go out at once and carry only what changed.
   const std::size_t routed_before = routed.size();
-  ASSERT_TRUE(second_request_sent);
-  ASSERT_TRUE(run_until(io, [&] { return routed.size() > routed_before; }))
-      << "the second ReportFullState reached the session";
+  ASSERT_TRUE(run_until(io, [&] { return routed.size() >= routed_before + 2; }))
+      << "both extra ReportFullState requests reached the session";
   ASSERT_TRUE(report_health("degraded"));
-  ASSERT_EQ(server.messages.size(), before + 2) << "no second full report";
+  ASSERT_EQ(server.messages.size(), before + 2);
   EXPECT_FALSE(server.messages.back().message.has_agent_description());
+
+  // The requests are answered once, by one full report when the window ends.
+  ASSERT_TRUE(wait_for_messages(before + 3));
+  const auto &deferred = server.messages[before + 2];
+  EXPECT_TRUE(deferred.message.has_agent_description());
+  EXPECT_EQ(deferred.message.health().status(), "degraded");
+  EXPECT_GE(millis_between(server.messages[before].at, deferred.at), window - milliseconds(50));
+  run_for(io, milliseconds(1500));  // observing that no second deferred report comes
+  EXPECT_EQ(server.messages.size(), before + 3);
 }
 
 TEST_F(SessionTest, HeartbeatIntervalOfferIsHonouredAndZeroDisablesHeartbeats) {
@@ -153,6 +164,41 @@ TEST_F(SessionTest, HeartbeatIntervalOfferIsHonouredAndZeroDisablesHeartbeats) {
   const std::size_t count = server.messages.size();
   run_for(io, milliseconds(2500));  // observing that nothing more comes
   EXPECT_EQ(server.messages.size(), count);
+}
+
+TEST_F(SessionTest, AnyMessageSentRestartsTheHeartbeatInterval) {
+  auto options = options_for(server.ws_url());
+  options.capabilities = kDefaultCapabilities | kReportsHeartbeat;
+  options.heartbeat_interval = std::chrono::seconds(2);
+  start_session(options);
+  ASSERT_TRUE(wait_for_messages(1));
+  // Changes every ~0.7 s: without the restart a heartbeat would fall between them.
+  for (int i = 0; i < 5; ++i) {
+    run_for(io, milliseconds(700));
+    ASSERT_TRUE(report_health("step " + std::to_string(i)));
+  }
+  ASSERT_TRUE(run_until(io, [&] { return is_heartbeat(server.messages.back().message); }));
+  int heartbeats = 0;
+  for (std::size_t i = 1; i < server.messages.size(); ++i) {
+    if (!is_heartbeat(server.messages[i].message))
+      continue;
+    ++heartbeats;
+    // Load only delays timers, so a heartbeat never comes sooner (less network jitter).
+    EXPECT_GE(millis_between(server.messages[i - 1].at, server.messages[i].at), milliseconds(1700))
+        << "heartbeat #" << i << " came too soon after the previous message";
+  }
+  EXPECT_GE(heartbeats, 1);
+}
+
+TEST_F(SessionTest, HttpPollsEveryThirtySecondsWithoutHeartbeats) {
+  // Only the interval is checked (30 s is too long to wait for in a test).
+  auto options = options_for(server.http_url());
+  options.capabilities = kDefaultCapabilities;  // no ReportsHeartbeat
+  options.heartbeat_interval = std::chrono::seconds(1);
+  start_session(options);
+  ASSERT_TRUE(wait_for_messages(1));
+  run_for(io, milliseconds(2500));  // observing that the 1 s setting does not apply
+  EXPECT_EQ(server.messages.size(), 1u);
 }
 
 TEST_F(SessionTest, HttpPollsAtTheOfferedHeartbeatInterval) {
@@ -285,6 +331,36 @@ TEST_F(SessionTest, InvalidOptionsAreRejectedAtConstruction) {
   auto no_storage = options_for(server.ws_url());
   no_storage.storage_directory.clear();
   EXPECT_THROW(session::ClientSession(io, no_storage, callbacks()), std::invalid_argument);
+}
+
+void write_go_supervisor_state(const std::filesystem::path &storage) {
+  std::filesystem::create_directories(storage);
+  write_text(storage / "persistent_state.yaml",
+             "instance_id: 0190f1a8-6b1c-7c3e-9d1f-2b5c4e6a7f80\n"
+             "last_remote_config_status:\n"
+             "    status: 3\n"
+             "    last_remote_config_hash: 9f86d081\n"
+             "    error_message: bad config\n");
+}
+
+TEST_F(SessionTest, PersistedRemoteConfigStatusIsReportedWhenTheCapabilityIsSetBeforeStart) {
+  // The supervisor's order: the session exists before modules decide the capabilities.
+  write_go_supervisor_state(dir.path() / "storage");
+  session = std::make_unique<session::ClientSession>(io, options_for(server.ws_url()), callbacks());
+  session->set_capabilities(kDefaultCapabilities | 0x1000);  // ReportsRemoteConfig
+  session->start();
+  ASSERT_TRUE(wait_for_messages(1));
+  const proto::AgentToServer &first = server.messages[0].message;
+  EXPECT_EQ(first.capabilities(), kDefaultCapabilities | 0x1000);
+  ASSERT_TRUE(first.has_remote_config_status());
+  EXPECT_EQ(first.remote_config_status().status(), proto::RemoteConfigStatuses_FAILED);
+}
+
+TEST_F(SessionTest, PersistedRemoteConfigStatusIsNotReportedWithoutTheCapability) {
+  write_go_supervisor_state(dir.path() / "storage");
+  start_session(options_for(server.ws_url()));
+  ASSERT_TRUE(wait_for_messages(1));
+  EXPECT_FALSE(server.messages[0].message.has_remote_config_status());
 }
 
 TEST_F(SessionTest, PersistedRemoteConfigStatusOfAGoSupervisorIsReportedAtOnce) {
