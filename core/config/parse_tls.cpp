@@ -59,7 +59,10 @@ void read_common_tls(MapReader &section, Tls &tls) {
   const bool has_cert = !tls.cert_file.empty() || !tls.cert_pem.empty();
   const bool has_key = !tls.key_file.empty() || !tls.key_pem.empty();
   if (has_cert != has_key) {
-    section.error(has_cert ? "cert_file" : "key_file",
+    // Name the key that was written, so the line points at it.
+    const char *written = has_cert ? (tls.cert_file.empty() ? "cert_pem" : "cert_file")
+                                   : (tls.key_file.empty() ? "key_pem" : "key_file");
+    section.error(written,
                   "provide both a certificate (cert_file or cert_pem) and a key (key_file or "
                   "key_pem), or neither");
   }

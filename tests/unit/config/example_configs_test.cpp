@@ -34,6 +34,50 @@ TEST(ExampleShapes, LinuxLikeWssWithInsecureSkipVerify) {
   EXPECT_EQ(config.agent.executable, "../../bin/otelcontribcol_linux_amd64");
 }
 
+TEST(ExampleShapes, DarwinLikeWithoutOwnLogsAndTraces) {
+  const SupervisorConfig config = load_fixture("supervisor_darwin_like.yaml");
+  EXPECT_EQ(config.server.scheme(), "wss");
+  EXPECT_TRUE(config.server.tls.insecure_skip_verify);
+  EXPECT_FALSE(config.server.tls.insecure);
+  EXPECT_TRUE(config.capabilities.accepts_remote_config.enabled);
+  EXPECT_TRUE(config.capabilities.reports_remote_config.enabled);
+  EXPECT_TRUE(config.capabilities.reports_health.written);
+  // Not written, so upstream's defaults: own logs and traces off, heartbeats on.
+  EXPECT_FALSE(config.capabilities.reports_own_logs.enabled);
+  EXPECT_FALSE(config.capabilities.reports_own_logs.written);
+  EXPECT_FALSE(config.capabilities.reports_own_traces.enabled);
+  EXPECT_TRUE(config.capabilities.reports_heartbeat.enabled);
+  EXPECT_EQ(config.agent.executable, "../../bin/otelcontribcol_darwin_arm64");
+  EXPECT_EQ(config.storage.directory, ".");
+}
+
+TEST(ExampleShapes, WindowsLikeKeepsBackslashesInEveryQuotingStyle) {
+  const SupervisorConfig config = load_fixture("supervisor_windows_like.yaml");
+  EXPECT_TRUE(config.server.uses_tls());
+  EXPECT_TRUE(config.server.tls.insecure_skip_verify);
+  EXPECT_TRUE(config.capabilities.reports_own_traces.enabled);
+  // Double-quoted: "\\" is one backslash.
+  EXPECT_EQ(config.agent.executable.string(),
+            "C:\\Program Files\\OpenTelemetry Collector\\otelcol-contrib.exe");
+  // Plain scalar: backslashes and the drive colon stay as written.
+  ASSERT_EQ(config.agent.config_files.size(), 3u);
+  EXPECT_EQ(config.agent.config_files[0], "C:\\ProgramData\\Otelcol\\base.yaml");
+  EXPECT_EQ(config.agent.config_files[1], kOpampExtensionConfigToken);
+  EXPECT_EQ(config.agent.config_files[2], kRemoteConfigToken);
+  // Single-quoted: no escapes at all.
+  EXPECT_EQ(config.storage.directory.string(), "C:\\ProgramData\\Otelcol\\Supervisor");
+}
+
+TEST(ExampleShapes, DockerLikeStoresStateOnTheVolume) {
+  const SupervisorConfig config = load_fixture("supervisor_docker_like.yaml");
+  EXPECT_EQ(config.server.endpoint, "wss://127.0.0.1:4320/v1/opamp");
+  EXPECT_TRUE(config.server.tls.insecure_skip_verify);
+  EXPECT_TRUE(config.capabilities.reports_own_logs.enabled);
+  EXPECT_TRUE(config.capabilities.reports_own_metrics.enabled);
+  EXPECT_EQ(config.agent.executable, "/otelcontribcol");
+  EXPECT_EQ(config.storage.directory.string(), "/etc/otel/supervisor-data/");
+}
+
 TEST(ExampleShapes, HttpWithHeadersAndLocalLayers) {
   const SupervisorConfig config = load_fixture("supervisor_http_headers.yaml");
   EXPECT_EQ(config.server.scheme(), "http");

@@ -9,6 +9,7 @@ namespace opsup::config {
 namespace {
 
 using testing::describe;
+using testing::expect_loads;
 using testing::find_by_key;
 using testing::kBase;
 using testing::load_text;
@@ -115,6 +116,8 @@ INSTANTIATE_TEST_SUITE_P(
         RuleCase{"ExecutableRequired",
                  "server:\n  endpoint: ws://h:1/v1/opamp\nagent:\n  passthrough_logs: true\n",
                  "agent.executable", 3, "must be specified"},
+        RuleCase{"FallbackConfigNotEmpty", base("  startup_fallback_configs: [\"\"]\n"),
+                 "agent.startup_fallback_configs[0]", 5, "must not be empty"},
         RuleCase{"FallbackConfigExists",
                  base("  startup_fallback_configs: [/nonexistent/fallback.yaml]\n"),
                  "agent.startup_fallback_configs[0]", 5, "could not stat"},
@@ -194,6 +197,27 @@ INSTANTIATE_TEST_SUITE_P(
                  "server.tls.ca_pem", 5, "either ca_file or ca_pem"},
         RuleCase{"TlsCertNeedsKey", with_server("  tls:\n    cert_file: /c.pem\n"),
                  "server.tls.cert_file", 4, "provide both a certificate"},
+        RuleCase{"TlsCertPemNeedsKey",
+                 with_server("  tls:\n    ca_file: /ca.pem\n    cert_pem: x\n"),
+                 "server.tls.cert_pem", 5, "provide both a certificate"},
+        RuleCase{"TlsKeyNeedsCert", with_server("  tls:\n    key_file: /k.pem\n"),
+                 "server.tls.key_file", 4, "provide both a certificate"},
+        RuleCase{"TlsKeyPemNeedsCert",
+                 with_server("  tls:\n    ca_file: /ca.pem\n    key_pem: x\n"),
+                 "server.tls.key_pem", 5, "provide both a certificate"},
+        RuleCase{"TlsCertFileAndPem",
+                 with_server("  tls:\n    cert_file: /c.pem\n    cert_pem: x\n"
+                             "    key_file: /k.pem\n"),
+                 "server.tls.cert_pem", 5, "either cert_file or cert_pem, not both"},
+        RuleCase{"TlsKeyFileAndPem",
+                 with_server("  tls:\n    cert_file: /c.pem\n    key_file: /k.pem\n"
+                             "    key_pem: x\n"),
+                 "server.tls.key_pem", 6, "either key_file or key_pem, not both"},
+        RuleCase{"TlsMaxVersion", with_server("  tls:\n    max_version: \"1.4\"\n"),
+                 "server.tls.max_version", 4, "\"1.0\", \"1.1\", \"1.2\", \"1.3\""},
+        RuleCase{"HealthcheckTlsKeyNeedsCert",
+                 base("healthcheck:\n  endpoint: localhost:8080\n  tls:\n    key_file: /k.pem\n"),
+                 "healthcheck.tls.key_file", 8, "provide both a certificate"},
         RuleCase{"ReconnectBounds",
                  with_server("  reconnect:\n    initial_interval: 10s\n    max_interval: 5s\n"),
                  "server.reconnect.max_interval", 5, "must not be shorter than initial_interval"},
@@ -213,6 +237,71 @@ INSTANTIATE_TEST_SUITE_P(
         RuleCase{"UnsupportedReference", base("  args: [\"${http://example.com}\"]\n"),
                  "agent.args[0]", 5, "only env: and file:"}),
     [](const ::testing::TestParamInfo<RuleCase> &info) { return info.param.name; });
+
+// server.tls under ws:// and http://. Upstream (config/config.go@43194a33) skips only
+// *loading* it for those schemes (I#35283): OpAMPServer.Validate() still runs
+// TLS.Validate() whatever the scheme (configtls checks CA, certificate and key pairing and
+// versions there), and the strict unmarshal still rejects unknown keys. So a valid block
+// loads (make_session_options then leaves it unused: SessionOptionsMapping.PlainSchemesIgnoreTls)
+// and an invalid one is an error as it is under wss://.
+class PlainSchemeTls : public ::testing::TestWithParam<std::string> {};
+
+std::string plain_server_with_tls(const std::string &endpoint, std::string_view tls_lines) {
+  return "server:\n  endpoint: " + endpoint + "\n  tls:\n" + std::string(tls_lines) +
+         "agent:\n  executable: /usr/bin/otelcol\n";
+}
+
+TEST_P(PlainSchemeTls, ValidBlockLoads) {
+  const SupervisorConfig config = expect_loads(load_text(plain_server_with_tls(
+      GetParam(),
+      "    insecure: true\n    ca_file: /nonexistent/ca.pem\n"
+      "    cert_file: /nonexistent/c.pem\n    key_file: /nonexistent/k.pem\n")));
+  EXPECT_FALSE(config.server.uses_tls());
+  EXPECT_TRUE(config.server.tls.insecure);
+  EXPECT_EQ(config.server.tls.ca_file, "/nonexistent/ca.pem");
+}
+
+TEST_P(PlainSchemeTls, InvalidBlockIsAnErrorAsUpstreamValidates) {
+  const LoadResult result = load_text(
+      plain_server_with_tls(GetParam(), "    cert_file: /c.pem\n    min_version: \"1.4\"\n"));
+  ASSERT_EQ(result.errors.size(), 2u) << describe(result.errors);
+  EXPECT_EQ(result.errors[0].key, "server.tls.cert_file");
+  EXPECT_EQ(result.errors[0].line, 4);
+  EXPECT_EQ(result.errors[1].key, "server.tls.min_version");
+  EXPECT_EQ(result.errors[1].line, 5);
+}
+
+TEST_P(PlainSchemeTls, UnknownKeyIsAnError) {
+  const LoadResult result =
+      load_text(plain_server_with_tls(GetParam(), "    insecure_skip_verfy: true\n"));
+  const Diagnostic *error = find_by_key(result.errors, "server.tls.insecure_skip_verfy");
+  ASSERT_NE(error, nullptr) << describe(result.errors);
+  EXPECT_EQ(error->line, 4);
+  EXPECT_NE(error->message.find("did you mean \"insecure_skip_verify\"?"), std::string::npos)
+      << error->to_string();
+}
+
+INSTANTIATE_TEST_SUITE_P(Schemes, PlainSchemeTls,
+                         ::testing::Values("ws://127.0.0.1:4320/v1/opamp",
+                                           "http://127.0.0.1:4320/v1/opamp"),
+                         [](const ::testing::TestParamInfo<std::string> &info) {
+                           return info.param.substr(0, info.param.find(':'));
+                         });
+
+TEST(Validation, TlsErrorsNeverQuoteKeyMaterial) {
+  const std::string secret = "SECRET-KEY-MATERIAL-7f3a";
+  for (const char *endpoint : {"ws://h:1/v1/opamp", "wss://h:1/v1/opamp"}) {
+    const LoadResult result = load_text(plain_server_with_tls(
+        endpoint, "    cert_file: /c.pem\n    cert_pem: \"" + secret +
+                      "\"\n    key_file: /k.pem\n    key_pem: \"" + secret + "\"\n"));
+    ASSERT_EQ(result.errors.size(), 2u) << endpoint << "\n" << describe(result.errors);
+    EXPECT_EQ(result.errors[0].key, "server.tls.cert_pem");
+    EXPECT_EQ(result.errors[1].key, "server.tls.key_pem");
+    for (const auto &error : result.errors) {
+      EXPECT_EQ(error.to_string().find(secret), std::string::npos) << error.to_string();
+    }
+  }
+}
 
 TEST(Validation, MessageFormatMatchesTheDocumentedExample) {
   const LoadResult result = load_text(base("  config_apply_timeout: 0s\n"));
