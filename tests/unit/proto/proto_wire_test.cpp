@@ -2,7 +2,9 @@
 // types must decode to the expected fields, and our encoder must produce those bytes.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "opamp.pb.h"
@@ -27,8 +29,13 @@ class RawWriter {
   }
   RawWriter &fixed64_field(uint32_t field, uint64_t value) {
     key(field, 1);
-    for (int i = 0; i < 8; ++i) bytes_.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+    for (int i = 0; i < 8; ++i)
+      bytes_.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
     return *this;
+  }
+  // A proto `double` is the IEEE-754 bit pattern on the fixed64 wire type.
+  RawWriter &double_field(uint32_t field, double value) {
+    return fixed64_field(field, std::bit_cast<uint64_t>(value));
   }
   const std::string &bytes() const { return bytes_; }
 
@@ -44,12 +51,32 @@ class RawWriter {
   std::string bytes_;
 };
 
-std::string uid16() { return std::string("0123456789abcdef"); }
+std::string uid16() {
+  return std::string("0123456789abcdef");
+}
+
+// A map<K, V> field is a repeated message with the key as field 1 and the value as field 2.
+std::string map_entry(const std::string &key, const std::string &value) {
+  RawWriter entry;
+  entry.bytes_field(1, key).bytes_field(2, value);
+  return entry.bytes();
+}
+
+// KeyValue{key = 1, value = 2} holding AnyValue{string_value = 1}.
+std::string string_attribute(const std::string &key, const std::string &value) {
+  RawWriter any;
+  any.bytes_field(1, value);
+  RawWriter kv;
+  kv.bytes_field(1, key).bytes_field(2, any.bytes());
+  return kv.bytes();
+}
 
 TEST(ProtoWire, AgentToServerTopLevelFieldNumbers) {
   RawWriter health;
-  health.varint_field(1, 1).fixed64_field(2, 1234567890123ULL).bytes_field(3, "boom").bytes_field(
-      4, "StatusOK");
+  health.varint_field(1, 1)
+      .fixed64_field(2, 1234567890123ULL)
+      .bytes_field(3, "boom")
+      .bytes_field(4, "StatusOK");
   RawWriter status;
   status.bytes_field(1, "hash").varint_field(2, 3).bytes_field(3, "bad config");
   RawWriter custom;
@@ -75,8 +102,8 @@ TEST(ProtoWire, AgentToServerTopLevelFieldNumbers) {
   ASSERT_TRUE(decoded.ParseFromString(message.bytes()));
   EXPECT_EQ(decoded.instance_uid(), uid16());
   EXPECT_EQ(decoded.sequence_num(), 42u);
-  EXPECT_EQ(decoded.capabilities(), pb::AgentCapabilities_ReportsStatus |
-                                        pb::AgentCapabilities_ReportsHeartbeat);
+  EXPECT_EQ(decoded.capabilities(),
+            pb::AgentCapabilities_ReportsStatus | pb::AgentCapabilities_ReportsHeartbeat);
   EXPECT_TRUE(decoded.health().healthy());
   EXPECT_EQ(decoded.health().start_time_unix_nano(), 1234567890123ULL);
   EXPECT_EQ(decoded.health().last_error(), "boom");
@@ -199,8 +226,10 @@ TEST(ProtoWire, PackagesAndCertificateRequest) {
   RawWriter file;
   file.bytes_field(1, "http://srv/pkg").bytes_field(2, "sha").bytes_field(3, "sig");
   RawWriter package;
-  package.varint_field(1, 1).bytes_field(2, "v1.2.3").bytes_field(3, file.bytes()).bytes_field(
-      4, "pkg-hash");
+  package.varint_field(1, 1)
+      .bytes_field(2, "v1.2.3")
+      .bytes_field(3, file.bytes())
+      .bytes_field(4, "pkg-hash");
   RawWriter entry;
   entry.bytes_field(1, "").bytes_field(2, package.bytes());
   RawWriter available;
@@ -231,6 +260,349 @@ TEST(ProtoWire, PackagesAndCertificateRequest) {
   ASSERT_TRUE(agent_decoded.ParseFromString(agent.bytes()));
   EXPECT_EQ(agent_decoded.connection_settings_request().opamp().certificate_request().csr(),
             "CSR-PEM");
+}
+
+TEST(ProtoWire, AgentToServerDescriptionEffectiveConfigPackagesAndCustomCapabilities) {
+  RawWriter description;
+  description.bytes_field(1, string_attribute("service.name", "otelcol-contrib"))
+      .bytes_field(1, string_attribute("service.version", "0.153.0"))
+      .bytes_field(2, string_attribute("os.type", "linux"));
+
+  RawWriter file;
+  file.bytes_field(1, "receivers: {}\n").bytes_field(2, "text/yaml");
+  RawWriter config_map;
+  config_map.bytes_field(1, map_entry("effective.yaml", file.bytes()));
+  RawWriter effective;
+  effective.bytes_field(1, config_map.bytes());
+
+  RawWriter details;
+  details.double_field(1, 42.5).double_field(2, 1048576.0);
+  RawWriter package;
+  package.bytes_field(1, "otelcol")
+      .bytes_field(2, "0.152.0")
+      .bytes_field(3, "have-hash")
+      .bytes_field(4, "0.153.0")
+      .bytes_field(5, "offer-hash")
+      .varint_field(6, 4)
+      .bytes_field(7, "slow mirror")
+      .bytes_field(8, details.bytes());
+  RawWriter statuses;
+  statuses.bytes_field(1, map_entry("otelcol", package.bytes()))
+      .bytes_field(2, "all-hash")
+      .bytes_field(3, "partial");
+
+  RawWriter custom;
+  custom.bytes_field(1, "io.example.ping").bytes_field(1, "io.example.pong");
+
+  RawWriter message;
+  message.bytes_field(1, uid16())
+      .bytes_field(3, description.bytes())
+      .bytes_field(6, effective.bytes())
+      .bytes_field(8, statuses.bytes())
+      .bytes_field(12, custom.bytes());
+
+  pb::AgentToServer decoded;
+  ASSERT_TRUE(decoded.ParseFromString(message.bytes()));
+  const auto &desc = decoded.agent_description();
+  ASSERT_EQ(desc.identifying_attributes_size(), 2);
+  EXPECT_EQ(desc.identifying_attributes(0).key(), "service.name");
+  EXPECT_EQ(desc.identifying_attributes(0).value().string_value(), "otelcol-contrib");
+  EXPECT_EQ(desc.identifying_attributes(1).value().string_value(), "0.153.0");
+  ASSERT_EQ(desc.non_identifying_attributes_size(), 1);
+  EXPECT_EQ(desc.non_identifying_attributes(0).key(), "os.type");
+  EXPECT_EQ(desc.non_identifying_attributes(0).value().string_value(), "linux");
+
+  const auto &files = decoded.effective_config().config_map().config_map();
+  ASSERT_EQ(files.count("effective.yaml"), 1u);
+  EXPECT_EQ(files.at("effective.yaml").body(), "receivers: {}\n");
+  EXPECT_EQ(files.at("effective.yaml").content_type(), "text/yaml");
+
+  const auto &packages = decoded.package_statuses();
+  EXPECT_EQ(packages.server_provided_all_packages_hash(), "all-hash");
+  EXPECT_EQ(packages.error_message(), "partial");
+  ASSERT_EQ(packages.packages().count("otelcol"), 1u);
+  const auto &status = packages.packages().at("otelcol");
+  EXPECT_EQ(status.name(), "otelcol");
+  EXPECT_EQ(status.agent_has_version(), "0.152.0");
+  EXPECT_EQ(status.agent_has_hash(), "have-hash");
+  EXPECT_EQ(status.server_offered_version(), "0.153.0");
+  EXPECT_EQ(status.server_offered_hash(), "offer-hash");
+  EXPECT_EQ(status.status(), pb::PackageStatusEnum_Downloading);
+  EXPECT_EQ(status.error_message(), "slow mirror");
+  EXPECT_DOUBLE_EQ(status.download_details().download_percent(), 42.5);
+  EXPECT_DOUBLE_EQ(status.download_details().download_bytes_per_second(), 1048576.0);
+
+  ASSERT_EQ(decoded.custom_capabilities().capabilities_size(), 2);
+  EXPECT_EQ(decoded.custom_capabilities().capabilities(0), "io.example.ping");
+  EXPECT_EQ(decoded.custom_capabilities().capabilities(1), "io.example.pong");
+
+  EXPECT_EQ(decoded.SerializeAsString(), message.bytes());
+}
+
+TEST(ProtoWire, ComponentHealthStatusTimeNestedMapAndAttributes) {
+  RawWriter exporter;  // two levels down
+  exporter.varint_field(1, 0)
+      .bytes_field(3, "connection refused")
+      .bytes_field(4, "StatusRecoverableError");
+  RawWriter pipeline;
+  pipeline.varint_field(1, 1)
+      .bytes_field(4, "StatusOK")
+      .fixed64_field(5, 2222)
+      .bytes_field(6, map_entry("exporter:otlp", exporter.bytes()));
+  RawWriter health;
+  health.varint_field(1, 1)
+      .fixed64_field(2, 1111)
+      .bytes_field(4, "StatusOK")
+      .fixed64_field(5, 0xfedcba9876543210ULL)
+      .bytes_field(6, map_entry("pipeline:traces", pipeline.bytes()))
+      .bytes_field(7, string_attribute("host.name", "node-1"));
+  RawWriter message;
+  message.bytes_field(5, health.bytes());
+
+  pb::AgentToServer decoded;
+  ASSERT_TRUE(decoded.ParseFromString(message.bytes()));
+  const auto &top = decoded.health();
+  EXPECT_TRUE(top.healthy());
+  EXPECT_EQ(top.start_time_unix_nano(), 1111u);
+  EXPECT_EQ(top.status_time_unix_nano(), 0xfedcba9876543210ULL);
+  ASSERT_EQ(top.attributes_size(), 1);
+  EXPECT_EQ(top.attributes(0).key(), "host.name");
+  EXPECT_EQ(top.attributes(0).value().string_value(), "node-1");
+  ASSERT_EQ(top.component_health_map().count("pipeline:traces"), 1u);
+  const auto &child = top.component_health_map().at("pipeline:traces");
+  EXPECT_TRUE(child.healthy());
+  EXPECT_EQ(child.status_time_unix_nano(), 2222u);
+  ASSERT_EQ(child.component_health_map().count("exporter:otlp"), 1u);
+  const auto &leaf = child.component_health_map().at("exporter:otlp");
+  EXPECT_FALSE(leaf.healthy());
+  EXPECT_EQ(leaf.last_error(), "connection refused");
+  EXPECT_EQ(leaf.status(), "StatusRecoverableError");
+  EXPECT_TRUE(leaf.component_health_map().empty());
+}
+
+TEST(ProtoWire, ServerToAgentCommandAndCustomCapabilitiesAndMessage) {
+  RawWriter capabilities;
+  capabilities.bytes_field(1, "io.example.ping");
+  RawWriter custom;
+  custom.bytes_field(1, "io.example.ping")
+      .bytes_field(2, "pong")
+      .bytes_field(3, std::string("\0\1", 2));
+  RawWriter message;
+  // CommandType_Restart is 0, so a proto3 encoder sends an empty ServerToAgentCommand.
+  message.bytes_field(9, "").bytes_field(10, capabilities.bytes()).bytes_field(11, custom.bytes());
+
+  pb::ServerToAgent decoded;
+  ASSERT_TRUE(decoded.ParseFromString(message.bytes()));
+  ASSERT_TRUE(decoded.has_command());
+  EXPECT_EQ(decoded.command().type(), pb::CommandType_Restart);
+  ASSERT_EQ(decoded.custom_capabilities().capabilities_size(), 1);
+  EXPECT_EQ(decoded.custom_capabilities().capabilities(0), "io.example.ping");
+  EXPECT_EQ(decoded.custom_message().capability(), "io.example.ping");
+  EXPECT_EQ(decoded.custom_message().type(), "pong");
+  EXPECT_EQ(decoded.custom_message().data(), std::string("\0\1", 2));
+  EXPECT_EQ(decoded.SerializeAsString(), message.bytes());
+
+  // An explicit type = 0 on the wire means the same command.
+  RawWriter explicit_type;
+  explicit_type.varint_field(1, 0);
+  RawWriter explicit_message;
+  explicit_message.bytes_field(9, explicit_type.bytes());
+  pb::ServerToAgent explicit_decoded;
+  ASSERT_TRUE(explicit_decoded.ParseFromString(explicit_message.bytes()));
+  ASSERT_TRUE(explicit_decoded.has_command());
+  EXPECT_EQ(explicit_decoded.command().type(), pb::CommandType_Restart);
+}
+
+TEST(ProtoWire, CertificatesAndProxiesInEveryConnectionSettings) {
+  RawWriter certificate;
+  certificate.bytes_field(1, "CERT").bytes_field(2, "KEY").bytes_field(3, "CA");
+  RawWriter header;
+  header.bytes_field(1, "Proxy-Authorization").bytes_field(2, "Basic eA==");
+  RawWriter headers;
+  headers.bytes_field(1, header.bytes());
+  RawWriter proxy;
+  proxy.bytes_field(1, "http://proxy:3128").bytes_field(2, headers.bytes());
+  RawWriter tls;
+  tls.varint_field(2, 1).bytes_field(5, "1.3").bytes_field(6, "TLS_AES_128_GCM_SHA256");
+
+  // OpAMPConnectionSettings: certificate 3, tls 5, proxy 6.
+  RawWriter opamp;
+  opamp.bytes_field(1, "wss://h/v1/opamp")
+      .bytes_field(3, certificate.bytes())
+      .bytes_field(5, tls.bytes())
+      .bytes_field(6, proxy.bytes());
+  // TelemetryConnectionSettings: certificate 3, tls 4, proxy 5.
+  RawWriter telemetry;
+  telemetry.bytes_field(1, "https://otlp/v1/logs")
+      .bytes_field(3, certificate.bytes())
+      .bytes_field(4, tls.bytes())
+      .bytes_field(5, proxy.bytes());
+  // OtherConnectionSettings: certificate 3, other_settings 4, tls 5, proxy 6.
+  RawWriter other;
+  other.bytes_field(1, "kafka:9092")
+      .bytes_field(3, certificate.bytes())
+      .bytes_field(4, map_entry("topic", "otlp"))
+      .bytes_field(5, tls.bytes())
+      .bytes_field(6, proxy.bytes());
+  RawWriter offers;
+  offers.bytes_field(2, opamp.bytes())
+      .bytes_field(4, telemetry.bytes())
+      .bytes_field(5, telemetry.bytes())
+      .bytes_field(6, map_entry("kafka", other.bytes()));
+  RawWriter message;
+  message.bytes_field(4, offers.bytes());
+
+  pb::ServerToAgent decoded;
+  ASSERT_TRUE(decoded.ParseFromString(message.bytes()));
+  const auto &cs = decoded.connection_settings();
+  auto expect_certificate = [](const pb::TLSCertificate &cert, const char *where) {
+    EXPECT_EQ(cert.cert(), "CERT") << where;
+    EXPECT_EQ(cert.private_key(), "KEY") << where;
+    EXPECT_EQ(cert.ca_cert(), "CA") << where;
+  };
+  auto expect_proxy = [](const pb::ProxyConnectionSettings &p, const char *where) {
+    EXPECT_EQ(p.url(), "http://proxy:3128") << where;
+    ASSERT_EQ(p.connect_headers().headers_size(), 1) << where;
+    EXPECT_EQ(p.connect_headers().headers(0).key(), "Proxy-Authorization") << where;
+    EXPECT_EQ(p.connect_headers().headers(0).value(), "Basic eA==") << where;
+  };
+  auto expect_tls = [](const pb::TLSConnectionSettings &t, const char *where) {
+    EXPECT_TRUE(t.include_system_ca_certs_pool()) << where;
+    EXPECT_EQ(t.max_version(), "1.3") << where;
+    ASSERT_EQ(t.cipher_suites_size(), 1) << where;
+    EXPECT_EQ(t.cipher_suites(0), "TLS_AES_128_GCM_SHA256") << where;
+  };
+  expect_certificate(cs.opamp().certificate(), "opamp");
+  expect_tls(cs.opamp().tls(), "opamp");
+  expect_proxy(cs.opamp().proxy(), "opamp");
+  EXPECT_FALSE(cs.has_own_metrics());
+  for (const auto *own : {&cs.own_traces(), &cs.own_logs()}) {
+    EXPECT_EQ(own->destination_endpoint(), "https://otlp/v1/logs");
+    expect_certificate(own->certificate(), "own telemetry");
+    expect_tls(own->tls(), "own telemetry");
+    expect_proxy(own->proxy(), "own telemetry");
+  }
+  ASSERT_EQ(cs.other_connections().count("kafka"), 1u);
+  const auto &kafka = cs.other_connections().at("kafka");
+  EXPECT_EQ(kafka.destination_endpoint(), "kafka:9092");
+  expect_certificate(kafka.certificate(), "other");
+  EXPECT_EQ(kafka.other_settings().at("topic"), "otlp");
+  expect_tls(kafka.tls(), "other");
+  expect_proxy(kafka.proxy(), "other");
+  EXPECT_EQ(decoded.SerializeAsString(), message.bytes());
+}
+
+TEST(ProtoWire, AnyValueEveryKindAndKeyValue) {
+  auto decode = [](const RawWriter &raw) {
+    pb::AnyValue value;
+    EXPECT_TRUE(value.ParseFromString(raw.bytes()));
+    return value;
+  };
+  RawWriter string_value;
+  string_value.bytes_field(1, "text");
+  EXPECT_EQ(decode(string_value).value_case(), pb::AnyValue::kStringValue);
+  EXPECT_EQ(decode(string_value).string_value(), "text");
+
+  RawWriter bool_value;
+  bool_value.varint_field(2, 1);
+  EXPECT_EQ(decode(bool_value).value_case(), pb::AnyValue::kBoolValue);
+  EXPECT_TRUE(decode(bool_value).bool_value());
+
+  RawWriter int_value;  // int64 (not sint64): a negative value is a 10-byte varint
+  int_value.varint_field(3, static_cast<uint64_t>(int64_t{-42}));
+  EXPECT_EQ(int_value.bytes().size(), 11u);
+  EXPECT_EQ(decode(int_value).value_case(), pb::AnyValue::kIntValue);
+  EXPECT_EQ(decode(int_value).int_value(), -42);
+
+  RawWriter double_value;
+  double_value.double_field(4, -0.125);
+  EXPECT_EQ(decode(double_value).value_case(), pb::AnyValue::kDoubleValue);
+  EXPECT_DOUBLE_EQ(decode(double_value).double_value(), -0.125);
+
+  RawWriter first;
+  first.bytes_field(1, "a");
+  RawWriter second;
+  second.varint_field(3, std::numeric_limits<int64_t>::max());
+  RawWriter array;
+  array.bytes_field(1, first.bytes()).bytes_field(1, second.bytes());
+  RawWriter array_value;
+  array_value.bytes_field(5, array.bytes());
+  const pb::AnyValue decoded_array = decode(array_value);
+  ASSERT_EQ(decoded_array.value_case(), pb::AnyValue::kArrayValue);
+  ASSERT_EQ(decoded_array.array_value().values_size(), 2);
+  EXPECT_EQ(decoded_array.array_value().values(0).string_value(), "a");
+  EXPECT_EQ(decoded_array.array_value().values(1).int_value(), std::numeric_limits<int64_t>::max());
+
+  RawWriter kvlist;
+  kvlist.bytes_field(1, string_attribute("k1", "v1")).bytes_field(1, string_attribute("k2", "v2"));
+  RawWriter kvlist_value;
+  kvlist_value.bytes_field(6, kvlist.bytes());
+  const pb::AnyValue decoded_kvlist = decode(kvlist_value);
+  ASSERT_EQ(decoded_kvlist.value_case(), pb::AnyValue::kKvlistValue);
+  ASSERT_EQ(decoded_kvlist.kvlist_value().values_size(), 2);
+  EXPECT_EQ(decoded_kvlist.kvlist_value().values(1).key(), "k2");
+  EXPECT_EQ(decoded_kvlist.kvlist_value().values(1).value().string_value(), "v2");
+
+  RawWriter bytes_value;
+  bytes_value.bytes_field(7, std::string("\xff\0", 2));
+  EXPECT_EQ(decode(bytes_value).value_case(), pb::AnyValue::kBytesValue);
+  EXPECT_EQ(decode(bytes_value).bytes_value(), std::string("\xff\0", 2));
+
+  // No field: the "empty" value.
+  EXPECT_EQ(decode(RawWriter{}).value_case(), pb::AnyValue::VALUE_NOT_SET);
+
+  // Every kind round-trips to the same bytes.
+  for (const RawWriter *raw : {&string_value, &bool_value, &int_value, &double_value, &array_value,
+                               &kvlist_value, &bytes_value}) {
+    EXPECT_EQ(decode(*raw).SerializeAsString(), raw->bytes());
+  }
+
+  pb::KeyValue kv;
+  ASSERT_TRUE(kv.ParseFromString(string_attribute("service.name", "svc")));
+  EXPECT_EQ(kv.key(), "service.name");
+  EXPECT_EQ(kv.value().string_value(), "svc");
+  EXPECT_EQ(kv.SerializeAsString(), string_attribute("service.name", "svc"));
+}
+
+TEST(ProtoWire, StatusAndServerCapabilityEnumValues) {
+  EXPECT_EQ(pb::RemoteConfigStatuses_UNSET, 0);
+  EXPECT_EQ(pb::RemoteConfigStatuses_APPLIED, 1);
+  EXPECT_EQ(pb::RemoteConfigStatuses_APPLYING, 2);
+  EXPECT_EQ(pb::RemoteConfigStatuses_FAILED, 3);
+  EXPECT_EQ(pb::ConnectionSettingsStatuses_UNSET, 0);
+  EXPECT_EQ(pb::ConnectionSettingsStatuses_APPLIED, 1);
+  EXPECT_EQ(pb::ConnectionSettingsStatuses_APPLYING, 2);
+  EXPECT_EQ(pb::ConnectionSettingsStatuses_FAILED, 3);
+  EXPECT_EQ(pb::ServerCapabilities_Unspecified, 0);
+  EXPECT_EQ(pb::ServerCapabilities_AcceptsStatus, 0x1);
+  EXPECT_EQ(pb::ServerCapabilities_OffersRemoteConfig, 0x2);
+  EXPECT_EQ(pb::ServerCapabilities_AcceptsEffectiveConfig, 0x4);
+  EXPECT_EQ(pb::ServerCapabilities_OffersPackages, 0x8);
+  EXPECT_EQ(pb::ServerCapabilities_AcceptsPackagesStatus, 0x10);
+  EXPECT_EQ(pb::ServerCapabilities_OffersConnectionSettings, 0x20);
+  EXPECT_EQ(pb::ServerCapabilities_AcceptsConnectionSettingsRequest, 0x40);
+  EXPECT_EQ(pb::AgentCapabilities_ReportsStatus, 0x1);
+  EXPECT_EQ(pb::AgentCapabilities_ReportsEffectiveConfig, 0x4);
+  EXPECT_EQ(pb::AgentToServerFlags_RequestInstanceUid, 0x1);
+  EXPECT_EQ(pb::ServerToAgentFlags_ReportFullState, 0x1);
+  EXPECT_EQ(pb::ServerToAgentFlags_ReportAvailableComponents, 0x2);
+  EXPECT_EQ(pb::ServerErrorResponseType_Unknown, 0);
+  EXPECT_EQ(pb::ServerErrorResponseType_BadRequest, 1);
+  EXPECT_EQ(pb::ServerErrorResponseType_Unavailable, 2);
+  EXPECT_EQ(pb::PackageType_TopLevel, 0);
+  EXPECT_EQ(pb::PackageStatusEnum_Installed, 0);
+  EXPECT_EQ(pb::PackageStatusEnum_InstallPending, 1);
+  EXPECT_EQ(pb::PackageStatusEnum_Installing, 2);
+  EXPECT_EQ(pb::PackageStatusEnum_InstallFailed, 3);
+
+  // And every RemoteConfigStatuses value decodes from its number on the wire.
+  for (uint64_t number = 0; number <= 3; ++number) {
+    RawWriter status;
+    status.varint_field(2, number);
+    pb::RemoteConfigStatus decoded;
+    ASSERT_TRUE(decoded.ParseFromString(status.bytes()));
+    EXPECT_EQ(static_cast<uint64_t>(decoded.status()), number);
+  }
 }
 
 }  // namespace
