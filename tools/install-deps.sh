@@ -4,13 +4,13 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config clang-format
-  libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev libboost-filesystem1.81-dev
+  build-essential cmake ninja-build clang-format
+  libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   libprotobuf-dev protobuf-compiler
   libssl-dev openssl zlib1g-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
-  python3 curl
+  python3
   chromium chromium-driver python3-selenium
 )
 
