@@ -54,11 +54,20 @@ bool Actions::set_own_telemetry(AgentRecord &agent,
   return endpoint_.push(agent);
 }
 
-bool Actions::set_other_connections(
-    AgentRecord &agent,
-    google::protobuf::Map<std::string, proto::OtherConnectionSettings> connections) {
+bool Actions::set_other_connections(AgentRecord &agent, OtherConnectionsChange change) {
+  google::protobuf::Map<std::string, proto::OtherConnectionSettings> connections;
+  if (change.merge) {
+    connections = agent.desired.offers().other_connections();
+    for (const auto &name : change.remove)
+      connections.erase(name);
+    for (auto &[name, settings] : change.connections)
+      connections[name] = std::move(settings);
+  } else {
+    connections = std::move(change.connections);
+  }
   agent.desired.set_other_connections(std::move(connections));
-  spdlog::info("action: other connection settings for agent {}", agent.uid_key);
+  spdlog::info("action: other connection settings for agent {} ({})", agent.uid_key,
+               change.merge ? "merged" : "replaced");
   return endpoint_.push(agent);
 }
 

@@ -31,9 +31,9 @@ class Actions {
   bool set_opamp_settings(AgentRecord &agent, proto::OpAMPConnectionSettings settings);
   bool set_own_telemetry(AgentRecord &agent,
                          std::map<std::string, proto::TelemetryConnectionSettings> parts);
-  bool set_other_connections(
-      AgentRecord &agent,
-      google::protobuf::Map<std::string, proto::OtherConnectionSettings> connections);
+  // Replaces the other_connections part, or merges into it by name (see
+  // OtherConnectionsChange): a merge keeps what was set earlier, TLS material included.
+  bool set_other_connections(AgentRecord &agent, OtherConnectionsChange change);
   bool send_custom_message(AgentRecord &agent, proto::CustomMessage message);
   bool request_full_state(AgentRecord &agent);
 

@@ -125,7 +125,7 @@ void HttpApi::handle(const HttpServerRequest &request, Respond respond) {
       if (agent == nullptr) {
         return respond(HttpServerResponse::text(404, "unknown agent " + segments[1] + "\n"));
       }
-      return respond(html_response(render_agent_page(*agent)));
+      return respond(html_response(render_agent_page(*agent, registry_)));
     }
     if (segments[0] == "packages" && segments.size() == 2) {
       if (!get)

@@ -221,12 +221,30 @@ std::map<std::string, proto::TelemetryConnectionSettings> parse_own_telemetry(
   return parts;
 }
 
-google::protobuf::Map<std::string, proto::OtherConnectionSettings> parse_other_connections(
-    const json::object &body) {
-  google::protobuf::Map<std::string, proto::OtherConnectionSettings> connections;
+OtherConnectionsChange parse_other_connections(const json::object &body) {
+  OtherConnectionsChange change;
+  if (const json::value *merge = body.if_contains("merge")) {
+    if (!merge->is_bool())
+      throw RequestError("merge: expected true or false");
+    change.merge = merge->as_bool();
+  }
+  if (const json::value *remove = body.if_contains("remove")) {
+    if (!change.merge)
+      throw RequestError("remove: only with \"merge\": true");
+    if (!remove->is_array())
+      throw RequestError("remove: expected an array of names");
+    for (const auto &name : remove->as_array()) {
+      if (!name.is_string())
+        throw RequestError("remove: expected an array of names");
+      change.remove.emplace_back(name.as_string());
+    }
+  }
+  auto &connections = change.connections;
   const json::value *value = body.if_contains("connections");
-  if (value == nullptr)
+  if (value == nullptr && !change.merge)
     throw RequestError("connections: required (an object, may be empty)");
+  if (value == nullptr)
+    return change;
   for (const auto &[name_view, entry_value] : require_object(*value, "connections")) {
     std::string name(name_view);
     std::string path = "connections." + name;
@@ -249,7 +267,7 @@ google::protobuf::Map<std::string, proto::OtherConnectionSettings> parse_other_c
     }
     connections[name] = std::move(settings);
   }
-  return connections;
+  return change;
 }
 
 proto::CustomMessage parse_custom_message(const json::object &body) {

@@ -37,9 +37,17 @@ proto::OpAMPConnectionSettings parse_opamp_settings(const boost::json::object &b
 std::map<std::string, proto::TelemetryConnectionSettings> parse_own_telemetry(
     const boost::json::object &body);
 
-// {"connections": {"name": {"destination_endpoint", "headers", "other_settings", ...}}}
-google::protobuf::Map<std::string, proto::OtherConnectionSettings> parse_other_connections(
-    const boost::json::object &body);
+// A change of the other_connections offer part.
+struct OtherConnectionsChange {
+  google::protobuf::Map<std::string, proto::OtherConnectionSettings> connections;
+  // false: `connections` replaces the whole map; true: it adds or replaces entries by name,
+  // the others (with their certificates and TLS settings) stay.
+  bool merge = false;
+  std::vector<std::string> remove;  // names dropped (with merge)
+};
+// {"connections": {"name": {"destination_endpoint", "headers", "other_settings", ...}},
+//  "merge": false, "remove": ["name"]}
+OtherConnectionsChange parse_other_connections(const boost::json::object &body);
 
 // {"capability", "type", "data" (text) | "data_base64"}
 proto::CustomMessage parse_custom_message(const boost::json::object &body);

@@ -230,9 +230,14 @@ json::object offers_json(const DesiredState &desired) {
       json::object other_settings;
       for (const auto &[key, value] : settings.other_settings())
         other_settings[key] = value;
-      others[name] = json::object{{"destination_endpoint", settings.destination_endpoint()},
-                                  {"headers", headers_json(settings.headers())},
-                                  {"other_settings", std::move(other_settings)}};
+      json::object other{{"destination_endpoint", settings.destination_endpoint()},
+                         {"headers", headers_json(settings.headers())},
+                         {"other_settings", std::move(other_settings)}};
+      if (settings.has_certificate())
+        other["certificate"] = certificate_json(settings.certificate());
+      if (settings.has_tls())
+        other["tls"] = tls_json(settings.tls());
+      others[name] = std::move(other);
     }
     object["other_connections"] = std::move(others);
   }

@@ -59,14 +59,18 @@ void OpampEndpoint::on_message(const std::shared_ptr<transport::ServerConnection
   context.websocket = connection->is_websocket();
   context.incoming = &message;
   // A gap in sequence numbers, or an agent we know nothing about sending a partial report:
-  // we lost track of its state.
-  const bool gap = !fresh && previous_sequence && message.sequence_num() != *previous_sequence + 1;
+  // we lost track of its state. The first message on a fresh connection normally is a full
+  // report (agent_description included), which makes any jump harmless; a fresh connection
+  // that continues with a jump and without a description lost messages in between.
+  const bool jump = previous_sequence && message.sequence_num() != *previous_sequence + 1;
+  const bool gap = jump && (!fresh || !message.has_agent_description());
   const bool unknown_and_partial = created && !message.has_agent_description();
   if (gap || unknown_and_partial) {
     context.flags |= proto::ServerToAgentFlags_ReportFullState;
     spdlog::info("opamp: asking agent {} for its full state ({})", agent.uid_key,
                  gap ? "sequence_num " + std::to_string(message.sequence_num()) + " after " +
-                           std::to_string(*previous_sequence)
+                           std::to_string(*previous_sequence) +
+                           (fresh ? " on a new connection" : "")
                      : std::string("first message from an unknown agent is partial"));
   }
 

@@ -1,7 +1,9 @@
 #include "web_page.hpp"
 
+#include <map>
 #include <stdexcept>
 
+#include "agent_page.hpp"
 #include "json_views.hpp"
 #include "web_assets.hpp"
 
@@ -15,22 +17,32 @@ std::string asset(std::string_view name) {
   return std::string(*text);
 }
 
-void substitute(std::string &page, std::string_view placeholder, const std::string &value) {
-  for (std::size_t at = page.find(placeholder); at != std::string::npos;
-       at = page.find(placeholder, at + value.size())) {
-    page.replace(at, placeholder.size(), value);
+// One pass over the template: each {{NAME}} with a value is replaced, and inserted text
+// (agent data, the inlined CSS and JS) is never scanned for placeholders again.
+std::string fill(std::string_view template_name, std::map<std::string, std::string> values) {
+  values.emplace("STYLE", asset("style.css"));
+  values.emplace("SCRIPT", asset("app.js"));
+  const std::string page = asset(template_name);
+  std::string out;
+  out.reserve(page.size() * 2);
+  std::size_t done = 0;
+  for (std::size_t open = page.find("{{"); open != std::string::npos;
+       open = page.find("{{", done)) {
+    std::size_t close = page.find("}}", open + 2);
+    if (close == std::string::npos)
+      break;
+    auto value = values.find(page.substr(open + 2, close - open - 2));
+    if (value == values.end()) {
+      out.append(page, done, open + 2 - done);
+      done = open + 2;
+      continue;
+    }
+    out.append(page, done, open - done);
+    out += value->second;
+    done = close + 2;
   }
-}
-
-// The template's own placeholders first: inlined CSS/JS may contain "{{" themselves.
-std::string fill(std::string_view template_name,
-                 const std::vector<std::pair<std::string_view, std::string>> &values) {
-  std::string page = asset(template_name);
-  for (const auto &[placeholder, value] : values)
-    substitute(page, placeholder, value);
-  substitute(page, "{{STYLE}}", asset("style.css"));
-  substitute(page, "{{SCRIPT}}", asset("app.js"));
-  return page;
+  out.append(page, done, std::string::npos);
+  return out;
 }
 
 std::string attribute(const AgentState &state, const std::string &key) {
@@ -106,13 +118,15 @@ std::string render_index_page(const AgentRegistry &registry, const std::string &
     rows += agent_row(*agent, registry);
   std::string summary = std::to_string(registry.agents().size()) + " agents, " +
                         std::to_string(registry.connected_count()) + " connected";
-  return fill("index.html", {{"{{AGENT_ROWS}}", rows},
-                             {"{{AGENT_SUMMARY}}", summary},
-                             {"{{OPAMP_URL}}", html_escape(opamp_url)}});
+  return fill(
+      "index.html",
+      {{"AGENT_ROWS", rows}, {"AGENT_SUMMARY", summary}, {"OPAMP_URL", html_escape(opamp_url)}});
 }
 
-std::string render_agent_page(const AgentRecord &agent) {
-  return fill("agent.html", {{"{{UID}}", html_escape(agent.uid_key)}});
+std::string render_agent_page(const AgentRecord &agent, const AgentRegistry &registry) {
+  auto values = render_agent_sections(agent_json(agent, registry, true));
+  values["UID"] = html_escape(agent.uid_key);
+  return fill("agent.html", std::move(values));
 }
 
 }  // namespace opsup::opamp_server

@@ -13,7 +13,8 @@ std::string html_escape(std::string_view text);
 
 // The agent list.
 std::string render_index_page(const AgentRegistry &registry, const std::string &opamp_url);
-// One agent: state sections filled by the script, forms for every action.
-std::string render_agent_page(const AgentRecord &agent);
+// One agent: its current state rendered here (the script then refreshes it), and forms for
+// every action.
+std::string render_agent_page(const AgentRecord &agent, const AgentRegistry &registry);
 
 }  // namespace opsup::opamp_server

@@ -101,7 +101,25 @@ TEST(FakeOtelcolFaults, IgnoreSigtermKeepsRunning) {
   ASSERT_TRUE(collector->wait_for_line("Everything is ready", kDeadline)) << collector->output();
   collector->send_signal(SIGTERM);
   ASSERT_TRUE(collector->wait_for_line("Ignoring the signal on purpose", kDeadline));
+  // Not just alive for a moment: it still answers the OpAMP server after the signal.
+  auto first = server.wait_for_message([](const Message &m) { return m.has_agent_description(); },
+                                       kDeadline);
+  ASSERT_TRUE(first) << collector->output();
+  const uint64_t before = server.messages().back().sequence_num();
+  opamp::proto::v1::ServerToAgent full_state;
+  full_state.set_instance_uid(first->instance_uid());
+  full_state.set_flags(opamp::proto::v1::ServerToAgentFlags_ReportFullState);
+  server.send(full_state);
+  auto answered = server.wait_for_message(
+      [before](const Message &m) {
+        return m.sequence_num() > before && m.has_agent_description() && m.has_health() &&
+               !m.has_agent_disconnect();
+      },
+      kDeadline);
+  EXPECT_TRUE(answered) << collector->output();
   EXPECT_TRUE(collector->running());
+  for (const auto &message : server.messages())
+    EXPECT_FALSE(message.has_agent_disconnect()) << "it began shutting down after all";
   collector->send_signal(SIGKILL);
   EXPECT_EQ(collector->wait_exit(kDeadline), 128 + SIGKILL);
 }

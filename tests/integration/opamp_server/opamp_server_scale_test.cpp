@@ -28,7 +28,7 @@ void raise_open_file_limit() {
 }
 
 TEST(OpampServerScaleTest, FiveHundredConcurrentWebSocketAgents) {
-  raise_open_file_limit();
+  ASSERT_NO_FATAL_FAILURE(raise_open_file_limit());
   OpampServerProcess server;
   IoThread io;
   std::vector<std::unique_ptr<TestAgent>> agents;

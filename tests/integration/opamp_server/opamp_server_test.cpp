@@ -239,20 +239,28 @@ TEST_P(OpampServerTest, RemoteConfigIsAppliedAndVisible) {
   EXPECT_EQ(string_at(view, {"effective_config", "files", "extra.yaml", "body"}), extra);
   EXPECT_EQ(string_at(view, {"remote_config", "hash"}), hash);
 
-  // The agent has the desired config: it is not sent again.
+  // The agent has the desired config: it is not sent again. The server logs its reply
+  // before it counts the next message, so once the full report is counted its reply is in
+  // the /sent log.
   agent->send_full_state();
   wait_for_agent(server, agent->instance_uid_string(), [&](const json::value &v) {
     return at(v, {"message_count"}).to_number<uint64_t>() >=
            at(view, {"message_count"}).to_number<uint64_t>() + 1;
   });
-  EXPECT_EQ(
-      agent->count_received([](const proto::ServerToAgent &m) { return m.has_remote_config(); }),
-      1u);
+  auto sent = server.get_json("/api/agents/" + agent->instance_uid_string() + "/sent");
+  std::size_t config_messages = 0;
+  for (const auto &entry : at(sent, {"messages"}).as_array()) {
+    if (string_at(entry, {"remote_config_hash"}) == hash)
+      ++config_messages;
+  }
+  EXPECT_EQ(config_messages, 1u) << json_text(sent);
 }
 
 TEST_P(OpampServerTest, RestartCommandArrivesAlone) {
   auto agent = start_agent();
-  wait_connected(*agent);
+  auto before = wait_connected(*agent);
+  const auto start_time_before =
+      at(before, {"health", "start_time_unix_nano"}).to_number<uint64_t>();
   auto answer = post("/api/agents/" + agent->instance_uid_string() + "/restart", "{}");
   EXPECT_EQ(string_at(answer, {"action"}), "restart");
   ASSERT_TRUE(eventually([&] { return agent->observations().restarts == 1; }, kDeadline));
@@ -271,6 +279,14 @@ TEST_P(OpampServerTest, RestartCommandArrivesAlone) {
     command_logged = command_logged || string_at(entry, {"command"}) == "Restart";
   }
   EXPECT_TRUE(command_logged) << json_text(sent);
+  // The agent's answer, a report with a new start time, is what the API shows now.
+  auto view = wait_for_agent(server, agent->instance_uid_string(), [&](const json::value &v) {
+    return at(v, {"health", "start_time_unix_nano"}).to_number<uint64_t>() > start_time_before;
+  });
+  EXPECT_GT(at(view, {"health", "start_time_unix_nano"}).to_number<uint64_t>(), start_time_before)
+      << json_text(view);
+  EXPECT_EQ(at(view, {"health", "healthy"}), json::value(true));
+  EXPECT_EQ(at(view, {"pending", "restart"}), json::value(false));
 }
 
 TEST_P(OpampServerTest, ConnectionSettingsOffersReachTheAgent) {
@@ -341,6 +357,17 @@ TEST_P(OpampServerTest, ConnectionSettingsOffersReachTheAgent) {
     EXPECT_EQ(offers.own_logs().destination_endpoint(), "http://collector:4318/v1/logs");
     EXPECT_EQ(hex(offers.hash()), second_hash);
   }
+  // The agent's status for the new offers.
+  view = wait_for_agent(server, uid, [&](const json::value &v) {
+    return string_at(v, {"connection_settings_status", "last_connection_settings_hash"}) ==
+           second_hash;
+  });
+  EXPECT_EQ(string_at(view, {"connection_settings_status", "last_connection_settings_hash"}),
+            second_hash)
+      << json_text(view);
+  EXPECT_EQ(string_at(view, {"connection_settings_status", "status"}), "APPLIED");
+  EXPECT_EQ(string_at(view, {"connection_settings_offers", "own_metrics", "destination_endpoint"}),
+            "http://collector:4318/v1/metrics");
 
   // Other connections.
   json::object others{
@@ -375,6 +402,80 @@ TEST_P(OpampServerTest, ConnectionSettingsOffersReachTheAgent) {
   EXPECT_EQ(string_at(view, {"connection_settings_offers", "hash"}), third_hash);
   EXPECT_EQ(at(view, {"connection_settings_offers", "opamp", "certificate", "has_private_key"}),
             json::value(true));
+}
+
+// The web page adds one connection at a time with "merge": the server keeps the others as
+// they were set, including certificates and TLS settings the API view does not fully show.
+TEST_P(OpampServerTest, OtherConnectionsMergeByNameKeepsTlsMaterial) {
+  auto agent = start_agent();
+  wait_connected(*agent);
+  const std::string uid = agent->instance_uid_string();
+  json::object secure{
+      {"connections",
+       json::object{{"secure", json::object{{"destination_endpoint", "https://secure:4317"},
+                                            {"certificate", json::object{{"cert", "CERT PEM"},
+                                                                         {"private_key", "KEY PEM"},
+                                                                         {"ca_cert", "CA PEM"}}},
+                                            {"tls", json::object{{"ca_pem_contents", "TLS CA PEM"},
+                                                                 {"insecure_skip_verify", false},
+                                                                 {"min_version", "1.3"}}}}}}}};
+  post("/api/agents/" + uid + "/other-connections", json::serialize(secure));
+  json::object backup{
+      {"merge", true},
+      {"connections",
+       json::object{{"backup", json::object{{"destination_endpoint", "https://backup:4317"}}}}}};
+  auto answer = post("/api/agents/" + uid + "/other-connections", json::serialize(backup));
+  const std::string merged_hash = string_at(answer, {"hash"});
+
+  // The agent gets both, the first with everything it was given.
+  auto merged_offer_received = [&] {
+    return agent->count_received([&](const proto::ServerToAgent &m) {
+      return hex(m.connection_settings().hash()) == merged_hash &&
+             m.connection_settings().other_connections().size() == 2;
+    });
+  };
+  ASSERT_TRUE(eventually([&] { return merged_offer_received() >= 1; }, kDeadline));
+  for (const auto &message : agent->observations().messages) {
+    if (hex(message.connection_settings().hash()) != merged_hash)
+      continue;
+    const auto &connections = message.connection_settings().other_connections();
+    ASSERT_EQ(connections.count("secure"), 1u);
+    const auto &kept = connections.at("secure");
+    EXPECT_EQ(kept.destination_endpoint(), "https://secure:4317");
+    EXPECT_EQ(kept.certificate().cert(), "CERT PEM");
+    EXPECT_EQ(kept.certificate().private_key(), "KEY PEM");
+    EXPECT_EQ(kept.certificate().ca_cert(), "CA PEM");
+    EXPECT_EQ(kept.tls().ca_pem_contents(), "TLS CA PEM");
+    EXPECT_EQ(kept.tls().min_version(), "1.3");
+    EXPECT_EQ(connections.at("backup").destination_endpoint(), "https://backup:4317");
+  }
+  auto view = wait_for_agent(server, uid, [&](const json::value &v) {
+    return string_at(v, {"connection_settings_status", "last_connection_settings_hash"}) ==
+           merged_hash;
+  });
+  const auto &others = at(view, {"connection_settings_offers", "other_connections"});
+  EXPECT_EQ(at(others, {"secure", "certificate", "has_private_key"}), json::value(true))
+      << json_text(view);
+  EXPECT_EQ(string_at(others, {"secure", "tls", "ca_pem_contents"}), "TLS CA PEM");
+  EXPECT_EQ(string_at(others, {"backup", "destination_endpoint"}), "https://backup:4317");
+
+  // A merge can drop a connection by name; without merge the map is replaced.
+  answer =
+      post("/api/agents/" + uid + "/other-connections", R"({"merge": true, "remove": ["backup"]})");
+  view = server.agent(uid);
+  EXPECT_TRUE(at(view, {"connection_settings_offers", "other_connections", "backup"}).is_null());
+  EXPECT_EQ(at(view, {"connection_settings_offers", "other_connections", "secure", "certificate",
+                      "has_private_key"}),
+            json::value(true))
+      << json_text(view);
+  post("/api/agents/" + uid + "/other-connections",
+       R"({"connections": {"only": {"destination_endpoint": "https://only:4317"}}})");
+  view = server.agent(uid);
+  EXPECT_EQ(at(view, {"connection_settings_offers", "other_connections"}).as_object().size(), 1u)
+      << json_text(view);
+  EXPECT_EQ(
+      server.post_json("/api/agents/" + uid + "/other-connections", R"({"remove": ["x"]})").status,
+      400);
 }
 
 TEST_P(OpampServerTest, PackagesAreOfferedAndServed) {
@@ -474,8 +575,36 @@ TEST_P(OpampServerTest, FullStateOnRequest) {
     });
   };
   EXPECT_EQ(full_state_requests(), 0u);
-  post("/api/agents/" + agent->instance_uid_string() + "/full-state", "{}");
+  const std::string uid = agent->instance_uid_string();
+  auto before = server.agent(uid);
+  const auto count_before = at(before, {"message_count"}).to_number<uint64_t>();
+  const auto sequence_before = at(before, {"sequence_num"}).to_number<uint64_t>();
+  post("/api/agents/" + uid + "/full-state", "{}");
   EXPECT_TRUE(eventually([&] { return full_state_requests() == 1; }, kDeadline));
+  // The agent's full report is what the server received next.
+  auto full_report_logged = [&] {
+    auto received = server.get_json("/api/agents/" + uid + "/messages");
+    for (const auto &entry : at(received, {"messages"}).as_array()) {
+      if (at(entry, {"sequence_num"}).to_number<uint64_t>() <= sequence_before)
+        continue;
+      const auto &fields = at(entry, {"fields"}).as_array();
+      auto has = [&](const char *name) {
+        return std::find(fields.begin(), fields.end(), json::value(name)) != fields.end();
+      };
+      if (has("agent_description") && has("health") && has("effective_config"))
+        return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(eventually(full_report_logged, kDeadline))
+      << json_text(server.get_json("/api/agents/" + uid + "/messages"));
+  auto view = wait_for_agent(server, uid, [&](const json::value &v) {
+    return at(v, {"message_count"}).to_number<uint64_t>() > count_before;
+  });
+  EXPECT_GT(at(view, {"message_count"}).to_number<uint64_t>(), count_before);
+  EXPECT_EQ(at(view, {"pending", "report_full_state"}), json::value(false)) << json_text(view);
+  EXPECT_EQ(string_at(view, {"description", "identifying_attributes", "service.name"}),
+            "opamp-test-agent");
 }
 
 TEST_P(OpampServerTest, SequenceGapAsksForFullState) {
@@ -511,6 +640,83 @@ TEST_P(OpampServerTest, SequenceGapAsksForFullState) {
     }
   }
   EXPECT_EQ(flagged, 1u);
+}
+
+TEST_P(OpampServerTest, SequenceGapAcrossReconnectAsksForFullState) {
+  TestAgentOptions options;
+  options.instance_uid = random_instance_uid();
+  const std::string uid = uid_to_uuid_string(options.instance_uid);
+  // ReportFullState flags in the server's own log of what it sent this agent (it logs a
+  // reply before the API shows the message it answers).
+  auto full_state_flags_sent = [&] {
+    std::size_t flagged = 0;
+    auto sent = server.get_json("/api/agents/" + uid + "/sent");
+    for (const auto &entry : at(sent, {"messages"}).as_array()) {
+      const auto &names = at(entry, {"flag_names"}).as_array();
+      if (std::find(names.begin(), names.end(), json::value("ReportFullState")) != names.end())
+        ++flagged;
+    }
+    return flagged;
+  };
+  // Stops the agent and returns the last sequence_num the server saw from it.
+  auto stop_and_last_sequence = [&](std::unique_ptr<TestAgent> &agent) {
+    agent->stop();
+    auto view = wait_for_agent(server, uid, [](const json::value &v) {
+      return at(v, {"connection", "connected"}) == json::value(false);
+    });
+    EXPECT_EQ(at(view, {"connection", "connected"}), json::value(false)) << json_text(view);
+    agent.reset();
+    return at(view, {"sequence_num"}).to_number<uint64_t>();
+  };
+  auto agent = start_agent(options);
+  wait_connected(*agent);
+  uint64_t last_sequence = stop_and_last_sequence(agent);
+
+  // Back on a new connection, continuing the sequence without a full report: nothing was
+  // lost, nothing to ask.
+  options.full_report_on_connect = false;
+  options.first_sequence_num = last_sequence + 1;
+  agent = start_agent(options);
+  agent->send([](proto::AgentToServer &m) { m.mutable_health()->set_status("continued"); });
+  auto view = wait_for_agent(server, uid, [](const json::value &v) {
+    return string_at(v, {"health", "status"}) == "continued";
+  });
+  EXPECT_EQ(at(view, {"connection", "connection_count"}).to_number<int>(), 2) << json_text(view);
+  EXPECT_EQ(full_state_flags_sent(), 0u);
+  last_sequence = stop_and_last_sequence(agent);
+
+  // A jump on a new connection whose first message is the usual full report: no request.
+  options.full_report_on_connect = true;
+  options.first_sequence_num = last_sequence + 10;
+  agent = start_agent(options);
+  view = wait_for_agent(server, uid, [&](const json::value &v) {
+    return at(v, {"sequence_num"}).to_number<uint64_t>() >= last_sequence + 10;
+  });
+  EXPECT_EQ(string_at(view, {"health", "status"}), "StatusOK") << json_text(view);
+  EXPECT_EQ(full_state_flags_sent(), 0u);
+  last_sequence = stop_and_last_sequence(agent);
+
+  // A jump on a new connection without a description: messages were lost, ask for all.
+  options.full_report_on_connect = false;
+  options.first_sequence_num = last_sequence + 10;
+  agent = start_agent(options);
+  agent->send([](proto::AgentToServer &m) { m.mutable_health()->set_status("after jump"); });
+  ASSERT_TRUE(eventually(
+      [&] {
+        return agent->count_received([](const proto::ServerToAgent &m) {
+          return has_flag(m, proto::ServerToAgentFlags_ReportFullState);
+        }) == 1;
+      },
+      kDeadline))
+      << json_text(server.get_json("/api/agents/" + uid + "/sent"));
+  EXPECT_EQ(full_state_flags_sent(), 1u);
+  // The agent's full report arrives and is taken without asking again.
+  view = wait_for_agent(server, uid, [&](const json::value &v) {
+    return at(v, {"sequence_num"}).to_number<uint64_t>() > last_sequence + 10 &&
+           string_at(v, {"health", "status"}) == "StatusOK";
+  });
+  EXPECT_EQ(string_at(view, {"health", "status"}), "StatusOK") << json_text(view);
+  EXPECT_EQ(full_state_flags_sent(), 1u);
 }
 
 TEST_P(OpampServerTest, OfflineAgentGetsDesiredStateOnReconnect) {
@@ -609,6 +815,78 @@ TEST(OpampServerProcessTest, StopsCleanlyOnSigtermAndSigint) {
     server.process().send_signal(signal_number);
     EXPECT_EQ(server.process().wait_exit(kDeadline), 0) << "signal " << signal_number;
   }
+}
+
+// The agent page's first HTML already shows the agent (the script only refreshes it), with
+// everything the agent sent escaped, and config file rows that start as the desired config.
+TEST(OpampServerProcessTest, AgentPageIsRenderedWithTheAgentsState) {
+  OpampServerProcess server;
+  IoThread io;
+  TestAgentOptions options;
+  options.endpoint = server.websocket_url();
+  options.service_name = "agent <b>&\"x\"</b> {{SCRIPT}}";
+  TestAgent agent(io.io(), options);
+  agent.start();
+  const std::string uid = agent.instance_uid_string();
+  wait_for_agent(server, uid, [](const json::value &v) {
+    return at(v, {"connection", "connected"}) == json::value(true) &&
+           !at(v, {"description"}).is_null();
+  });
+  const std::string main_yaml = "receivers:\n  otlp: {}\n";
+  const std::string extra_yaml = "processors:\n  batch: {} # <i>&</i>\n";
+  auto answer = server.post_json(
+      "/api/agents/" + uid + "/config",
+      json::serialize(
+          json::object{{"files", json::object{{"", main_yaml}, {"extra.yaml", extra_yaml}}}}));
+  ASSERT_EQ(answer.status, 200);
+  const std::string hash = string_at(answer.body, {"hash"});
+  wait_for_agent(server, uid, [](const json::value &v) {
+    return string_at(v, {"remote_config_status", "status"}) == "APPLIED";
+  });
+
+  auto page = http_get(server.ui_url() + "/agents/" + uid);
+  ASSERT_EQ(page.status, 200);
+  const std::string &html = page.body;
+  auto has = [&](const std::string &fragment) { return html.find(fragment) != std::string::npos; };
+  // Escaped, never raw; placeholders in agent data stay text.
+  EXPECT_TRUE(has("agent &lt;b&gt;&amp;&quot;x&quot;&lt;/b&gt; {{SCRIPT}}")) << html;
+  EXPECT_FALSE(has("<b>&")) << html;
+  EXPECT_TRUE(has("# &lt;i&gt;&amp;&lt;/i&gt;")) << html;
+  EXPECT_FALSE(has("<i>&</i>"));
+  // State sections, filled on the server.
+  EXPECT_TRUE(has("id=\"status-line\" class=\"muted\">connected over ws from 127.0.0.1:")) << html;
+  EXPECT_TRUE(has("<span class=\"pill\">AcceptsRemoteConfig</span>"));
+  EXPECT_TRUE(has("<strong>receiver:otlp</strong> StatusOK"));
+  EXPECT_TRUE(has("<strong id=\"remote-config-status\">APPLIED</strong>"));
+  EXPECT_TRUE(has("<code id=\"remote-config-hash\">" + hash + "</code>"));
+  EXPECT_TRUE(has("<code id=\"remote-config-desired-hash\">" + hash + "</code>"));
+  EXPECT_TRUE(has("<h3>extra.yaml</h3><pre>processors:"));
+  EXPECT_TRUE(has("<span class=\"pill\">io.opsup.test.echo</span>"));
+  // One config row per desired file.
+  EXPECT_TRUE(has("class=\"config-file-name\" value=\"extra.yaml\"")) << html;
+  EXPECT_TRUE(has("class=\"config-file-name\" value=\"\"")) << html;
+  std::size_t rows = 0;
+  for (auto at = html.find("<fieldset class=\"config-file\""); at != std::string::npos;
+       at = html.find("<fieldset class=\"config-file\"", at + 1)) {
+    ++rows;
+  }
+  EXPECT_EQ(rows, 2u);
+  // The script is inlined once, where the template puts it.
+  EXPECT_TRUE(has("wireConfigRows"));
+  auto count = [&](const std::string &fragment) {
+    std::size_t found = 0;
+    for (auto at = html.find(fragment); at != std::string::npos; at = html.find(fragment, at + 1))
+      ++found;
+    return found;
+  };
+  for (const char *name :
+       {"STATUS_LINE", "DESCRIPTION", "CAPABILITIES", "HEALTH", "STYLE", "UID",
+        "REMOTE_CONFIG_STATUS", "EFFECTIVE_CONFIG", "CUSTOM", "CONFIG_FILE_ROWS"}) {
+    EXPECT_EQ(count("{{" + std::string(name) + "}}"), 0u) << name;
+  }
+  // "{{SCRIPT}}" only where the agent's name shows, not replaced by the script.
+  EXPECT_EQ(count("{{SCRIPT}}"), count("&lt;/b&gt; {{SCRIPT}}"));
+  EXPECT_GE(count("&lt;/b&gt; {{SCRIPT}}"), 1u);
 }
 
 TEST(OpampServerProcessTest, HttpAgentIsDisconnectedWhenPollsStop) {

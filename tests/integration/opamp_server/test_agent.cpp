@@ -73,6 +73,7 @@ struct TestAgent::Impl : transport::ClientTransportHandler,
     if (options.capabilities == 0)
       options.capabilities = kAllCapabilities;
     uid = options.instance_uid.empty() ? random_instance_uid() : options.instance_uid;
+    sequence_num = options.first_sequence_num - 1;
     start_time_unix_nano = now_unix_nano();
   }
 
@@ -251,7 +252,7 @@ struct TestAgent::Impl : transport::ClientTransportHandler,
       ++seen.connects;
       seen.connected = true;
     }
-    if (!client->is_http()) {
+    if (!client->is_http() && options.full_report_on_connect) {
       proto::AgentToServer report;
       fill_status(report);
       outbox.push_front(std::move(report));
@@ -325,7 +326,7 @@ struct TestAgent::Impl : transport::ClientTransportHandler,
     if (client)
       client->abort();
     client = transport::ClientTransport::create(io, client_options, *this);
-    if (client->is_http()) {
+    if (client->is_http() && options.full_report_on_connect) {
       // The first request of a plain-HTTP agent is its full report.
       proto::AgentToServer report;
       fill_status(report);

@@ -35,6 +35,11 @@ struct TestAgentOptions {
   // The first report carries only the components hash (the server should ask for the map).
   bool report_available_components = true;
   bool answer_remote_config = true;
+  // The first message on every connection is a full report, as OpAMP clients send it; false:
+  // the agent sends only what the test queues (a reconnect that lost its state).
+  bool full_report_on_connect = true;
+  // sequence_num of the agent's first message (an agent continuing an earlier session).
+  uint64_t first_sequence_num = 1;
   std::chrono::milliseconds http_poll_interval{200};
   transport::ClientTlsSettings tls;
 };

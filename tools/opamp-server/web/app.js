@@ -170,8 +170,18 @@
     const f = form.elements;
     switch (form.dataset.action) {
       case "config": {
+        // Every row is a file; the push replaces the agent's whole remote config.
         const files = {};
-        files[f.file.value] = f.body.value;
+        for (const row of form.querySelectorAll(".config-file")) {
+          const name = row.querySelector(".config-file-name").value;
+          if (Object.prototype.hasOwnProperty.call(files, name)) {
+            throw new Error("two files are named \"" + name + "\"");
+          }
+          const file = { content_type: row.dataset.contentType || "text/yaml" };
+          if (row.dataset.bodyBase64 !== undefined) file.body_base64 = row.dataset.bodyBase64;
+          else file.body = row.querySelector(".config-file-body").value;
+          files[name] = file;
+        }
         return { files };
       }
       case "connection-settings": {
@@ -188,12 +198,11 @@
         return body;
       }
       case "other-connections": {
-        const offers = (lastAgent && lastAgent.connection_settings_offers) || {};
+        // Merged by name on the server: the other connections stay as they were set.
         const connections = {};
-        for (const [name, other] of Object.entries(offers.other_connections || {})) connections[name] = other;
         connections[f.name.value] = { destination_endpoint: f.destination_endpoint.value,
           headers: headerObject(f.headers.value), other_settings: Object.fromEntries(lines(f.other_settings.value, "=")) };
-        return { connections };
+        return { merge: true, connections };
       }
       case "packages": {
         const packages = {};
@@ -239,10 +248,30 @@
     refreshAgent();
   }
 
+  // ---- config file rows ----
+  function emptyConfigRow() {
+    const row = el("fieldset", { class: "config-file", "data-content-type": "text/yaml" },
+      el("label", {}, "File name ", el("input", { class: "config-file-name", value: "", placeholder: "file name, e.g. extra.yaml" })),
+      el("label", {}, "Content ", el("textarea", { class: "config-file-body", rows: "8", spellcheck: "false" })),
+      el("button", { type: "button", class: "remove-config-file" }, "Remove file"));
+    return row;
+  }
+  function wireConfigRows() {
+    const rows = document.getElementById("config-files");
+    const add = document.getElementById("add-config-file");
+    if (!rows || !add) return;
+    add.addEventListener("click", () => rows.append(emptyConfigRow()));
+    rows.addEventListener("click", (event) => {
+      const button = event.target.closest(".remove-config-file");
+      if (button) button.closest(".config-file").remove();
+    });
+  }
+
   if (document.body.dataset.page === "index") {
     setInterval(refreshIndex, REFRESH_MS);
   } else {
     for (const form of document.querySelectorAll("form[data-action]")) form.addEventListener("submit", submitAction);
+    wireConfigRows();
     refreshAgent();
     setInterval(refreshAgent, REFRESH_MS);
   }
