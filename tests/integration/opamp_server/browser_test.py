@@ -3,9 +3,12 @@
 
 Starts opamp-server and an opamp-test-agent process, opens the page in headless Chromium
 (Debian's chromium + chromium-driver + python3-selenium), finds the agent in the list,
-opens its page, pushes a remote config through the form and waits until the page shows
-the agent's answer: status APPLIED with the pushed hash, and the config as effective config.
-Exits 77 (ctest: skipped) when selenium, chromium or chromedriver is missing.
+opens its page (whose first HTML already shows the agent, before any script ran), pushes a
+remote config of two files through the form and waits until the page shows the agent's
+answer: status APPLIED with the pushed hash, and both files as effective config.
+
+tools/install-deps.sh installs selenium, chromium and chromedriver, so a missing one fails
+the test; it exits 77 (ctest: skipped) instead only when OPSUP_ALLOW_NO_BROWSER=1.
 """
 
 import argparse
@@ -22,7 +25,18 @@ import time
 import urllib.request
 
 SKIP = 77
+FAIL = 1
 DEADLINE_S = 30
+
+
+def missing(what):
+    """Skips when OPSUP_ALLOW_NO_BROWSER=1, fails otherwise."""
+    if os.environ.get("OPSUP_ALLOW_NO_BROWSER") == "1":
+        print(f"skipping (OPSUP_ALLOW_NO_BROWSER=1): {what}")
+        return SKIP
+    print(f"FAILED: {what}; run tools/install-deps.sh, or set OPSUP_ALLOW_NO_BROWSER=1 "
+          "to skip this test", file=sys.stderr)
+    return FAIL
 
 
 class Process:
@@ -103,13 +117,11 @@ def main():
         from selenium.webdriver.support import expected_conditions as EC
         from selenium.webdriver.support.ui import WebDriverWait
     except ImportError:
-        print("skipping: python3-selenium is not installed for", sys.executable)
-        return SKIP
+        return missing(f"python3-selenium is not installed for {sys.executable}")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     chromedriver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
     if not chromium or not os.path.exists(chromedriver):
-        print("skipping: chromium and chromium-driver are needed")
-        return SKIP
+        return missing("chromium and chromium-driver are needed")
 
     bin_dir = os.path.join(args.build_dir, "bin")
     server = Process([os.path.join(bin_dir, "opamp-server"),
@@ -150,11 +162,21 @@ def main():
                                                     "AcceptsRemoteConfig"))
         wait.until(EC.text_to_be_present_in_element((By.ID, "health"), "receiver:otlp"))
 
-        # Push a config through the form.
+        # Push a config of two files through the form: the first row, plus one added.
         yaml = "receivers:\n  otlp: {}\nexporters:\n  debug: {}\nservice:\n  pipelines: {}\n"
-        body = driver.find_element(By.ID, "config-body")
-        body.clear()
-        body.send_keys(yaml)
+        extra = "processors:\n  batch: {}\n"
+        rows = driver.find_elements(By.CSS_SELECTOR, "#config-files .config-file")
+        assert len(rows) == 1, f"{len(rows)} config rows before any config was pushed"
+        rows[0].find_element(By.CSS_SELECTOR, ".config-file-body").send_keys(yaml)
+        driver.find_element(By.ID, "add-config-file").click()
+        driver.find_element(By.ID, "add-config-file").click()
+        rows = driver.find_elements(By.CSS_SELECTOR, "#config-files .config-file")
+        assert len(rows) == 3, f"{len(rows)} config rows after adding two"
+        rows[1].find_element(By.CSS_SELECTOR, ".config-file-name").send_keys("extra.yaml")
+        rows[1].find_element(By.CSS_SELECTOR, ".config-file-body").send_keys(extra)
+        rows[2].find_element(By.CSS_SELECTOR, ".config-file-name").send_keys("dropped.yaml")
+        rows[2].find_element(By.CSS_SELECTOR, ".remove-config-file").click()
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#config-files .config-file")) == 2
         driver.find_element(By.ID, "push-config").click()
         wait.until(EC.text_to_be_present_in_element((By.ID, "action-result"), "config: sent"))
 
@@ -165,12 +187,29 @@ def main():
         assert re.fullmatch(r"[0-9a-f]{64}", desired), f"desired hash {desired!r}"
         assert reported == desired, f"reported {reported!r} != desired {desired!r}"
         wait.until(EC.text_to_be_present_in_element((By.ID, "effective-config"), "debug: {}"))
+        wait.until(EC.text_to_be_present_in_element((By.ID, "effective-config"), "extra.yaml"))
+        wait.until(EC.text_to_be_present_in_element((By.ID, "effective-config"), "batch: {}"))
 
         # The JSON API agrees with the page.
         view = get_json(f"{ui_url}/api/agents/{uid}")
         assert view["remote_config_status"]["status"] == "APPLIED", view
         assert view["remote_config_status"]["last_remote_config_hash"] == desired, view
+        assert sorted(view["remote_config"]["files"]) == ["", "extra.yaml"], view
         assert view["effective_config"]["files"][""]["body"] == yaml, view
+        assert view["effective_config"]["files"]["extra.yaml"]["body"] == extra, view
+
+        # Reloaded, the page shows that state in its first HTML (no script run yet) and
+        # starts the config rows from the pushed files.
+        with urllib.request.urlopen(f"{ui_url}/agents/{uid}", timeout=10) as response:
+            html = response.read().decode()
+        assert f'<code id="remote-config-desired-hash">{desired}</code>' in html, html
+        assert '<strong id="remote-config-status">APPLIED</strong>' in html, html
+        assert "browser-test-agent" in html and "receiver:otlp" in html, html
+        driver.get(f"{ui_url}/agents/{uid}")
+        names = [row.find_element(By.CSS_SELECTOR, ".config-file-name").get_attribute("value")
+                 for row in driver.find_elements(By.CSS_SELECTOR, "#config-files .config-file")]
+        assert sorted(names) == ["", "extra.yaml"], names
+        wait.until(EC.text_to_be_present_in_element((By.ID, "status-line"), "connected over ws"))
 
         # Another form: a custom message, answered by the agent.
         driver.find_element(By.CSS_SELECTOR, "#form-custom-message input[name=capability]") \
