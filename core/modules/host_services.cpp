@@ -173,6 +173,10 @@ opsup_status storage_write(opsup_host *host, const char *file_name, opsup_bytes 
   return OPSUP_OK;
 }
 
+const char *own_settings_yaml(opsup_host *host) {
+  return slot_of(host).own_settings_yaml.c_str();
+}
+
 }  // namespace
 
 const opsup_host_api &host_api_table() {
@@ -190,6 +194,7 @@ const opsup_host_api &host_api_table() {
     api.run_blocking = &run_blocking;
     api.storage_read = &storage_read;
     api.storage_write = &storage_write;
+    api.own_settings_yaml = &own_settings_yaml;
     return api;
   }();
   return table;

@@ -7,9 +7,11 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstring>
+#include <map>
 
 #include "modules/field_ownership.hpp"
 #include "modules/message_routing.hpp"
+#include "modules/module_settings.hpp"
 #include "modules/module_slot.hpp"
 #include "modules/opamp_names.hpp"
 
@@ -176,10 +178,15 @@ void ModuleRegistry::load() {
 std::vector<ModuleFailure> ModuleRegistry::create(
     const std::string &redacted_supervisor_config_yaml) {
   std::vector<ModuleFailure> failures;
+  const std::map<std::string, std::string> sections =
+      module_settings_sections(redacted_supervisor_config_yaml);
   for (auto &slot : impl_->slots) {
     ModuleCandidate &candidate = slot->candidate;
     if (candidate.state != ModuleState::kLoaded)
       continue;
+    if (const auto section = sections.find(candidate.info.id); section != sections.end()) {
+      slot->own_settings_yaml = section->second;
+    }
     if (candidate.hooks.create == nullptr) {
       candidate.state = ModuleState::kCreated;  // a module without an instance
       continue;

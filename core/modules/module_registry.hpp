@@ -4,7 +4,8 @@
 //
 // Lifecycle (all on the loop thread, in this order):
 //   load()    scan, check, load, read descriptors (runs only the modules' entries)
-//   create()  create hooks, with the redacted supervisor config as YAML
+//   create()  create hooks, with the redacted supervisor config as YAML (each module
+//             also gets its plugins.<id> section through own_settings_yaml)
 //   start()   start hooks
 //   stop()    stop hooks (reverse order), cancel timers, wait for blocking work, destroy
 // A module whose create or start fails is logged with its id, path and reason, listed

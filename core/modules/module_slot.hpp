@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "modules/module_loader.hpp"
@@ -43,6 +44,9 @@ struct ModuleSlot {
   std::vector<uint32_t> owned_agent_fields;  // sorted AgentToServer field numbers
   opsup_module *instance = nullptr;          // what create returned
   bool has_instance = false;                 // create succeeded; destroy is due
+  // plugins.<id> as YAML ("" when absent): own_settings_yaml hands out its c_str(), so it
+  // is set before create and not changed while an instance may hold the pointer.
+  std::string own_settings_yaml;
   // Cleared once the module is stopped: posts, timers and done callbacks queued for it
   // are then dropped. Shared with queued handlers so they never touch a dead slot.
   std::shared_ptr<std::atomic<bool>> accepting = std::make_shared<std::atomic<bool>>(true);

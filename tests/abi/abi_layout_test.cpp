@@ -71,10 +71,15 @@ TEST_F(AbiLayout, HasFieldTellsWhichFieldsASmallerStructCarries) {
   EXPECT_TRUE(OPSUP_HOST_HAS(&api, run_blocking));
   EXPECT_FALSE(OPSUP_HOST_HAS(&api, storage_read));
   EXPECT_FALSE(OPSUP_HOST_HAS(&api, storage_write));
+  // A minor-0 host's table ends after storage_write.
+  api.struct_size = offsetof(opsup_host_api, own_settings_yaml);
+  EXPECT_TRUE(OPSUP_HOST_HAS(&api, storage_write));
+  EXPECT_FALSE(OPSUP_HOST_HAS(&api, own_settings_yaml));
 }
 
 TEST_F(AbiLayout, ConstantsAreStable) {
   EXPECT_EQ(OPSUP_ABI_MAJOR, 1);
+  EXPECT_EQ(OPSUP_ABI_MINOR, 1);  // own_settings_yaml
   EXPECT_EQ(std::string(OPSUP_MODULE_ENTRY_SYMBOL), "opsup_module_entry_v1");
   EXPECT_EQ(std::string(OPSUP_MODULE_ENTRY_PREFIX), "opsup_module_entry_v");
   EXPECT_EQ(OPSUP_OK, 0);

@@ -339,6 +339,21 @@ TEST_F(LoaderTest, DisabledModuleIsSkipped) {
   EXPECT_TRUE(modules.custom_capabilities().empty());
 }
 
+TEST_F(LoaderTest, DisabledModuleIsNeverCreatedButStillListedWithWhatItOwns) {
+  install_module(test_module("flaky.so"), modules_dir_.path(), "flaky.so");
+  ModuleRegistry &modules = registry({"io.opsup.test.flaky"});
+  modules.load();
+  // Its section asks create to fail: no failure means create never ran.
+  EXPECT_TRUE(modules.create("plugins:\n  io.opsup.test.flaky:\n    mode: fail_create\n").empty());
+  EXPECT_TRUE(modules.start().empty());
+  const auto entry = listed("flaky.so");
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->state, ModuleState::kDisabled);
+  EXPECT_EQ(entry->capabilities, OPSUP_CAP_ACCEPTS_RESTART_COMMAND);
+  EXPECT_EQ(modules.capabilities(), 0u);
+  EXPECT_FALSE(modules.capability_owner(OPSUP_CAP_ACCEPTS_RESTART_COMMAND));
+}
+
 TEST_F(LoaderTest, ModulesLoadInSortedFileNameOrder) {
   install_module(test_module("claim_b.so"), modules_dir_.path(), "10_second.so");
   install_module(test_module("claim_a.so"), modules_dir_.path(), "01_first.so");
@@ -357,16 +372,16 @@ TEST_F(LoaderTest, FailingCreateOrStartIsIsolated) {
   ModuleRegistry &modules = registry();
   modules.load();
   EXPECT_EQ(modules.capabilities(), OPSUP_CAP_ACCEPTS_RESTART_COMMAND);
-  const auto failures = modules.create("plugins:\n  flaky: fail_create\n");
+  const auto failures = modules.create("plugins:\n  io.opsup.test.flaky:\n    mode: fail_create\n");
   ASSERT_EQ(failures.size(), 1u);
   EXPECT_EQ(failures[0].id, "io.opsup.test.flaky");
   EXPECT_EQ(failures[0].path, modules_dir_.path() / "flaky.so");
   EXPECT_EQ(failures[0].status, OPSUP_ERR_INVALID_ARGUMENT);
-  EXPECT_EQ(failures[0].reason, "plugins.flaky: told to fail create");
+  EXPECT_EQ(failures[0].reason, "plugins.io.opsup.test.flaky.mode: fail_create makes create fail");
   EXPECT_TRUE(modules.start().empty());
   EXPECT_EQ(listed("hello_c.so")->state, ModuleState::kStarted);
   EXPECT_EQ(listed("flaky.so")->state, ModuleState::kCreateFailed);
-  EXPECT_NE(listed("flaky.so")->reason.find("told to fail create"), std::string::npos);
+  EXPECT_NE(listed("flaky.so")->reason.find("fail_create makes create fail"), std::string::npos);
   EXPECT_EQ(modules.capabilities(), 0u);
   EXPECT_TRUE(logs_.contains((modules_dir_.path() / "flaky.so").string()));
 }
@@ -376,7 +391,7 @@ TEST_F(LoaderTest, FailingStartLeavesTheModuleInactive) {
   install_module(example_module("hello_c.so"), modules_dir_.path(), "hello_c.so");
   ModuleRegistry &modules = registry();
   modules.load();
-  EXPECT_TRUE(modules.create("plugins:\n  flaky: fail_start\n").empty());
+  EXPECT_TRUE(modules.create("plugins:\n  io.opsup.test.flaky:\n    mode: fail_start\n").empty());
   const auto failures = modules.start();
   ASSERT_EQ(failures.size(), 1u);
   EXPECT_EQ(failures[0].id, "io.opsup.test.flaky");
@@ -391,10 +406,54 @@ TEST_F(LoaderTest, ModuleConfigErrorFromTheCxxHelperNamesTheKey) {
   install_module(test_module("proto_peer.so"), modules_dir_.path(), "proto_peer.so");
   ModuleRegistry &modules = registry();
   modules.load();
-  const auto failures = modules.create("plugins:\n  proto_peer: bad\n");
+  const auto failures = modules.create("plugins:\n  io.opsup.test.proto_peer:\n    mode: bad\n");
   ASSERT_EQ(failures.size(), 1u);
   EXPECT_EQ(failures[0].status, OPSUP_ERR_INVALID_ARGUMENT);
-  EXPECT_EQ(failures[0].reason, "plugins.io.opsup.test.proto_peer.mode: \"bad\" is not a mode");
+  EXPECT_EQ(failures[0].reason,
+            "plugins.io.opsup.test.proto_peer.mode: \"bad\" is not a mode (normal)");
+}
+
+TEST_F(LoaderTest, CModuleRejectsABadValueInItsOwnSectionNamingTheKey) {
+  install_module(test_module("flaky.so"), modules_dir_.path(), "flaky.so");
+  ModuleRegistry &modules = registry();
+  modules.load();
+  const auto failures = modules.create("plugins:\n  io.opsup.test.flaky:\n    mode: 'sideways'\n");
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_EQ(
+      failures[0].reason,
+      "plugins.io.opsup.test.flaky.mode: \"sideways\" is not a mode (fail_create, fail_start)");
+}
+
+TEST_F(LoaderTest, ModulesReadOnlyTheirOwnSection) {
+  install_module(test_module("flaky.so"), modules_dir_.path(), "flaky.so");
+  install_module(test_module("proto_peer.so"), modules_dir_.path(), "proto_peer.so");
+  // Settings that look like theirs everywhere but under their exact ids.
+  const std::string config =
+      "flaky: fail_create\n"
+      "mode: fail_create\n"
+      "plugins:\n"
+      "  flaky: fail_create\n"
+      "  proto_peer: bad\n"
+      "  io.opsup.test:\n    mode: fail_create\n"
+      "  io.opsup.test.flaky.mode: fail_create\n"
+      "  io.opsup.test.flaky_other:\n    mode: fail_create\n"
+      "  io.opsup.test.proto_peer:\n    mode: normal\n    level: \"3\"\n";
+  ModuleRegistry &modules = load_and_start(config);
+  EXPECT_EQ(listed("flaky.so")->state, ModuleState::kStarted) << listed("flaky.so")->reason;
+  EXPECT_EQ(listed("proto_peer.so")->state, ModuleState::kStarted)
+      << listed("proto_peer.so")->reason;
+  // proto_peer got exactly its section, types kept, and the text outlives create.
+  modules.route_server_message(custom_message("io.opsup.test.peer", "settings", ""), 0);
+  EXPECT_TRUE(sent("io.opsup.test.peer/settings:mode: normal\nlevel: \"3\"\n"))
+      << ::testing::PrintToString(sent_custom_messages());
+}
+
+TEST_F(LoaderTest, ModuleWithoutASectionGetsAnEmptyOne) {
+  install_module(test_module("proto_peer.so"), modules_dir_.path(), "proto_peer.so");
+  ModuleRegistry &modules = load_and_start("plugins:\n  directory: /nowhere\n");
+  modules.route_server_message(custom_message("io.opsup.test.peer", "settings", ""), 0);
+  EXPECT_TRUE(sent("io.opsup.test.peer/settings:"))
+      << ::testing::PrintToString(sent_custom_messages());
 }
 
 // ---- Hygiene refusals ------------------------------------------------------------------

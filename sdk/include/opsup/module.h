@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define OPSUP_ABI_MAJOR 1
-#define OPSUP_ABI_MINOR 0
+#define OPSUP_ABI_MINOR 1 /* 1: own_settings_yaml */
 
 /* The one symbol a module exports. Its name carries the ABI major. */
 #define OPSUP_MODULE_ENTRY_SYMBOL "opsup_module_entry_v1"
@@ -182,6 +182,16 @@ typedef struct opsup_host_api {
    * temporary file, fsync, rename, fsync the directory). Mode 0600. `content` is copied.
    * THREADING: loop thread. */
   opsup_status (*storage_write)(opsup_host *host, const char *file_name, opsup_bytes content);
+
+  /* ---- ABI minor 1 ---- */
+
+  /* The module's own section of the supervisor config, plugins.<module id> (the id in its
+   * descriptor), as YAML text: a module written in C gets its settings without parsing
+   * the whole config. The key under plugins must equal the id exactly. Returns "" when
+   * the config has no such section; never NULL.
+   * OWNERSHIP: the host owns the text; it stays valid and unchanged until the module's
+   * destroy hook returns. THREADING: loop thread (create, the other hooks, callbacks). */
+  const char *(*own_settings_yaml)(opsup_host *host);
 } opsup_host_api;
 
 #define OPSUP_HOST_HAS(api, member) OPSUP_HAS_FIELD(opsup_host_api, (api)->struct_size, member)
@@ -240,7 +250,8 @@ struct opsup_module_hooks {
 
   /* Creates an instance. `supervisor_config_yaml` is the supervisor's whole config as
    * YAML with secrets redacted; the module reads the keys it owns (its own section is
-   * plugins.<id>) and rejects bad ones by writing a message naming the key into `error`
+   * plugins.<id>, also given alone by host->api->own_settings_yaml, minor 1) and rejects
+   * bad ones by writing a message naming the key into `error`
    * and returning OPSUP_ERR_INVALID_ARGUMENT. `host` stays valid until destroy returns.
    * OWNERSHIP: *out_module belongs to the module until destroy. */
   opsup_status (*create)(opsup_host *host, const char *supervisor_config_yaml,

@@ -5,7 +5,7 @@
 //   class MyModule : public opsup::Module {
 //    public:
 //     MyModule(opsup::Host &host, std::string_view supervisor_config_yaml)
-//         : opsup::Module(host) {}
+//         : opsup::Module(host) { parse(host.own_settings_yaml()); }  // plugins.<id>
 //     void start() override { host().info("started"); }
 //     void on_server_message(std::string_view server_to_agent) override { ... }
 //   };
@@ -332,6 +332,17 @@ class Host {
     const std::string name(file_name);
     const opsup_bytes bytes{reinterpret_cast<const uint8_t *>(content.data()), content.size()};
     return api_->storage_write(handle_, name.c_str(), bytes);
+  }
+
+  // This module's own config section, plugins.<module id>, as YAML text; empty when the
+  // config has none, or when the host predates the service (abi_minor() < 1; the whole
+  // config given to the constructor still holds the section then). The view stays valid
+  // until the module is destroyed. THREADING: loop thread (the constructor included).
+  std::string_view own_settings_yaml() const noexcept {
+    if (!OPSUP_DETAIL_HAS(own_settings_yaml))
+      return {};
+    const char *text = api_->own_settings_yaml(handle_);
+    return text != nullptr ? std::string_view(text) : std::string_view();
   }
 
  private:

@@ -5,6 +5,7 @@
 // what happened and whose data carries the result.
 #include <opsup/module.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <thread>
@@ -15,11 +16,37 @@ namespace {
 
 constexpr const char *kCapability = "io.opsup.test.peer";
 
+// The value of the top-level `mode:` line of a block mapping, unquoted; "" without one.
+std::string mode_of(std::string_view settings_yaml) {
+  while (!settings_yaml.empty()) {
+    const size_t end = std::min(settings_yaml.find('\n'), settings_yaml.size());
+    std::string_view line = settings_yaml.substr(0, end);
+    settings_yaml.remove_prefix(std::min(end + 1, settings_yaml.size()));
+    if (!line.starts_with("mode:"))
+      continue;
+    line.remove_prefix(5);
+    while (!line.empty() && line.front() == ' ')
+      line.remove_prefix(1);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r'))
+      line.remove_suffix(1);
+    if (line.size() >= 2 && (line.front() == '"' || line.front() == '\'') &&
+        line.back() == line.front()) {
+      line = line.substr(1, line.size() - 2);
+    }
+    return std::string(line);
+  }
+  return "";
+}
+
 class PeerModule : public opsup::Module {
  public:
-  PeerModule(opsup::Host &host, std::string_view supervisor_config_yaml) : opsup::Module(host) {
-    if (supervisor_config_yaml.find("proto_peer: bad") != std::string_view::npos) {
-      throw opsup::ConfigError("plugins.io.opsup.test.proto_peer.mode: \"bad\" is not a mode");
+  // Settings come only from its own section (plugins.io.opsup.test.proto_peer), through
+  // the own_settings_yaml host service; the whole config is not searched.
+  explicit PeerModule(opsup::Host &host) : opsup::Module(host) {
+    const std::string mode = mode_of(host.own_settings_yaml());
+    if (!mode.empty() && mode != "normal") {
+      throw opsup::ConfigError("plugins.io.opsup.test.proto_peer.mode: \"" + mode +
+                               "\" is not a mode (normal)");
     }
     health_.set_healthy(true);
     health_.set_status("created");
@@ -84,6 +111,9 @@ class PeerModule : public opsup::Module {
       opamp::proto::v1::AgentToServer fields = owned_fields();
       fields.mutable_effective_config();  // not ours: ReportsEffectiveConfig is not claimed
       reply("trespass", std::to_string(host().set_agent_fields(fields.SerializeAsString())));
+    } else if (type == "settings") {
+      // The host's copy, still valid long after create.
+      reply("settings", std::string(host().own_settings_yaml()));
     } else if (type == "uid") {
       const opsup::InstanceUid uid = host().instance_uid();
       reply("uid", std::string(uid.begin(), uid.end()));

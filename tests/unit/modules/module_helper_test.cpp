@@ -21,6 +21,7 @@ class HelperModule : public opsup::Module {
     if (supervisor_config_yaml.find("explode") != std::string_view::npos) {
       throw std::runtime_error("constructor exploded");
     }
+    settings = std::string(host.own_settings_yaml());
     current = this;
   }
   ~HelperModule() override { current = nullptr; }
@@ -77,6 +78,7 @@ class HelperModule : public opsup::Module {
 
   static inline HelperModule *current = nullptr;
   static inline bool fail_start = false;
+  std::string settings;  // own_settings_yaml as the constructor saw it
   std::vector<std::string> fired;
   std::thread::id worker;
   opsup_status last_status = -1;
@@ -135,6 +137,17 @@ TEST_F(Helper, ConfigErrorInTheConstructorIsInvalidArgumentWithTheMessage) {
   EXPECT_EQ(host_.create("plugins: {bad_key: 1}"), OPSUP_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(host_.last_error(), "plugins.io.opsup.test.helper.bad_key: not allowed");
   EXPECT_EQ(HelperModule::current, nullptr);
+}
+
+TEST_F(Helper, OwnSettingsComeFromTheHost) {
+  host_.set_own_settings_yaml("interval: 5s\n");
+  start();
+  EXPECT_EQ(module().settings, "interval: 5s\n");
+}
+
+TEST_F(Helper, OwnSettingsAreEmptyWithoutASection) {
+  start();
+  EXPECT_EQ(module().settings, "");
 }
 
 TEST_F(Helper, OtherConstructorExceptionsAreFailures) {
@@ -250,6 +263,20 @@ TEST(HostWrapper, ServicesBeyondTheHostsTableAreUnsupportedAndNotCalled) {
   EXPECT_EQ(host.start_timer(1ms, [] {}), 0u);
   EXPECT_EQ(host.set_agent_fields(""), OPSUP_ERR_UNSUPPORTED);
   host.info("dropped quietly: no log service");
+}
+
+const char *never_own_settings(opsup_host *) {
+  ADD_FAILURE() << "own_settings_yaml called beyond the table's size";
+  return "mode: x\n";
+}
+
+TEST(HostWrapper, OwnSettingsOfAMinorZeroHostAreEmptyAndNotCalled) {
+  opsup_host_api table{};
+  table.struct_size = offsetof(opsup_host_api, own_settings_yaml);
+  table.abi_minor = 0;
+  table.own_settings_yaml = &never_own_settings;  // present in memory, absent by size
+  opsup::Host host(nullptr, &table);
+  EXPECT_TRUE(host.own_settings_yaml().empty());
 }
 
 TEST(EventWrapper, ReadsOnlyWhatTheSendersStructHolds) {

@@ -26,6 +26,8 @@
 //     virtual clock moved by advance(); run_blocking's work runs on a real thread and
 //     wait_for_blocking_work() waits for it.
 //   - Storage is an in-memory map (storage()), preloadable by the test.
+//   - own_settings_yaml returns what set_own_settings_yaml() gave ("" by default): with
+//     no YAML parser here, it is not cut out of the config passed to create().
 //   - Messages are delivered to the hooks as given; routing by field is not simulated.
 //
 // THREADING: use one FakeHost from one test thread. The module may call log and post
@@ -80,6 +82,8 @@ class FakeHost {
   void set_server_capabilities(uint64_t bits) { server_capabilities_ = bits; }
   // The files storage_read sees; storage_write updates it.
   std::map<std::string, std::string> &storage() { return storage_; }
+  // What own_settings_yaml returns: the module's plugins.<id> section as YAML text.
+  void set_own_settings_yaml(std::string_view yaml) { own_settings_yaml_ = std::string(yaml); }
 
   // ---- Lifecycle --------------------------------------------------------------------
   // Calls the module's entry with the minor range [minor_min, minor_max] and copies its
@@ -500,6 +504,9 @@ class FakeHost {
             std::string(reinterpret_cast<const char *>(content.data), content.size);
         return OPSUP_OK;
       };
+      t.own_settings_yaml = [](opsup_host *h) -> const char * {
+        return self(h).own_settings_yaml_.c_str();
+      };
       return t;
     }();
     return table;
@@ -517,6 +524,7 @@ class FakeHost {
   std::array<uint8_t, 16> instance_uid_{};
   uint64_t server_capabilities_ = 0;
   std::map<std::string, std::string> storage_;
+  std::string own_settings_yaml_;
   std::vector<std::string> agent_fields_;
   std::vector<Rejection> rejected_;
 
