@@ -4,8 +4,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
 
 #include "app/module_directory.hpp"
 #include "app/offline_context.hpp"
@@ -31,14 +35,16 @@ config::LoadOptions load_options(const CommandLine &command) {
   return options;
 }
 
-// Loads and checks the config file, printing every problem to stderr.
-std::optional<config::SupervisorConfig> load_config(const CommandLine &command) {
+// Loads and checks the config file, printing every problem to stderr. `modules` only
+// lists modules, so it does not need agent.executable to exist (`check_executable`).
+std::optional<config::SupervisorConfig> load_config(const CommandLine &command,
+                                                    bool check_executable = true) {
   config::LoadResult result =
       config::load_supervisor_config(*command.config_path, load_options(command));
   for (const auto &warning : result.warnings)
     std::cerr << "warning: " << warning.to_string() << "\n";
   config::Diagnostics errors = result.errors;
-  if (result.config) {
+  if (result.config && check_executable) {
     for (auto &error : config::check_agent_executable(*result.config))
       errors.push_back(error);
   }
@@ -59,12 +65,21 @@ modules::ModulesConfig modules_config(const CommandLine &command,
   return modules;
 }
 
-void log_feature_gates(const CommandLine &command) {
+// One note per enabled gate this supervisor does not act on, for `run` and `validate`.
+std::vector<std::string> unused_feature_gate_notes(const CommandLine &command) {
+  std::vector<std::string> notes;
   for (const auto &gate : command.feature_gates.enabled) {
     if (!is_known_gate(gate)) {
-      spdlog::info("Feature gate {} is not used by this supervisor; accepted and ignored", gate);
+      notes.push_back("Feature gate " + gate +
+                      " is not used by this supervisor; accepted and ignored");
     }
   }
+  return notes;
+}
+
+void log_feature_gates(const CommandLine &command) {
+  for (const auto &note : unused_feature_gate_notes(command))
+    spdlog::info("{}", note);
 }
 
 std::string bits_or_none(uint64_t bits) {
@@ -79,6 +94,10 @@ int run_validate(const CommandLine &command) {
   std::optional<config::SupervisorConfig> config = load_config(command);
   if (!config)
     return 1;
+
+  // Printed, not logged: validate logs only warnings and errors.
+  for (const auto &note : unused_feature_gate_notes(command))
+    std::cout << "info: " << note << "\n";
 
   boost::asio::io_context io;
   OfflineContext context(config->storage.directory);
@@ -106,7 +125,7 @@ int run_modules(const CommandLine &command) {
   config::SupervisorConfig defaults;  // capability defaults when no config is given
   std::optional<config::SupervisorConfig> loaded;
   if (command.config_path) {
-    loaded = load_config(command);
+    loaded = load_config(command, /*check_executable=*/false);
     if (!loaded)
       return 1;
   }
@@ -119,11 +138,16 @@ int run_modules(const CommandLine &command) {
   for (const auto &module : listing) {
     if (module.state == modules::ModuleState::kLoaded) {
       installed.push_back({module.id, module.capabilities});
+    } else if (module.state == modules::ModuleState::kDisabled) {
+      installed.push_back({module.id, module.capabilities, /*disabled=*/true});
     }
   }
   const uint64_t switched_on = config::decide_capabilities(config, installed).advertised;
 
-  std::cout << "module directory: " << modules.directory.string() << "\n";
+  std::error_code error;
+  const bool directory_exists = std::filesystem::is_directory(modules.directory, error);
+  std::cout << "module directory: " << modules.directory.string()
+            << (directory_exists ? "" : " (does not exist)") << "\n";
   if (listing.empty())
     std::cout << "no modules found\n";
   for (const auto &module : listing) {
@@ -163,6 +187,11 @@ int run_supervisor(const CommandLine &command) {
     return 1;
   }
   log_feature_gates(command);
+  // Said once and plainly, so nobody waits for a Collector that this version never starts.
+  spdlog::warn(
+      "agent.executable {} is not started: this version of opampsupervisor runs the OpAMP "
+      "session and its modules only; the Collector is not started by this version",
+      config->agent.executable.string());
 
   boost::asio::io_context io;
   modules::ModuleRegistry *registry_ptr = nullptr;

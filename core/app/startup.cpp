@@ -33,12 +33,15 @@ StartupOutcome load_and_create_modules(modules::ModuleRegistry &registry,
   }
 
   std::vector<config::InstalledModule> installed;
-  std::vector<std::string> installed_ids;
+  std::vector<std::string> installed_ids;  // whose plugins.<id> sections are not stray
   for (const auto &module : registry.listing()) {
-    if (module.state != modules::ModuleState::kCreated)
-      continue;
-    installed.push_back({module.id, module.capabilities});
-    installed_ids.push_back(module.id);
+    if (!module.id.empty())
+      installed_ids.push_back(module.id);
+    if (module.state == modules::ModuleState::kCreated) {
+      installed.push_back({module.id, module.capabilities});
+    } else if (module.state == modules::ModuleState::kDisabled) {
+      installed.push_back({module.id, module.capabilities, /*disabled=*/true});
+    }
   }
   for (const auto &warning : config::check_module_sections(config, installed_ids)) {
     outcome.infos.push_back(warning.to_string());

@@ -1,6 +1,8 @@
 #include "config/capabilities.hpp"
 
+#include <algorithm>
 #include <array>
+#include <optional>
 
 #include "config/capability_bits.hpp"
 #include "config/config_loader.hpp"
@@ -66,6 +68,23 @@ constexpr std::array<std::string_view, 16> kBitNames{
     "ReportsConnectionSettingsStatus",
 };
 
+// The id of a disabled module that would provide `key`: an installed module listed in
+// plugins.disable owning one of its bits, else the built-in provider when plugins.disable
+// lists it.
+std::optional<std::string> disabled_provider(const SupervisorConfig &config,
+                                             const std::vector<InstalledModule> &modules,
+                                             const CapabilityKey &key) {
+  for (const auto &module : modules) {
+    if (module.disabled && (module.capabilities & key.bits) != 0)
+      return module.id;
+  }
+  const auto &disable = config.plugins.disable;
+  if (std::find(disable.begin(), disable.end(), key.module_id) != disable.end()) {
+    return std::string(key.module_id);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::span<const CapabilityKey> capability_keys() {
@@ -99,8 +118,10 @@ std::string capability_names(uint64_t bits) {
 CapabilityDecision decide_capabilities(const SupervisorConfig &config,
                                        const std::vector<InstalledModule> &modules) {
   uint64_t owned = 0;
-  for (const auto &module : modules)
-    owned |= module.capabilities;
+  for (const auto &module : modules) {
+    if (!module.disabled)
+      owned |= module.capabilities;
+  }
 
   CapabilityDecision decision;
   decision.advertised = capability::kReportsStatus;
@@ -117,15 +138,18 @@ CapabilityDecision decide_capabilities(const SupervisorConfig &config,
       continue;
     }
     const std::string dotted = "capabilities." + std::string(key.key);
+    const std::optional<std::string> disabled = disabled_provider(config, modules, key);
+    const std::string module_id(disabled ? *disabled : key.module_id);
+    const std::string why =
+        disabled ? "is disabled by plugins.disable" : std::string("is not installed");
     if (setting.written) {
       decision.errors.push_back(
           Diagnostic{config.source_name, line_of(config.document.node(), dotted), dotted,
-                     "true needs module \"" + std::string(key.module_id) + "\" (" +
-                         std::string(key.capability_names) + "), which is not installed"});
+                     "true needs module \"" + module_id + "\" (" +
+                         std::string(key.capability_names) + "), which " + why});
     } else {
-      decision.infos.push_back(
-          dotted + " is true by default, but module \"" + std::string(key.module_id) + "\" (" +
-          std::string(key.capability_names) + ") is not installed; not advertised");
+      decision.infos.push_back(dotted + " is true by default, but module \"" + module_id + "\" (" +
+                               std::string(key.capability_names) + ") " + why + "; not advertised");
     }
   }
   return decision;

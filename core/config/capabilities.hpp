@@ -32,6 +32,9 @@ std::string capability_names(uint64_t bits);
 struct InstalledModule {
   std::string id;
   uint64_t capabilities = 0;  // the AgentCapabilities bits it owns
+  // Listed in plugins.disable: it owns nothing, but errors say it is disabled rather
+  // than not installed.
+  bool disabled = false;
 };
 
 struct CapabilityDecision {
@@ -42,10 +45,13 @@ struct CapabilityDecision {
   std::vector<std::string> infos;
 };
 
-// `modules` are the enabled (loaded, not disabled) modules. ReportsStatus is always
-// advertised; ReportsHeartbeat when reports_heartbeat is on (both belong to the core);
-// every other key that is true, written or by default, is advertised when installed
-// modules own all of its bits. Custom capabilities are not decided here.
+// `modules` are the installed modules: enabled ones (loaded, not disabled) and, marked
+// `disabled`, the ones plugins.disable keeps out. ReportsStatus is always advertised;
+// ReportsHeartbeat when reports_heartbeat is on (both belong to the core); every other
+// key that is true, written or by default, is advertised when enabled modules own all of
+// its bits. A key whose module is disabled (installed and disabled, or its id listed in
+// plugins.disable) is reported as disabled by plugins.disable, not as not installed.
+// Custom capabilities are not decided here.
 CapabilityDecision decide_capabilities(const SupervisorConfig &config,
                                        const std::vector<InstalledModule> &modules);
 

@@ -2,6 +2,8 @@
 
 #include "app/session_options_mapping.hpp"
 #include "app/startup.hpp"
+#include "config/capabilities.hpp"
+#include "config/capability_bits.hpp"
 #include "config/config_loader.hpp"
 
 namespace opsup::app {
@@ -25,6 +27,74 @@ TEST(Startup, ModuleErrorsGetTheConfigFileAndLine) {
   // Text that does not start with a key is left alone.
   EXPECT_EQ(locate_module_error(config, "could not open socket: denied"),
             "could not open socket: denied");
+}
+
+TEST(Startup, ModuleErrorsWithAReverseDnsIdGetTheLineOfTheirOwnKey) {
+  // A sibling id that is a prefix of the module's id must not capture its key.
+  config::SupervisorConfig config = load(
+      "server:\n  endpoint: ws://127.0.0.1:1/v1/opamp\n"
+      "agent:\n  executable: /bin/true\n"
+      "plugins:\n"
+      "  io.opsup.test:\n    mode: other\n"
+      "  io.opsup.test.flaky:\n    level: 1\n    mode: fail_create\n");
+  EXPECT_EQ(locate_module_error(config, "plugins.io.opsup.test.flaky.mode: bad"),
+            "sup.yaml:10: plugins.io.opsup.test.flaky.mode: bad");
+  // A key the module requires but that is not written: the line of its section.
+  EXPECT_EQ(locate_module_error(config, "plugins.io.opsup.test.flaky.rate: required"),
+            "sup.yaml:8: plugins.io.opsup.test.flaky.rate: required");
+}
+
+constexpr const char *kRestartWritten =
+    "server:\n  endpoint: ws://127.0.0.1:1/v1/opamp\n"
+    "agent:\n  executable: /bin/true\n"
+    "capabilities:\n  accepts_restart_command: true\n";
+
+TEST(Capabilities, AWrittenKeyWhoseOnlyModuleIsDisabledSaysSo) {
+  const config::SupervisorConfig config =
+      load(std::string(kRestartWritten) + "plugins:\n  disable: [com.example.restart]\n");
+  const config::CapabilityDecision decision = config::decide_capabilities(
+      config, {{"com.example.restart", config::capability::kAcceptsRestartCommand, true}});
+  EXPECT_EQ(decision.advertised & config::capability::kAcceptsRestartCommand, 0u);
+  ASSERT_EQ(decision.errors.size(), 1u);
+  const std::string text = decision.errors[0].to_string();
+  EXPECT_NE(text.find("sup.yaml:6"), std::string::npos) << text;
+  EXPECT_NE(text.find("module \"com.example.restart\" (AcceptsRestartCommand), which is "
+                      "disabled by plugins.disable"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("not installed"), std::string::npos) << text;
+}
+
+TEST(Capabilities, ADisabledBuiltInIdIsNamedEvenWhenItsFileIsAbsent) {
+  const config::SupervisorConfig config =
+      load(std::string(kRestartWritten) + "plugins:\n  disable: [restart_command]\n");
+  const config::CapabilityDecision decision = config::decide_capabilities(config, {});
+  ASSERT_EQ(decision.errors.size(), 1u);
+  EXPECT_NE(decision.errors[0].message.find(
+                "module \"restart_command\" (AcceptsRestartCommand), which is disabled by "
+                "plugins.disable"),
+            std::string::npos)
+      << decision.errors[0].to_string();
+}
+
+TEST(Capabilities, ADefaultKeyWhoseModuleIsDisabledIsNotAdvertisedAndSaysWhy) {
+  const config::SupervisorConfig config = load(
+      "server:\n  endpoint: ws://127.0.0.1:1/v1/opamp\n"
+      "agent:\n  executable: /bin/true\n"
+      "plugins:\n  disable: [health]\n");
+  const config::CapabilityDecision decision = config::decide_capabilities(
+      config, {{"health", config::capability::kReportsHealth, /*disabled=*/true}});
+  EXPECT_TRUE(decision.errors.empty());
+  EXPECT_EQ(decision.advertised & config::capability::kReportsHealth, 0u);
+  bool said = false;
+  for (const auto &info : decision.infos) {
+    if (info.find("capabilities.reports_health") != std::string::npos) {
+      EXPECT_NE(info.find("is disabled by plugins.disable; not advertised"), std::string::npos)
+          << info;
+      said = true;
+    }
+  }
+  EXPECT_TRUE(said);
 }
 
 TEST(SessionOptionsMapping, CarriesServerAuthAndTimeouts) {

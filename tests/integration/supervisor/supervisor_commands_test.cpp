@@ -1,0 +1,143 @@
+// opampsupervisor's commands as real processes, with real modules that read their own
+// plugins.<id> section: errors carry the config file and line, plugins.disable is named,
+// the build tree's default module directory exists, and what `run` says about the
+// Collector.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+
+#include "supervisor_fixture.hpp"
+
+namespace opsup::testing {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kDeadline = 30s;
+
+// A copy of a test module from tests/abi/modules, in a private directory the loader's
+// hygiene checks accept.
+std::filesystem::path install_test_module(const std::string &file_name,
+                                          const std::filesystem::path &directory) {
+  const auto target = directory / file_name;
+  std::filesystem::copy_file(std::filesystem::path(OPSUP_ABI_TEST_MODULE_DIR) / file_name, target,
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::permissions(
+      target, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                  std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                  std::filesystem::perms::others_exec);
+  return target;
+}
+
+std::string base_yaml(const TempDir &dir, const std::string &executable = "/bin/true") {
+  return "server:\n  endpoint: ws://127.0.0.1:4320/v1/opamp\n"  // lines 1-2
+         "agent:\n  executable: " +
+         executable +                                                       // lines 3-4
+         "\nstorage:\n  directory: " + (dir.path() / "s").string() + "\n";  // lines 5-6
+}
+
+TEST(SupervisorModuleCommands, ValidateNamesFileAndLineOfTheKeyAModuleRejects) {
+  TempDir dir;
+  TempDir modules;
+  install_test_module("flaky.so", modules.path());
+  const auto config = dir.write_file("supervisor.yaml", base_yaml(dir) +
+                                                            "plugins:\n"                 // 7
+                                                            "  io.opsup.test.flaky:\n"   // 8
+                                                            "    mode: fail_create\n");  // 9
+  const CommandResult result = run_supervisor_command(
+      {"validate", "--config", config.string(), "--modules-dir", modules.path().string()});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find(config.string() +
+                               ":9: plugins.io.opsup.test.flaky.mode: fail_create makes "
+                               "create fail"),
+            std::string::npos)
+      << result.output;
+  // The section belongs to an installed module, even though it refused it.
+  EXPECT_EQ(result.output.find("no installed module"), std::string::npos) << result.output;
+}
+
+TEST(SupervisorModuleCommands, ValidateSaysAWrittenCapabilitysOnlyModuleIsDisabled) {
+  TempDir dir;
+  TempDir modules;
+  install_test_module("flaky.so", modules.path());
+  // flaky owns AcceptsRestartCommand; its section would fail create if it ran.
+  const auto config = dir.write_file("supervisor.yaml", base_yaml(dir) +
+                                                            "capabilities:\n"
+                                                            "  accepts_restart_command: true\n"
+                                                            "plugins:\n"
+                                                            "  disable: [io.opsup.test.flaky]\n"
+                                                            "  io.opsup.test.flaky:\n"
+                                                            "    mode: fail_create\n");
+  const CommandResult result = run_supervisor_command(
+      {"validate", "--config", config.string(), "--modules-dir", modules.path().string()});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find(config.string() + ":8: capabilities.accepts_restart_command: true "
+                                                 "needs module \"io.opsup.test.flaky\" "
+                                                 "(AcceptsRestartCommand), which is disabled by "
+                                                 "plugins.disable"),
+            std::string::npos)
+      << result.output;
+  EXPECT_EQ(result.output.find("(AcceptsRestartCommand), which is not installed"),
+            std::string::npos)
+      << result.output;
+  EXPECT_EQ(result.output.find("makes create fail"), std::string::npos)
+      << "a disabled module was created:\n"
+      << result.output;
+}
+
+TEST(SupervisorModuleCommands, ValidatePrintsFeatureGatesItDoesNotUse) {
+  TempDir dir;
+  TempDir modules;
+  const auto config = dir.write_file("supervisor.yaml", base_yaml(dir));
+  const CommandResult result =
+      run_supervisor_command({"validate", "--config", config.string(), "--modules-dir",
+                              modules.path().string(), "--feature-gates", "io.example.gate"});
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("Feature gate io.example.gate is not used by this supervisor"),
+            std::string::npos)
+      << result.output;
+}
+
+TEST(SupervisorModuleCommands, ModulesWithoutADirectoryFlagUsesTheBuildTreesDefault) {
+  const CommandResult result = run_supervisor_command({"modules"});
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  const auto expected =
+      std::filesystem::weakly_canonical(build_dir() / "lib" / "opampsupervisor" / "modules");
+  // Exactly this line: a missing directory would be followed by "(does not exist)".
+  EXPECT_NE(result.output.find("module directory: " + expected.string() + "\n"), std::string::npos)
+      << result.output;
+  EXPECT_TRUE(std::filesystem::is_directory(expected));
+}
+
+TEST(SupervisorModuleCommands, ModulesListsEvenWhenTheCollectorExecutableIsMissing) {
+  TempDir dir;
+  const auto config =
+      dir.write_file("supervisor.yaml", base_yaml(dir, (dir.path() / "no-otelcol").string()));
+  const auto examples = build_dir() / "lib" / "opampsupervisor" / "examples";
+  const CommandResult result = run_supervisor_command(
+      {"modules", "--config", config.string(), "--modules-dir", examples.string()});
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("io.opsup.example.hello"), std::string::npos) << result.output;
+}
+
+TEST(SupervisorModuleCommands, RunSaysOnceThatItDoesNotStartTheCollector) {
+  TempDir dir;
+  TempDir modules;
+  // Nobody listens on port 1: the session keeps retrying, which is all this needs.
+  const SupervisorRun run{"ws://127.0.0.1:1/v1/opamp", dir.path() / "storage", modules.path(), ""};
+  auto supervisor = start_supervisor(run, dir.path());
+  const std::string warning =
+      "agent\\.executable /bin/true is not started.*"
+      "the Collector is not started by this version";
+  ASSERT_TRUE(supervisor->wait_for_line(warning, kDeadline)) << supervisor->output();
+  // A failed attempt is logged from the running loop, so the signal handlers are in place.
+  ASSERT_TRUE(supervisor->wait_for_line("Failed to connect to the OpAMP server", kDeadline))
+      << supervisor->output();
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+  supervisor->wait_output_closed(10s);
+  EXPECT_EQ(supervisor->count_lines(warning), 1u) << supervisor->output();
+}
+
+}  // namespace
+}  // namespace opsup::testing
