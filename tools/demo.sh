@@ -4,18 +4,23 @@
 #
 #   OTELCOL_BIN=/path/to/otelcol-contrib tools/demo.sh   # use a real Collector
 #   OPSUP_DEMO_OPAMP_PORT / OPSUP_DEMO_UI_PORT            # default 4320 / 4321
+#   OPSUP_DEMO_NO_BUILD=1                                 # use the build as it is
+#   OPSUP_DEMO_WAIT_SECONDS                               # start-up deadline (default 30)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${OPSUP_BUILD_DIR:-$root/build}
 opamp_port=${OPSUP_DEMO_OPAMP_PORT:-4320}
 ui_port=${OPSUP_DEMO_UI_PORT:-4321}
+wait_seconds=${OPSUP_DEMO_WAIT_SECONDS:-30}
 
-"$root/tools/install-deps.sh"
-if [[ ! -f "$build/build.ninja" ]]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+if [[ "${OPSUP_DEMO_NO_BUILD:-0}" != 1 ]]; then
+  "$root/tools/install-deps.sh"
+  if [[ ! -f "$build/build.ninja" ]]; then
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  fi
+  cmake --build "$build" -j "$(nproc)" --target opampsupervisor opamp-server fake-otelcol \
+    opsup_example_hello_c opsup_example_echo_cpp
 fi
-cmake --build "$build" -j "$(nproc)" --target opampsupervisor opamp-server fake-otelcol \
-  opsup_example_hello_c opsup_example_echo_cpp
 
 storage=$(mktemp -d /tmp/opsup-demo.XXXXXX)
 pids=()
@@ -27,18 +32,39 @@ cleanup() {
     kill -TERM "${pids[i]}" 2>/dev/null || true
     wait "${pids[i]}" 2>/dev/null || true
   done
-  echo "demo: stopped (server log kept in $storage/server.log)"
+  echo "demo: stopped (logs kept in $storage/server.log and $storage/supervisor.log)"
 }
-trap cleanup INT TERM EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+trap cleanup EXIT
+
+# True once the server's JSON API lists a connected agent.
+agent_connected() {
+  python3 - "http://127.0.0.1:$ui_port/api/agents" <<'PY' 2>/dev/null
+import json, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=2) as response:
+    sys.exit(0 if json.load(response).get("connected_count", 0) >= 1 else 1)
+PY
+}
 
 # Children run in their own session: Ctrl-C reaches only this script, whose cleanup
 # then stops each child once (a second signal makes the supervisor exit at once).
 setsid "$build/bin/opamp-server" --opamp-listen "127.0.0.1:$opamp_port" --ui-listen "127.0.0.1:$ui_port" \
   > "$storage/server.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do
-  grep -q "ui listening on" "$storage/server.log" 2>/dev/null && break
-  kill -0 "${pids[0]}" 2>/dev/null || { echo "demo: opamp-server failed to start"; exit 1; }
+server_pid=$!
+deadline=$((SECONDS + wait_seconds))
+until grep -q "ui listening on" "$storage/server.log" 2>/dev/null; do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "demo: opamp-server failed to start; its log ($storage/server.log):" >&2
+    cat "$storage/server.log" >&2
+    exit 1
+  fi
+  if ((SECONDS > deadline)); then
+    echo "demo: opamp-server is running but did not print its 'ui listening' line within" \
+      "${wait_seconds}s; see $storage/server.log" >&2
+    exit 1
+  fi
   sleep 0.1
 done
 
@@ -48,8 +74,28 @@ export OPSUP_DEMO_COLLECTOR=${OTELCOL_BIN:-$build/bin/fake-otelcol}
 # The real capability modules arrive with later work; the demo loads the SDK's example
 # modules, so the server shows their custom capabilities and answers custom messages.
 setsid "$build/bin/opampsupervisor" --config "$root/etc/demo/supervisor.yaml" \
-  --modules-dir "$build/lib/opampsupervisor/examples" &
+  --modules-dir "$build/lib/opampsupervisor/examples" > "$storage/supervisor.log" 2>&1 &
 pids+=($!)
+supervisor_pid=$!
+
+# Ready only once the supervisor is still alive and the server lists it as connected.
+deadline=$((SECONDS + wait_seconds))
+until agent_connected; do
+  if ! kill -0 "$supervisor_pid" 2>/dev/null; then
+    status=0
+    wait "$supervisor_pid" || status=$?
+    echo "demo: opampsupervisor exited (status $status) before connecting; its log:" \
+      "$storage/supervisor.log" >&2
+    tail -n 20 "$storage/supervisor.log" >&2
+    exit 1
+  fi
+  if ((SECONDS > deadline)); then
+    echo "demo: opampsupervisor did not show up in http://127.0.0.1:$ui_port/api/agents" \
+      "within ${wait_seconds}s; its log: $storage/supervisor.log" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
 
 cat <<MSG
 
@@ -59,6 +105,7 @@ demo: Collector   $OPSUP_DEMO_COLLECTOR (not started yet: Collector lifecycle is
                   issue; the supervisor reports itself and its modules without one)
 demo: try         send custom message capability io.opsup.example.hello type ping
 demo: server log  $storage/server.log
+demo: supervisor  $storage/supervisor.log (connected, pid $supervisor_pid)
 demo: Ctrl-C stops everything
 
 MSG
