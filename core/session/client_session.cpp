@@ -504,8 +504,10 @@ void ClientSession::Impl::adopt_instance_uid(const std::string &bytes) {
 void ClientSession::Impl::apply_opamp_connection_settings(const proto::ServerToAgent &message) {
   if (!message.has_connection_settings() || !message.connection_settings().has_opamp())
     return;
-  if ((outgoing_.capabilities() & kReportsHeartbeat) == 0)
+  if ((outgoing_.capabilities() & kReportsHeartbeat) == 0) {
+    log_->debug("Heartbeat interval offer ignored: ReportsHeartbeat is not advertised");
     return;
+  }
   const seconds offered(
       static_cast<int64_t>(message.connection_settings().opamp().heartbeat_interval_seconds()));
   if (offered_heartbeat_interval_ == offered)
