@@ -144,6 +144,94 @@ std::optional<Routing> route_server_to_agent(std::string_view server_to_agent,
   return routing;
 }
 
+namespace {
+
+bool top_level_field_advertised(uint32_t field, uint64_t advertised) {
+  switch (field) {
+    case OPSUP_S2A_REMOTE_CONFIG:
+      return (advertised & OPSUP_CAP_ACCEPTS_REMOTE_CONFIG) != 0;
+    case OPSUP_S2A_PACKAGES_AVAILABLE:
+      return (advertised & OPSUP_CAP_ACCEPTS_PACKAGES) != 0;
+    case OPSUP_S2A_COMMAND:
+      return (advertised & OPSUP_CAP_ACCEPTS_RESTART_COMMAND) != 0;
+    default:
+      return true;
+  }
+}
+
+bool offer_part_advertised(uint32_t part, uint64_t advertised) {
+  for (const auto &[number, bit] : kOfferPartCapability) {
+    if (part == number)
+      return (advertised & bit) != 0;
+  }
+  return true;  // hash, and parts newer than this host
+}
+
+void append_length_delimited(std::string &out, uint32_t field, std::string_view payload) {
+  const auto append_varint = [&out](uint64_t value) {
+    while (value >= 0x80) {
+      out.push_back(static_cast<char>((value & 0x7f) | 0x80));
+      value >>= 7;
+    }
+    out.push_back(static_cast<char>(value));
+  };
+  append_varint((uint64_t{field} << 3) | 2);
+  append_varint(payload.size());
+  out.append(payload);
+}
+
+// The ConnectionSettingsOffers payload without unadvertised parts; "" when no part is left.
+std::optional<std::string> advertised_offers(std::string_view offers, uint64_t advertised,
+                                             bool &changed) {
+  const auto parts = scan_wire_fields(offers);
+  if (!parts)
+    return std::nullopt;
+  std::string kept;
+  bool any_part = false;
+  for (const WireField &part : *parts) {
+    if (!offer_part_advertised(part.number, advertised)) {
+      changed = true;
+      continue;
+    }
+    any_part = any_part || part.number != OPSUP_OFFERS_HASH;
+    kept.append(part.encoded);
+  }
+  return any_part ? kept : std::string();
+}
+
+}  // namespace
+
+std::optional<std::string> without_unadvertised_fields(std::string_view server_to_agent,
+                                                       uint64_t advertised_capabilities) {
+  const auto fields = scan_wire_fields(server_to_agent);
+  if (!fields)
+    return std::nullopt;
+  std::string kept;
+  bool changed = false;
+  for (const WireField &field : *fields) {
+    if (!top_level_field_advertised(field.number, advertised_capabilities)) {
+      changed = true;
+      continue;
+    }
+    if (field.number == OPSUP_S2A_CONNECTION_SETTINGS && field.length_delimited) {
+      bool offers_changed = false;
+      const auto offers = advertised_offers(field.bytes, advertised_capabilities, offers_changed);
+      if (!offers)
+        return std::nullopt;
+      if (offers_changed) {
+        changed = true;
+        if (!offers->empty())
+          append_length_delimited(kept, field.number, *offers);
+        continue;
+      }
+    }
+    kept.append(field.encoded);
+  }
+  if (!changed)
+    return std::nullopt;
+  return kept;
+}
+
 std::optional<std::vector<size_t>> route_agent_to_server(
     std::string_view agent_to_server, const std::vector<RoutingTarget> &targets) {
   const auto fields = top_level_field_numbers(agent_to_server);

@@ -41,6 +41,13 @@ std::optional<Routing> route_server_to_agent(std::string_view server_to_agent,
                                              uint64_t advertised_capabilities,
                                              const std::vector<RoutingTarget> &targets);
 
+// `server_to_agent` without the fields whose capability is not advertised (remote_config,
+// packages_available, command, and each ConnectionSettingsOffers part by its bit; offers
+// left with no part go entirely), so no module reads what the agent did not ask for.
+// nullopt when nothing had to go (use the original bytes) or the bytes are malformed.
+std::optional<std::string> without_unadvertised_fields(std::string_view server_to_agent,
+                                                       uint64_t advertised_capabilities);
+
 // Indexes of the modules that asked for a field present in `agent_to_server` (from the
 // local Collector), or nullopt when the bytes are malformed.
 std::optional<std::vector<size_t>> route_agent_to_server(std::string_view agent_to_server,

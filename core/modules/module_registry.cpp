@@ -294,8 +294,12 @@ std::vector<std::string> ModuleRegistry::route_server_message(std::string_view s
         server_to_agent_field_name(field), modules[index]->candidate.info.id);
   }
   std::vector<std::string> delivered;
-  const opsup_bytes bytes{reinterpret_cast<const uint8_t *>(server_to_agent.data()),
-                          server_to_agent.size()};
+  if (routing->recipients.empty())
+    return delivered;
+  const std::optional<std::string> stripped =
+      without_unadvertised_fields(server_to_agent, advertised_capabilities);
+  const std::string_view view = stripped ? std::string_view(*stripped) : server_to_agent;
+  const opsup_bytes bytes{reinterpret_cast<const uint8_t *>(view.data()), view.size()};
   for (size_t index : routing->recipients) {
     detail::ModuleSlot &slot = *modules[index];
     delivered.push_back(slot.candidate.info.id);

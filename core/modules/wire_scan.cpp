@@ -17,6 +17,7 @@ std::optional<std::vector<WireField>> scan_wire_fields(std::string_view message)
                                                static_cast<int>(message.size()));
   std::vector<WireField> fields;
   while (true) {
+    const int field_start = input.CurrentPosition();
     const uint32_t tag = input.ReadTag();
     if (tag == 0) {
       // 0 is both "end of input" and an invalid tag; only the former is well-formed.
@@ -42,6 +43,8 @@ std::optional<std::vector<WireField>> scan_wire_fields(std::string_view message)
     } else if (!WireFormatLite::SkipField(&input, tag)) {
       return std::nullopt;
     }
+    field.encoded = message.substr(static_cast<size_t>(field_start),
+                                   static_cast<size_t>(input.CurrentPosition() - field_start));
     fields.push_back(field);
   }
   return fields;

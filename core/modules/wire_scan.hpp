@@ -14,6 +14,8 @@ struct WireField {
   // The payload of a length-delimited field (a view into the scanned bytes), else empty.
   std::string_view bytes;
   bool length_delimited = false;
+  // The field's whole encoding (tag, length, payload), for copying it unchanged.
+  std::string_view encoded;
 };
 
 // Every top-level field occurrence in wire order, or nullopt when `message` is not

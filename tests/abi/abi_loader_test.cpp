@@ -168,6 +168,25 @@ TEST_F(LoaderTest, TwoOpampParsingModulesWorkTogetherInOneProcess) {
   EXPECT_TRUE(last.health().healthy());
 }
 
+TEST_F(LoaderTest, ModulesNeverSeeFieldsOfCapabilitiesNotAdvertised) {
+  install_module(test_module("proto_peer.so"), modules_dir_.path(), "proto_peer.so");
+  ModuleRegistry &modules = load_and_start();
+  opamp::proto::v1::ServerToAgent message;
+  ASSERT_TRUE(message.ParseFromString(custom_message("io.opsup.test.peer", "fields", "")));
+  message.mutable_remote_config()->set_config_hash("h");
+  message.mutable_connection_settings()->mutable_opamp()->set_destination_endpoint("wss://x");
+  const std::string bytes = message.SerializeAsString();
+
+  EXPECT_EQ(modules.route_server_message(bytes, 0).size(), 1u);
+  EXPECT_TRUE(sent("io.opsup.test.peer/fields:none"));
+  EXPECT_EQ(modules
+                .route_server_message(bytes, OPSUP_CAP_ACCEPTS_REMOTE_CONFIG |
+                                                 OPSUP_CAP_ACCEPTS_OPAMP_CONNECTION_SETTINGS)
+                .size(),
+            1u);
+  EXPECT_TRUE(sent("io.opsup.test.peer/fields:remote_config connection_settings "));
+}
+
 TEST_F(LoaderTest, HostServicesWorkThroughARealModule) {
   install_module(test_module("proto_peer.so"), modules_dir_.path(), "proto_peer.so");
   context_.server_capabilities_ =

@@ -267,7 +267,10 @@ struct opsup_module_hooks {
   /* Frees the instance. No hook is called after it. */
   void (*destroy)(opsup_module *module);
 
-  /* A serialized ServerToAgent holding at least one field the module asked for. */
+  /* A serialized ServerToAgent holding at least one field the module asked for. Fields of
+   * capabilities the supervisor does not advertise are removed first (remote_config,
+   * packages_available, command, and ConnectionSettingsOffers parts by their bit).
+   * OWNERSHIP: the bytes are valid only during the call. */
   void (*on_server_message)(opsup_module *module, opsup_bytes server_to_agent);
 
   /* A serialized AgentToServer from the local Collector holding a field it asked for. */

@@ -114,6 +114,14 @@ class PeerModule : public opsup::Module {
     } else if (type == "settings") {
       // The host's copy, still valid long after create.
       reply("settings", std::string(host().own_settings_yaml()));
+    } else if (type == "fields") {
+      // Which gated fields reached the module besides its custom message.
+      std::string present;
+      if (message.has_remote_config())
+        present += "remote_config ";
+      if (message.has_connection_settings())
+        present += "connection_settings ";
+      reply("fields", present.empty() ? "none" : present);
     } else if (type == "uid") {
       const opsup::InstanceUid uid = host().instance_uid();
       reply("uid", std::string(uid.begin(), uid.end()));

@@ -129,6 +129,67 @@ TEST_F(Routing, MalformedMessageGoesNowhere) {
             std::nullopt);
 }
 
+ServerToAgent parsed(const std::optional<std::string> &bytes) {
+  ServerToAgent message;
+  EXPECT_TRUE(bytes && message.ParseFromString(*bytes));
+  return message;
+}
+
+TEST(WithoutUnadvertisedFields, GatedTopLevelFieldsGoAndTheRestStays) {
+  ServerToAgent message;
+  message.set_instance_uid("0123456789abcdef");
+  message.mutable_remote_config()->set_config_hash("h");
+  (*message.mutable_packages_available()->mutable_packages())["p"].set_version("1");
+  message.mutable_custom_capabilities()->add_capabilities("com.example.a");
+  message.set_flags(1);
+  const std::string bytes = message.SerializeAsString();
+
+  const ServerToAgent none_advertised = parsed(without_unadvertised_fields(bytes, 0));
+  EXPECT_FALSE(none_advertised.has_remote_config());
+  EXPECT_FALSE(none_advertised.has_packages_available());
+  EXPECT_EQ(none_advertised.instance_uid(), "0123456789abcdef");
+  EXPECT_EQ(none_advertised.custom_capabilities().capabilities(0), "com.example.a");
+  EXPECT_EQ(none_advertised.flags(), 1u);
+
+  const ServerToAgent packages_advertised =
+      parsed(without_unadvertised_fields(bytes, OPSUP_CAP_ACCEPTS_PACKAGES));
+  EXPECT_FALSE(packages_advertised.has_remote_config());
+  EXPECT_EQ(packages_advertised.packages_available().packages().at("p").version(), "1");
+}
+
+TEST(WithoutUnadvertisedFields, OffersLoseThePartsOfUnadvertisedBits) {
+  ServerToAgent message;
+  auto *offers = message.mutable_connection_settings();
+  offers->set_hash("h");
+  offers->mutable_opamp()->set_destination_endpoint("wss://x");
+  offers->mutable_own_metrics()->set_destination_endpoint("m");
+  (*offers->mutable_other_connections())["db"].set_destination_endpoint("d");
+  message.mutable_remote_config()->set_config_hash("c");
+  const std::string bytes = message.SerializeAsString();
+
+  const ServerToAgent metrics_only = parsed(without_unadvertised_fields(
+      bytes, OPSUP_CAP_REPORTS_OWN_METRICS | OPSUP_CAP_ACCEPTS_REMOTE_CONFIG));
+  EXPECT_EQ(metrics_only.connection_settings().hash(), "h");
+  EXPECT_EQ(metrics_only.connection_settings().own_metrics().destination_endpoint(), "m");
+  EXPECT_FALSE(metrics_only.connection_settings().has_opamp());
+  EXPECT_TRUE(metrics_only.connection_settings().other_connections().empty());
+  EXPECT_EQ(metrics_only.remote_config().config_hash(), "c");
+
+  // Offers with no part left are dropped whole, hash included.
+  const ServerToAgent no_part =
+      parsed(without_unadvertised_fields(bytes, OPSUP_CAP_ACCEPTS_REMOTE_CONFIG));
+  EXPECT_FALSE(no_part.has_connection_settings());
+  EXPECT_EQ(no_part.remote_config().config_hash(), "c");
+}
+
+TEST(WithoutUnadvertisedFields, NothingToRemoveOrMalformedIsNullopt) {
+  ServerToAgent message;
+  message.mutable_remote_config()->set_config_hash("h");
+  message.mutable_connection_settings()->mutable_opamp();
+  EXPECT_EQ(without_unadvertised_fields(message.SerializeAsString(), kAll), std::nullopt);
+  EXPECT_EQ(without_unadvertised_fields(std::string("\x1a\x09zz", 4), 0), std::nullopt);
+}
+
 TEST(CollectorRouting, DeliversByAgentToServerFields) {
   const std::vector<uint32_t> health{5};
   const std::vector<uint32_t> effective_and_components{6, 14};

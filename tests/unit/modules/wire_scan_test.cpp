@@ -30,6 +30,22 @@ TEST(WireScan, ListsTopLevelFieldsOfARealMessage) {
   }
 }
 
+TEST(WireScan, EncodedSpansTileTheMessage) {
+  opamp::proto::v1::ComponentHealth health;  // varint, fixed64 and length-delimited fields
+  health.set_healthy(true);
+  health.set_start_time_unix_nano(123);
+  health.set_last_error("e");
+  health.set_status("ok");
+  const std::string bytes = health.SerializeAsString();
+  const auto fields = scan_wire_fields(bytes);
+  ASSERT_TRUE(fields);
+  std::string joined;
+  for (const WireField &field : *fields)
+    joined.append(field.encoded);
+  EXPECT_EQ(joined, bytes);
+  EXPECT_EQ(fields->at(1).encoded.size(), 9u) << "one tag byte and eight fixed64 bytes";
+}
+
 TEST(WireScan, EmptyMessageHasNoFields) {
   EXPECT_EQ(top_level_field_numbers(""), std::vector<uint32_t>{});
 }
