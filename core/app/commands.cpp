@@ -214,16 +214,10 @@ int run_supervisor(const CommandLine &command) {
     event.message = message.c_str();
     registry_ptr->publish_event(event);
   };
-  callbacks.on_connected = [publish] {
-    spdlog::info("Connected to the OpAMP server.");
-    publish(OPSUP_EVENT_SERVER_CONNECTED, "");
-  };
+  // The session logs connection changes itself; modules hear of them as events.
+  callbacks.on_connected = [publish] { publish(OPSUP_EVENT_SERVER_CONNECTED, ""); };
   callbacks.on_disconnected = [publish](std::string_view reason) {
-    spdlog::warn("Disconnected from the OpAMP server: {}", reason);
     publish(OPSUP_EVENT_SERVER_DISCONNECTED, reason);
-  };
-  callbacks.on_connect_failed = [](std::string_view reason) {
-    spdlog::error("Failed to connect to the OpAMP server: {}", reason);
   };
 
   std::unique_ptr<session::ClientSession> session;

@@ -78,7 +78,7 @@ YAML
   >"$WORK/supervisor.out" 2>&1 &
 supervisor_pid=$!
 PIDS+=("$supervisor_pid")
-wait_line "$WORK/supervisor.out" 'Connected to the OpAMP server.'
+wait_line "$WORK/supervisor.out" 'Connected to the OpAMP server at'
 supervisor_rss=$(rss_kib "$supervisor_pid")
 supervisor_anon=$(anon_kib "$supervisor_pid")
 

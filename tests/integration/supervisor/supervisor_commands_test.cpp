@@ -124,7 +124,9 @@ TEST(SupervisorModuleCommands, RunSaysOnceThatItDoesNotStartTheCollector) {
   TempDir dir;
   TempDir modules;
   // Nobody listens on port 1: the session keeps retrying, which is all this needs.
-  const SupervisorRun run{"ws://127.0.0.1:1/v1/opamp", dir.path() / "storage", modules.path(), ""};
+  const SupervisorRun run{.endpoint = "ws://127.0.0.1:1/v1/opamp",
+                          .storage = dir.path() / "storage",
+                          .modules_dir = modules.path()};
   auto supervisor = start_supervisor(run, dir.path());
   const std::string warning =
       "agent\\.executable /bin/true is not started.*"

@@ -10,7 +10,8 @@ std::string supervisor_yaml(const SupervisorRun &run) {
          run.endpoint +
          "\n"
          "  reconnect:\n    initial_interval: 200ms\n    max_interval: 2s\n"
-         "  shutdown_timeout: 5s\n"
+         "  shutdown_timeout: 5s\n" +
+         run.server_yaml +
          "agent:\n"
          "  executable: /bin/true\n"
          "storage:\n"
@@ -28,6 +29,7 @@ std::unique_ptr<ChildProcess> start_supervisor(const SupervisorRun &run,
   ProcessOptions options;
   options.executable = binary("opampsupervisor");
   options.args = {"--config", config_path.string(), "--modules-dir", run.modules_dir.string()};
+  options.args.insert(options.args.end(), run.extra_args.begin(), run.extra_args.end());
   return std::make_unique<ChildProcess>(options);
 }
 

@@ -16,10 +16,12 @@
 namespace opsup::testing {
 
 struct SupervisorRun {
-  std::string endpoint;               // the server URL to connect to
-  std::filesystem::path storage;      // storage.directory
-  std::filesystem::path modules_dir;  // --modules-dir
-  std::string extra_yaml;             // appended to the generated config
+  std::string endpoint{};                 // the server URL to connect to
+  std::filesystem::path storage{};        // storage.directory
+  std::filesystem::path modules_dir{};    // --modules-dir
+  std::string extra_yaml{};               // appended to the generated config
+  std::string server_yaml{};              // appended inside `server:` (indent it two spaces)
+  std::vector<std::string> extra_args{};  // after --config and --modules-dir
 };
 
 // The supervisor's YAML for `run` (executable /bin/true: no Collector is started yet).

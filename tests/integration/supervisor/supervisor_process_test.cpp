@@ -34,7 +34,9 @@ class SupervisorProcess : public ::testing::Test {
   OpampServerProcess server_;
 
   SupervisorRun run_with(const std::string &endpoint) {
-    return {endpoint, dir_.path() / "storage", empty_modules_.path(), ""};
+    return {.endpoint = endpoint,
+            .storage = dir_.path() / "storage",
+            .modules_dir = empty_modules_.path()};
   }
 };
 
@@ -60,6 +62,26 @@ TEST_F(SupervisorProcess, ConnectsOverWebSocketAndSendsAgentDisconnectOnSigterm)
   const auto &list = at(messages, {"messages"}).as_array();
   ASSERT_FALSE(list.empty());
   EXPECT_EQ(at(list.back(), {"agent_disconnect"}), boost::json::value(true));
+}
+
+TEST_F(SupervisorProcess, SecretsNeverReachItsLogs) {
+  // Every place a credential can sit: endpoint userinfo, a header, an auth extension.
+  std::string endpoint = server_.websocket_url();
+  endpoint.insert(endpoint.find("://") + 3, "agent:pw-s3cret@");
+  SupervisorRun run = run_with(endpoint);
+  run.server_yaml = "  headers:\n    X-Api-Key: hdr-s3cret\n  auth: bearertokenauth/main\n";
+  run.extra_yaml = "extensions:\n  bearertokenauth/main:\n    token: tok-s3cret\n";
+  run.extra_args = {"--feature-gates", "opampsupervisor.Extensions"};
+  auto supervisor = start_supervisor(run, dir_.path());
+  const std::string uid = wait_for_connected_agent(server_, kDeadline);
+  ASSERT_FALSE(uid.empty());
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0);
+  ASSERT_TRUE(supervisor->wait_output_closed(kDeadline));
+  const std::string output = supervisor->output();
+  EXPECT_EQ(output.find("s3cret"), std::string::npos) << output;
+  EXPECT_NE(output.find("ws://[REDACTED]@127.0.0.1:"), std::string::npos)
+      << "the endpoint is logged, redacted: " << output;
 }
 
 TEST_F(SupervisorProcess, ConnectsOverPlainHttp) {
