@@ -146,8 +146,11 @@ class HttpConnection final : public HttpExchangeBase,
                     std::to_string(setup_->options.max_message_bytes) + " bytes";
       return fail(info);
     }
-    if (ec)
-      return retry_or_fail("reading the response failed", ec);
+    if (ec) {
+      // Once any of a response has arrived the server has the request: no second try.
+      const bool response_started = parser_->got_some() || buffer_.size() > 0;
+      return retry_or_fail("reading the response failed", ec, !response_started);
+    }
     auto response = parser_->release();
     parser_.reset();
     reused_ = true;
@@ -181,9 +184,11 @@ class HttpConnection final : public HttpExchangeBase,
     complete(std::move(result));
   }
 
-  // A kept-alive connection may have been closed by the server meanwhile: try once more.
-  void retry_or_fail(const std::string &what, const boost::system::error_code &ec) {
-    const bool fresh_attempt_possible = reused_ && !retried_ && !timed_out_;
+  // A kept-alive connection may have been closed by the server meanwhile: try once more,
+  // unless the request may have been processed (`resend_safe` false).
+  void retry_or_fail(const std::string &what, const boost::system::error_code &ec,
+                     bool resend_safe = true) {
+    const bool fresh_attempt_possible = resend_safe && reused_ && !retried_ && !timed_out_;
     close_stream();
     if (fresh_attempt_possible) {
       retried_ = true;
