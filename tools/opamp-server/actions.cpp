@@ -98,16 +98,20 @@ void Actions::store_package(
   }
 }
 
-void Actions::offer_packages(const std::string &uid_key, std::vector<PackageRequest> requests,
+void Actions::offer_packages(const std::string &uid_key, PackagesChange change,
                              std::function<void(PackagesOutcome)> done) {
   struct Join {
     std::size_t remaining = 0;
     std::string first_error;
     std::vector<PackageRequest> requests;
+    bool merge = false;
+    std::vector<std::string> remove;
     std::function<void(PackagesOutcome)> done;
   };
   auto join = std::make_shared<Join>();
-  join->requests = std::move(requests);
+  join->requests = std::move(change.packages);
+  join->merge = change.merge;
+  join->remove = std::move(change.remove);
   join->done = std::move(done);
 
   auto finish = [this, uid_key, join]() {
@@ -118,10 +122,21 @@ void Actions::offer_packages(const std::string &uid_key, std::vector<PackageRequ
     } else if (agent == nullptr) {
       outcome.error = "agent " + uid_key + " is no longer known";
     } else {
-      agent->desired.set_packages(build_packages_offer(join->requests));
+      // A merge starts from the offer as it is now (not as it was when the request came
+      // in): the kept packages are copied unchanged, hashes and download details included.
+      proto::PackagesAvailable base;
+      if (join->merge && agent->desired.packages()) {
+        base = *agent->desired.packages();
+        for (const auto &name : join->remove)
+          base.mutable_packages()->erase(name);
+      }
+      agent->desired.set_packages(build_packages_offer(join->requests, std::move(base)));
       outcome.offer = agent->desired.packages();
-      spdlog::info("action: {} package(s) offered to agent {} (all_packages_hash {})",
-                   join->requests.size(), uid_key, to_hex(outcome.offer->all_packages_hash()));
+      spdlog::info(
+          "action: {} package(s) offered to agent {} ({}; {} in the offer, "
+          "all_packages_hash {})",
+          join->requests.size(), uid_key, join->merge ? "merged" : "replaced",
+          outcome.offer->packages().size(), to_hex(outcome.offer->all_packages_hash()));
       outcome.sent_now = endpoint_.push(*agent);
     }
     join->done(std::move(outcome));
@@ -156,15 +171,16 @@ void Actions::offer_packages(const std::string &uid_key, std::vector<PackageRequ
   }
 }
 
-proto::PackagesAvailable Actions::build_packages_offer(
-    const std::vector<PackageRequest> &requests) {
-  proto::PackagesAvailable offer;
+proto::PackagesAvailable Actions::build_packages_offer(const std::vector<PackageRequest> &requests,
+                                                       proto::PackagesAvailable base) {
+  proto::PackagesAvailable offer = std::move(base);
   std::string base_url = package_base_url_();
   for (const auto &request : requests) {
     const StoredPackage *stored = packages_.find(request.name);
     if (stored == nullptr)
       continue;  // checked before storing; replaced concurrently at worst
     proto::PackageAvailable &package = (*offer.mutable_packages())[request.name];
+    package.Clear();  // a merge replaces a package of the same name entirely
     package.set_type(request.type);
     package.set_version(request.version);
     auto *file = package.mutable_file();

@@ -43,15 +43,20 @@ class Actions {
     std::string error;
   };
   // Stores uploaded content and registered files first (off the io thread), then replaces
-  // the agent's offered package set. `done` runs on the io_context thread.
-  void offer_packages(const std::string &uid_key, std::vector<PackageRequest> requests,
+  // the agent's offered package set, or merges into it by name (see PackagesChange): a
+  // merge keeps the other offered packages exactly as they were offered. `done` runs on the
+  // io_context thread.
+  void offer_packages(const std::string &uid_key, PackagesChange change,
                       std::function<void(PackagesOutcome)> done);
   // Stores one package (content or file path) without offering it.
   void store_package(PackageRequest request,
                      std::function<void(const StoredPackage *, const std::string &error)> done);
 
  private:
-  proto::PackagesAvailable build_packages_offer(const std::vector<PackageRequest> &requests);
+  // The packages in `requests` added to (or replacing by name) those of `base`, with the
+  // package hashes and all_packages_hash.
+  proto::PackagesAvailable build_packages_offer(const std::vector<PackageRequest> &requests,
+                                                proto::PackagesAvailable base);
 
   AgentRegistry &registry_;
   OpampEndpoint &endpoint_;

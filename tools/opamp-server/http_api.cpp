@@ -247,8 +247,10 @@ void HttpApi::handle_agent_route(const HttpServerRequest &request, const std::st
     return respond(json_response(200, answer));
   }
   if (sub_route == "packages") {
+    // Parsed before `respond` moves into the callback, so a RequestError still answers 400.
+    PackagesChange change = parse_package_offer(body);
     actions_.offer_packages(
-        uid, parse_package_offer(body),
+        uid, std::move(change),
         [this, uid, respond = std::move(respond)](Actions::PackagesOutcome outcome) {
           if (!outcome.offer)
             return respond(error_response(400, outcome.error));

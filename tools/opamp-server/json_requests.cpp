@@ -154,6 +154,34 @@ proto::TelemetryConnectionSettings parse_telemetry(const json::object &object,
     *settings.mutable_tls() = std::move(*tls);
   return settings;
 }
+
+// "merge": true | false (default false).
+bool parse_merge(const json::object &body) {
+  const json::value *merge = body.if_contains("merge");
+  if (merge == nullptr)
+    return false;
+  if (!merge->is_bool())
+    throw RequestError("merge: expected true or false");
+  return merge->as_bool();
+}
+
+// "remove": ["name", ...], allowed only with merge.
+std::vector<std::string> parse_remove(const json::object &body, bool merge) {
+  std::vector<std::string> names;
+  const json::value *remove = body.if_contains("remove");
+  if (remove == nullptr)
+    return names;
+  if (!merge)
+    throw RequestError("remove: only with \"merge\": true");
+  if (!remove->is_array())
+    throw RequestError("remove: expected an array of names");
+  for (const auto &name : remove->as_array()) {
+    if (!name.is_string())
+      throw RequestError("remove: expected an array of names");
+    names.emplace_back(name.as_string());
+  }
+  return names;
+}
 }  // namespace
 
 proto::AgentConfigMap parse_remote_config(const json::object &body) {
@@ -223,22 +251,8 @@ std::map<std::string, proto::TelemetryConnectionSettings> parse_own_telemetry(
 
 OtherConnectionsChange parse_other_connections(const json::object &body) {
   OtherConnectionsChange change;
-  if (const json::value *merge = body.if_contains("merge")) {
-    if (!merge->is_bool())
-      throw RequestError("merge: expected true or false");
-    change.merge = merge->as_bool();
-  }
-  if (const json::value *remove = body.if_contains("remove")) {
-    if (!change.merge)
-      throw RequestError("remove: only with \"merge\": true");
-    if (!remove->is_array())
-      throw RequestError("remove: expected an array of names");
-    for (const auto &name : remove->as_array()) {
-      if (!name.is_string())
-        throw RequestError("remove: expected an array of names");
-      change.remove.emplace_back(name.as_string());
-    }
-  }
+  change.merge = parse_merge(body);
+  change.remove = parse_remove(body, change.merge);
   auto &connections = change.connections;
   const json::value *value = body.if_contains("connections");
   if (value == nullptr && !change.merge)
@@ -314,11 +328,16 @@ PackageRequest parse_package(const json::value &value, const std::string &where,
   return request;
 }
 
-std::vector<PackageRequest> parse_package_offer(const json::object &body) {
-  std::vector<PackageRequest> requests;
+PackagesChange parse_package_offer(const json::object &body) {
+  PackagesChange change;
+  change.merge = parse_merge(body);
+  change.remove = parse_remove(body, change.merge);
+  auto &requests = change.packages;
   const json::value *packages = body.if_contains("packages");
-  if (packages == nullptr)
+  if (packages == nullptr && !change.merge)
     throw RequestError("packages: required (an object, may be empty)");
+  if (packages == nullptr)
+    return change;
   if (packages->is_object()) {
     for (const auto &[name, value] : packages->as_object()) {
       requests.push_back(parse_package(value, "packages." + std::string(name), std::string(name)));
@@ -331,7 +350,7 @@ std::vector<PackageRequest> parse_package_offer(const json::object &body) {
   } else {
     throw RequestError("packages: expected an object keyed by name or an array");
   }
-  return requests;
+  return change;
 }
 
 }  // namespace opsup::opamp_server

@@ -66,7 +66,17 @@ struct PackageRequest {
 // "headers"} — `where` prefixes error messages.
 PackageRequest parse_package(const boost::json::value &value, const std::string &where,
                              const std::string &name_if_keyed);
-// {"packages": {"name": {...}} | [{"name": ...}]}
-std::vector<PackageRequest> parse_package_offer(const boost::json::object &body);
+// A change of the agent's offered package set.
+struct PackagesChange {
+  std::vector<PackageRequest> packages;
+  // false: `packages` replaces the whole offer; true: they are added or replaced by name and
+  // every other offered package stays exactly as it was offered (content hash, signature,
+  // download headers and package hash).
+  bool merge = false;
+  std::vector<std::string> remove;  // names dropped (with merge), before `packages` are added
+};
+// {"packages": {"name": {...}} | [{"name": ...}], "merge": false, "remove": ["name"]}
+// ("packages" may be left out with merge).
+PackagesChange parse_package_offer(const boost::json::object &body);
 
 }  // namespace opsup::opamp_server

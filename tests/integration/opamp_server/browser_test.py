@@ -5,13 +5,16 @@ Starts opamp-server and an opamp-test-agent process, opens the page in headless 
 (Debian's chromium + chromium-driver + python3-selenium), finds the agent in the list,
 opens its page (whose first HTML already shows the agent, before any script ran), pushes a
 remote config of two files through the form and waits until the page shows the agent's
-answer: status APPLIED with the pushed hash, and both files as effective config.
+answer: status APPLIED with the pushed hash, and both files as effective config. Then it
+offers a package through the package form with "keep others": the package offered earlier
+through the API stays exactly as it was.
 
 tools/install-deps.sh installs selenium, chromium and chromedriver, so a missing one fails
 the test; it exits 77 (ctest: skipped) instead only when OPSUP_ALLOW_NO_BROWSER=1.
 """
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -90,6 +93,13 @@ class Process:
 
 def get_json(url):
     with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def post_json(url, body):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.load(response)
 
 
@@ -220,6 +230,48 @@ def main():
             .send_keys("from the browser")
         driver.find_element(By.CSS_SELECTOR, "#form-custom-message button").click()
         wait.until(EC.text_to_be_present_in_element((By.ID, "custom"), "echo:from the browser"))
+        # The package form with "keep others" (checked by default) adds one package and
+        # leaves the one offered earlier through the API exactly as it was.
+        first = post_json(f"{ui_url}/api/agents/{uid}/packages", {"packages": {"otelcol": {
+            "version": "3.0.0", "content": "collector\n",
+            "signature_base64": base64.b64encode(b"SIGNATURE").decode(),
+            "headers": {"Authorization": "Bearer download"}}}})
+        kept = first["packages"]["otelcol"]
+        addon_path = os.path.join(profile, "addon.bin")
+        with open(addon_path, "w") as out:
+            out.write("addon\n")
+        # Records what the page posts, to check the form sends only its own package.
+        driver.execute_script("""
+            window.postedBodies = [];
+            const fetchBefore = window.fetch;
+            window.fetch = (url, init) => {
+              if (init && init.method === "POST") window.postedBodies.push(JSON.parse(init.body));
+              return fetchBefore(url, init);
+            };""")
+        form = driver.find_element(By.ID, "form-packages")
+        assert form.find_element(By.NAME, "keep_others").is_selected()
+        form.find_element(By.NAME, "name").send_keys("addon")
+        form.find_element(By.NAME, "version").send_keys("0.2")
+        form.find_element(By.NAME, "file_path").send_keys(addon_path)
+        form.find_element(By.CSS_SELECTOR, "button").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "action-result"), "packages: sent"))
+        posted = driver.execute_script("return window.postedBodies;")
+        assert posted == [{"merge": True, "packages": {"addon": {
+            "version": "0.2", "type": "TopLevel", "file_path": addon_path}}}], posted
+        offer = get_json(f"{ui_url}/api/agents/{uid}")["packages_offer"]
+        assert sorted(offer["packages"]) == ["addon", "otelcol"], offer
+        otelcol = offer["packages"]["otelcol"]
+        assert otelcol["hash"] == kept["hash"], (otelcol, kept)
+        assert otelcol["content_hash"] == kept["content_hash"], (otelcol, kept)
+        assert base64.b64decode(otelcol["signature_base64"]) == b"SIGNATURE", otelcol
+        # Unchecked, the form's package replaces the whole offer.
+        form.find_element(By.NAME, "keep_others").click()
+        form.find_element(By.CSS_SELECTOR, "button").click()
+        wait_until(lambda: sorted(get_json(f"{ui_url}/api/agents/{uid}")["packages_offer"]
+                                  ["packages"]) == ["addon"],
+                   "the unchecked package form to replace the offer")
+        posted = driver.execute_script("return window.postedBodies;")
+        assert len(posted) == 2 and "merge" not in posted[1], posted
         print("browser test passed: APPLIED", desired)
     finally:
         if driver is not None:

@@ -542,6 +542,115 @@ TEST_P(OpampServerTest, PackagesAreOfferedAndServed) {
   ASSERT_EQ(at(packages, {"packages"}).as_array().size(), 2u);
 }
 
+// The web page offers one package at a time with "merge": the server keeps the other
+// offered packages exactly as they were offered, including the download headers and the
+// signature the API view does not fully show.
+TEST_P(OpampServerTest, PackagesMergeByNameKeepsDownloadDetails) {
+  auto agent = start_agent();
+  wait_connected(*agent);
+  const std::string uid = agent->instance_uid_string();
+  auto last_offer_with_hash = [&](const std::string &all_hash) {
+    std::optional<proto::PackagesAvailable> offer;
+    for (const auto &message : agent->observations().messages) {
+      if (message.has_packages_available() &&
+          hex(message.packages_available().all_packages_hash()) == all_hash)
+        offer = message.packages_available();
+    }
+    return offer;
+  };
+  auto offers_received = [&](const std::string &all_hash) {
+    return agent->count_received([&](const proto::ServerToAgent &m) {
+      return m.has_packages_available() &&
+             hex(m.packages_available().all_packages_hash()) == all_hash;
+    });
+  };
+
+  const std::string collector_content = "#!/bin/sh\necho collector 3.0\n";
+  json::object first{
+      {"packages",
+       json::object{{"otelcol", json::object{{"version", "3.0.0"},
+                                             {"content_base64", base64(collector_content)},
+                                             {"signature_base64", base64("COLLECTOR SIGNATURE")},
+                                             {"headers", json::object{{"Authorization",
+                                                                       "Bearer download"}}}}}}}};
+  auto answer = post("/api/agents/" + uid + "/packages", json::serialize(first));
+  const std::string first_hash = string_at(answer, {"all_packages_hash"});
+  ASSERT_EQ(first_hash.size(), 64u) << json_text(answer);
+  ASSERT_TRUE(eventually([&] { return offers_received(first_hash) >= 1; }, kDeadline));
+  const proto::PackageAvailable collector =
+      last_offer_with_hash(first_hash)->packages().at("otelcol");
+  ASSERT_EQ(collector.file().headers().headers().size(), 1);
+  EXPECT_EQ(collector.file().headers().headers(0).value(), "Bearer download");
+  EXPECT_EQ(collector.file().signature(), "COLLECTOR SIGNATURE");
+
+  // Offer a second package with merge: the agent gets both, the first unchanged.
+  const std::string addon_content = "addon bytes";
+  json::object second{
+      {"merge", true},
+      {"packages", json::object{{"addon", json::object{{"version", "0.2"},
+                                                       {"type", "Addon"},
+                                                       {"content", addon_content}}}}}};
+  answer = post("/api/agents/" + uid + "/packages", json::serialize(second));
+  const std::string merged_hash = string_at(answer, {"all_packages_hash"});
+  ASSERT_NE(merged_hash, first_hash);
+  EXPECT_EQ(at(answer, {"packages"}).as_object().size(), 2u) << json_text(answer);
+  ASSERT_TRUE(eventually([&] { return offers_received(merged_hash) >= 1; }, kDeadline));
+  auto merged = last_offer_with_hash(merged_hash);
+  ASSERT_TRUE(merged);
+  ASSERT_EQ(merged->packages().size(), 2u);
+  const auto &kept = merged->packages().at("otelcol");
+  EXPECT_EQ(kept.SerializeAsString(), collector.SerializeAsString());
+  EXPECT_EQ(kept.hash(), collector.hash());
+  EXPECT_EQ(kept.version(), "3.0.0");
+  EXPECT_EQ(kept.file().signature(), "COLLECTOR SIGNATURE");
+  EXPECT_EQ(hex(kept.file().content_hash()), sha256_hex(collector_content));
+  EXPECT_EQ(kept.file().download_url(), server.ui_url() + "/packages/otelcol");
+  ASSERT_EQ(kept.file().headers().headers().size(), 1);
+  EXPECT_EQ(kept.file().headers().headers(0).key(), "Authorization");
+  EXPECT_EQ(kept.file().headers().headers(0).value(), "Bearer download");
+  const auto &addon = merged->packages().at("addon");
+  EXPECT_EQ(addon.type(), proto::PackageType_Addon);
+  EXPECT_EQ(addon.version(), "0.2");
+  EXPECT_EQ(hex(addon.file().content_hash()), sha256_hex(addon_content));
+  EXPECT_EQ(http_get(kept.file().download_url()).body, collector_content);
+  EXPECT_EQ(http_get(addon.file().download_url()).body, addon_content);
+
+  // A merge can drop a package by name: the offer is the first one again.
+  answer = post("/api/agents/" + uid + "/packages", R"({"merge": true, "remove": ["addon"]})");
+  EXPECT_EQ(string_at(answer, {"all_packages_hash"}), first_hash) << json_text(answer);
+  ASSERT_TRUE(eventually([&] { return offers_received(first_hash) >= 2; }, kDeadline));
+  auto after_remove = last_offer_with_hash(first_hash);
+  ASSERT_EQ(after_remove->packages().size(), 1u);
+  EXPECT_EQ(after_remove->packages().at("otelcol").SerializeAsString(),
+            collector.SerializeAsString());
+  auto view = wait_for_agent(server, uid, [&](const json::value &v) {
+    return string_at(v, {"package_statuses", "server_provided_all_packages_hash"}) == first_hash;
+  });
+  EXPECT_EQ(at(view, {"packages_offer", "packages"}).as_object().size(), 1u) << json_text(view);
+
+  // Bad input is refused with the key named, and leaves the offer as it was.
+  auto refused = [&](const std::string &body, const std::string &key) {
+    auto bad = server.post_json("/api/agents/" + uid + "/packages", body);
+    EXPECT_EQ(bad.status, 400) << body;
+    EXPECT_NE(string_at(bad.body, {"error"}).find(key), std::string::npos)
+        << body << ": " << json_text(bad.body);
+  };
+  refused(R"({"remove": ["otelcol"]})", "remove");
+  refused(R"({"merge": "yes", "packages": {}})", "merge");
+  refused(R"({"merge": true, "remove": "otelcol"})", "remove");
+  refused(R"({"merge": true, "remove": [1]})", "remove");
+  refused(R"({"merge": true, "packages": 42})", "packages");
+  refused(R"({"merge": true, "packages": {"missing": {"version": "1"}}})", "missing");
+  refused(R"({})", "packages");
+  EXPECT_EQ(string_at(server.agent(uid), {"packages_offer", "all_packages_hash"}), first_hash);
+
+  // Without merge the given packages replace the whole offer.
+  answer =
+      post("/api/agents/" + uid + "/packages", R"({"packages": {"addon": {"version": "0.2"}}})");
+  EXPECT_EQ(at(answer, {"packages"}).as_object().size(), 1u) << json_text(answer);
+  EXPECT_FALSE(at(answer, {"packages", "addon"}).is_null()) << json_text(answer);
+}
+
 TEST_P(OpampServerTest, CustomMessagesBothWays) {
   auto agent = start_agent();
   wait_connected(*agent);

@@ -82,7 +82,6 @@
 
   // ---- agent detail ----
   const uid = document.body.dataset.uid;
-  let lastAgent = null;
 
   function healthTree(name, health) {
     const children = Object.entries(health.components || {}).map(([n, h]) => healthTree(n, h));
@@ -99,7 +98,6 @@
       el("li", {}, name, componentTree(details.sub_components))));
   }
   function renderAgent(agent, messages) {
-    lastAgent = agent;
     const c = agent.connection;
     text("status-line", `${stateText(agent)} over ${c.transport} from ${c.peer} · last seen ${agent.last_seen}` +
       ` · seq ${agent.sequence_num} · ${agent.message_count} messages` +
@@ -205,13 +203,10 @@
         return { merge: true, connections };
       }
       case "packages": {
+        // "keep others": merged by name on the server, so the other offered packages stay
+        // exactly as they were offered (content, signature, download headers); unchecked,
+        // this one package replaces the whole offer.
         const packages = {};
-        const current = lastAgent && lastAgent.packages_offer;
-        if (f.keep_others.checked && current) {
-          for (const [name, p] of Object.entries(current.packages)) {
-            packages[name] = { version: p.version, type: p.type, signature_base64: p.signature_base64 };
-          }
-        }
         const entry = { version: f.version.value, type: f.type.value };
         const content = await readFileBase64(f.content);
         if (content !== null) entry.content_base64 = content;
@@ -219,7 +214,7 @@
         const signature = await readFileBase64(f.signature);
         if (signature !== null) entry.signature_base64 = signature;
         packages[f.name.value] = entry;
-        return { packages };
+        return f.keep_others.checked ? { merge: true, packages } : { packages };
       }
       case "custom-message":
         return { capability: f.capability.value, type: f.type.value, data: f.data.value };
