@@ -38,6 +38,8 @@ trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
 trap cleanup EXIT
 
+command -v python3 >/dev/null || { echo "demo: python3 is needed (tools/install-deps.sh installs it)"; exit 1; }
+
 # True once the server's JSON API lists a connected agent.
 agent_connected() {
   python3 - "http://127.0.0.1:$ui_port/api/agents" <<'PY' 2>/dev/null

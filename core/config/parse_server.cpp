@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/redact.hpp"
 #include "config/component_id.hpp"
 #include "config/internal/sections.hpp"
 
@@ -20,7 +21,7 @@ void check_endpoint(MapReader &section, const std::string &endpoint) {
   const auto url = boost::urls::parse_uri(endpoint);
   if (!url) {
     section.error("endpoint", "must be a URL such as \"wss://example.com:4320/v1/opamp\", got " +
-                                  quote_for_message(endpoint));
+                                  quote_for_message(common::url_for_logs(endpoint)));
     return;
   }
   const std::string scheme = lowercase(std::string(url->scheme()));
@@ -30,7 +31,8 @@ void check_endpoint(MapReader &section, const std::string &endpoint) {
     return;
   }
   if (url->host().empty()) {
-    section.error("endpoint", "the URL has no host: " + quote_for_message(endpoint));
+    section.error("endpoint",
+                  "the URL has no host: " + quote_for_message(common::url_for_logs(endpoint)));
   }
 }
 

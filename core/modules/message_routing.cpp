@@ -19,6 +19,30 @@ constexpr std::array<std::pair<uint32_t, uint64_t>, 5> kOfferPartCapability{{
     {OPSUP_OFFERS_OTHER_CONNECTIONS, OPSUP_CAP_ACCEPTS_OTHER_CONNECTION_SETTINGS},
 }};
 
+// The capability bit a ConnectionSettingsOffers part belongs to; 0 for the hash and for
+// parts newer than this host.
+uint64_t offer_part_capability(uint32_t part) {
+  for (const auto &[number, bit] : kOfferPartCapability) {
+    if (part == number)
+      return bit;
+  }
+  return 0;
+}
+
+// The capability bit a top-level ServerToAgent field needs advertised; 0 when none.
+uint64_t gated_field_capability(uint32_t field) {
+  switch (field) {
+    case OPSUP_S2A_REMOTE_CONFIG:
+      return OPSUP_CAP_ACCEPTS_REMOTE_CONFIG;
+    case OPSUP_S2A_PACKAGES_AVAILABLE:
+      return OPSUP_CAP_ACCEPTS_PACKAGES;
+    case OPSUP_S2A_COMMAND:
+      return OPSUP_CAP_ACCEPTS_RESTART_COMMAND;
+    default:
+      return 0;
+  }
+}
+
 // What a ServerToAgent holds, as far as routing cares.
 struct ServerMessageSummary {
   std::set<uint32_t> fields;
@@ -47,12 +71,8 @@ std::optional<ServerMessageSummary> summarize(std::string_view server_to_agent) 
       const auto parts = scan_wire_fields(field.bytes);
       if (!parts)
         return std::nullopt;
-      for (const WireField &part : *parts) {
-        for (const auto &[number, bit] : kOfferPartCapability) {
-          if (part.number == number)
-            summary.offered_part_capabilities |= bit;
-        }
-      }
+      for (const WireField &part : *parts)
+        summary.offered_part_capabilities |= offer_part_capability(part.number);
     } else if (field.number == OPSUP_S2A_CUSTOM_MESSAGE && field.length_delimited) {
       const auto parts = scan_wire_fields(field.bytes);
       if (!parts)
@@ -82,13 +102,9 @@ Delivery gated(bool advertised) {
 
 Delivery delivery(const ServerMessageSummary &summary, uint32_t field, uint64_t advertised,
                   const RoutingTarget &target) {
+  if (const uint64_t bit = gated_field_capability(field))
+    return gated(advertised & bit);
   switch (field) {
-    case OPSUP_S2A_REMOTE_CONFIG:
-      return gated(advertised & OPSUP_CAP_ACCEPTS_REMOTE_CONFIG);
-    case OPSUP_S2A_PACKAGES_AVAILABLE:
-      return gated(advertised & OPSUP_CAP_ACCEPTS_PACKAGES);
-    case OPSUP_S2A_COMMAND:
-      return gated(advertised & OPSUP_CAP_ACCEPTS_RESTART_COMMAND);
     case OPSUP_S2A_CONNECTION_SETTINGS: {
       const uint64_t for_target = summary.offered_part_capabilities & target.capabilities;
       if (for_target == 0)
@@ -147,24 +163,13 @@ std::optional<Routing> route_server_to_agent(std::string_view server_to_agent,
 namespace {
 
 bool top_level_field_advertised(uint32_t field, uint64_t advertised) {
-  switch (field) {
-    case OPSUP_S2A_REMOTE_CONFIG:
-      return (advertised & OPSUP_CAP_ACCEPTS_REMOTE_CONFIG) != 0;
-    case OPSUP_S2A_PACKAGES_AVAILABLE:
-      return (advertised & OPSUP_CAP_ACCEPTS_PACKAGES) != 0;
-    case OPSUP_S2A_COMMAND:
-      return (advertised & OPSUP_CAP_ACCEPTS_RESTART_COMMAND) != 0;
-    default:
-      return true;
-  }
+  const uint64_t bit = gated_field_capability(field);
+  return bit == 0 || (advertised & bit) != 0;
 }
 
 bool offer_part_advertised(uint32_t part, uint64_t advertised) {
-  for (const auto &[number, bit] : kOfferPartCapability) {
-    if (part == number)
-      return (advertised & bit) != 0;
-  }
-  return true;  // hash, and parts newer than this host
+  const uint64_t bit = offer_part_capability(part);
+  return bit == 0 || (advertised & bit) != 0;
 }
 
 void append_length_delimited(std::string &out, uint32_t field, std::string_view payload) {

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "common/logging.hpp"
+#include "common/redact.hpp"
 #include "storage/atomic_file.hpp"
 #include "transport/http_client.hpp"
 
@@ -155,9 +156,9 @@ void AuthHeaderSource::fetch_token() {
   fetching_ = true;
   ++token_requests_;
   common::get_logger("opamp-client")
-      ->debug("Requesting an OAuth2 token from {}", settings.token_url);
+      ->debug("Requesting an OAuth2 token from {}", common::url_for_logs(settings.token_url));
   std::weak_ptr<AuthHeaderSource> weak = weak_from_this();
-  const std::string token_url = settings.token_url;
+  const std::string token_url = common::url_for_logs(settings.token_url);
   transport::HttpCallbacks callbacks;
   callbacks.on_complete = [weak, token_url](transport::HttpResponse response) {
     auto self = weak.lock();

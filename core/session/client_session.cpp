@@ -245,7 +245,9 @@ transport::ClientOptions ClientSession::Impl::transport_options() {
   options.unix_socket_path = options_.unix_socket_path;
   options.max_message_bytes = options_.max_message_bytes;
   options.connect_timeout = options_.connect_timeout;
-  options.ping_interval = options_.websocket_ping_interval;
+  // Heartbeats already reveal a dead connection; pings only stand in when they are off.
+  if (heartbeat_interval().count() <= 0)
+    options.ping_interval = options_.websocket_ping_interval;
   options.gzip_http_requests = options_.gzip_http_requests;
   return options;
 }

@@ -70,8 +70,8 @@ struct SessionOptions {
   bool gzip_http_requests = false;
   std::size_t max_message_bytes = transport::kDefaultMaxMessageBytes;
   std::chrono::milliseconds connect_timeout{30000};
-  // WebSocket pings after this much silence; no pong within twice it ends the connection,
-  // so a half-open connection is noticed even with heartbeats off. 0 disables.
+  // With heartbeats off, WebSocket pings after this much silence; no answer within twice
+  // it ends the connection, so a half-open connection is still noticed. 0 disables.
   std::chrono::milliseconds websocket_ping_interval{30000};
 
   std::filesystem::path storage_directory;

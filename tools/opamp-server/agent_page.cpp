@@ -162,7 +162,8 @@ std::string config_file_row(std::string_view name, const json::value &file) {
   return html + "><label>File name <input class=\"config-file-name\" value=\"" + html_escape(name) +
          "\" placeholder=\"(empty: single file)\"></label><label>Content <textarea "
          "class=\"config-file-body\" rows=\"8\" spellcheck=\"false\"" +
-         textarea_attributes + ">" + textarea_text +
+         // HTML drops one newline right after <textarea>: this one, not the config's.
+         textarea_attributes + ">\n" + textarea_text +
          "</textarea></label><button type=\"button\" class=\"remove-config-file\">Remove "
          "file</button></fieldset>\n";
 }

@@ -2,7 +2,9 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
+
 #include <stdexcept>
+#include "common/redact.hpp"
 
 namespace opsup::transport::internal {
 
@@ -25,7 +27,7 @@ EndpointUrl parse_endpoint_url(std::string_view url, std::string_view option_nam
     throw std::invalid_argument(where + " must be specified");
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) {
-    throw std::invalid_argument(where + ": '" + std::string(url) +
+    throw std::invalid_argument(where + ": '" + common::url_for_logs(url) +
                                 "' is not a valid URL: " + parsed.error().message());
   }
   EndpointUrl result;
@@ -41,10 +43,11 @@ EndpointUrl parse_endpoint_url(std::string_view url, std::string_view option_nam
   result.websocket = result.scheme == "ws" || result.scheme == "wss";
   result.host = parsed->host_address();
   if (result.host.empty())
-    throw std::invalid_argument(where + ": '" + std::string(url) + "' has no host");
+    throw std::invalid_argument(where + ": '" + common::url_for_logs(url) + "' has no host");
   if (parsed->has_port()) {
     if (parsed->port().empty() || parsed->port_number() == 0) {
-      throw std::invalid_argument(where + ": '" + std::string(url) + "' has an invalid port");
+      throw std::invalid_argument(where + ": '" + common::url_for_logs(url) +
+                                  "' has an invalid port");
     }
     result.port = parsed->port_number();
   } else {

@@ -250,7 +250,8 @@ struct opsup_module_hooks {
 
   /* Creates an instance. `supervisor_config_yaml` is the supervisor's whole config as
    * YAML with secrets redacted; the module reads the keys it owns (its own section is
-   * plugins.<id>, also given alone by host->api->own_settings_yaml, minor 1) and rejects
+   * plugins.<id>, also given alone by the own_settings_yaml service of the opsup_host_api
+   * received at the entry point, minor 1) and rejects
    * bad ones by writing a message naming the key into `error`
    * and returning OPSUP_ERR_INVALID_ARGUMENT. `host` stays valid until destroy returns.
    * OWNERSHIP: *out_module belongs to the module until destroy. */

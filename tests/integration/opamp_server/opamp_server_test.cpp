@@ -980,6 +980,9 @@ TEST(OpampServerProcessTest, AgentPageIsRenderedWithTheAgentsState) {
     ++rows;
   }
   EXPECT_EQ(rows, 2u);
+  // HTML drops the newline right after <textarea>: the page adds one, so the config's own
+  // text (escaped) comes back unchanged when pushed from the page.
+  EXPECT_TRUE(has("spellcheck=\"false\">\nreceivers:\n  otlp: {}\n</textarea>")) << html;
   // The script is inlined once, where the template puts it.
   EXPECT_TRUE(has("wireConfigRows"));
   auto count = [&](const std::string &fragment) {

@@ -106,5 +106,15 @@ TEST(EndpointUrl, ErrorsNameTheOption) {
   EXPECT_THROW(parse_endpoint_url("not a url", "endpoint", {"ws"}), std::invalid_argument);
 }
 
+TEST(EndpointUrl, ErrorsNeverQuoteTheUserinfo) {
+  try {
+    parse_endpoint_url("ws://agent:pw-s3cret@host:0/v1/opamp", "endpoint", {"ws"});
+    FAIL() << "expected invalid_argument";
+  } catch (const std::invalid_argument &error) {
+    EXPECT_FALSE(test::contains(error.what(), "s3cret")) << error.what();
+    EXPECT_TRUE(test::contains(error.what(), "ws://[REDACTED]@host:0/v1/opamp")) << error.what();
+  }
+}
+
 }  // namespace
 }  // namespace opsup::transport::internal
