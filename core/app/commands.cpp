@@ -134,15 +134,9 @@ int run_modules(const CommandLine &command) {
 
   std::vector<modules::ModuleListing> listing =
       modules::inspect_modules(modules.directory, modules.disabled_ids);
-  std::vector<config::InstalledModule> installed;
-  for (const auto &module : listing) {
-    if (module.state == modules::ModuleState::kLoaded) {
-      installed.push_back({module.id, module.capabilities});
-    } else if (module.state == modules::ModuleState::kDisabled) {
-      installed.push_back({module.id, module.capabilities, /*disabled=*/true});
-    }
-  }
-  const uint64_t switched_on = config::decide_capabilities(config, installed).advertised;
+  const uint64_t switched_on =
+      config::decide_capabilities(config, installed_modules(listing, modules::ModuleState::kLoaded))
+          .advertised;
 
   std::error_code error;
   const bool directory_exists = std::filesystem::is_directory(modules.directory, error);

@@ -21,6 +21,19 @@ std::string locate_module_error(const config::SupervisorConfig &config, const st
   return config.source_name + ":" + std::to_string(line) + ": " + text;
 }
 
+std::vector<config::InstalledModule> installed_modules(
+    const std::vector<modules::ModuleListing> &listing, modules::ModuleState ready_state) {
+  std::vector<config::InstalledModule> installed;
+  for (const auto &module : listing) {
+    if (module.state == ready_state) {
+      installed.push_back({module.id, module.capabilities});
+    } else if (module.state == modules::ModuleState::kDisabled) {
+      installed.push_back({module.id, module.capabilities, /*disabled=*/true});
+    }
+  }
+  return installed;
+}
+
 StartupOutcome load_and_create_modules(modules::ModuleRegistry &registry,
                                        const config::SupervisorConfig &config) {
   StartupOutcome outcome;
@@ -32,16 +45,13 @@ StartupOutcome load_and_create_modules(modules::ModuleRegistry &registry,
     }
   }
 
-  std::vector<config::InstalledModule> installed;
+  const std::vector<modules::ModuleListing> listing = registry.listing();
+  const std::vector<config::InstalledModule> installed =
+      installed_modules(listing, modules::ModuleState::kCreated);
   std::vector<std::string> installed_ids;  // whose plugins.<id> sections are not stray
-  for (const auto &module : registry.listing()) {
+  for (const auto &module : listing) {
     if (!module.id.empty())
       installed_ids.push_back(module.id);
-    if (module.state == modules::ModuleState::kCreated) {
-      installed.push_back({module.id, module.capabilities});
-    } else if (module.state == modules::ModuleState::kDisabled) {
-      installed.push_back({module.id, module.capabilities, /*disabled=*/true});
-    }
   }
   for (const auto &warning : config::check_module_sections(config, installed_ids)) {
     outcome.infos.push_back(warning.to_string());

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/capabilities.hpp"
 #include "config/supervisor_config.hpp"
 #include "modules/module_registry.hpp"
 
@@ -22,6 +23,11 @@ struct StartupOutcome {
 // the config file and line; other module failures only leave the module out.
 StartupOutcome load_and_create_modules(modules::ModuleRegistry &registry,
                                        const config::SupervisorConfig &config);
+
+// The modules the capability rule counts: those in `ready_state` (kLoaded when only
+// inspected, kCreated after create) and, marked disabled, those plugins.disable keeps out.
+std::vector<config::InstalledModule> installed_modules(
+    const std::vector<modules::ModuleListing> &listing, modules::ModuleState ready_state);
 
 // A module's error text starts with the dotted key it names ("plugins.x.y: ..."); prefix
 // it with "file:line: " when that key is written in the config.

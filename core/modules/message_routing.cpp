@@ -5,11 +5,17 @@
 #include <set>
 #include <utility>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
+
 #include "modules/wire_scan.hpp"
 #include "opsup/opamp_constants.h"
 
 namespace opsup::modules {
 namespace {
+
+using google::protobuf::internal::WireFormatLite;
 
 constexpr std::array<std::pair<uint32_t, uint64_t>, 5> kOfferPartCapability{{
     {OPSUP_OFFERS_OPAMP, OPSUP_CAP_ACCEPTS_OPAMP_CONNECTION_SETTINGS},
@@ -173,16 +179,12 @@ bool offer_part_advertised(uint32_t part, uint64_t advertised) {
 }
 
 void append_length_delimited(std::string &out, uint32_t field, std::string_view payload) {
-  const auto append_varint = [&out](uint64_t value) {
-    while (value >= 0x80) {
-      out.push_back(static_cast<char>((value & 0x7f) | 0x80));
-      value >>= 7;
-    }
-    out.push_back(static_cast<char>(value));
-  };
-  append_varint((uint64_t{field} << 3) | 2);
-  append_varint(payload.size());
-  out.append(payload);
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.WriteTag(
+      WireFormatLite::MakeTag(static_cast<int>(field), WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+  coded.WriteVarint32(static_cast<uint32_t>(payload.size()));
+  coded.WriteRaw(payload.data(), static_cast<int>(payload.size()));
 }
 
 // The ConnectionSettingsOffers payload without unadvertised parts; "" when no part is left.
