@@ -98,12 +98,13 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
 std::string usage_text() {
   return R"(Usage:
   opampsupervisor --config FILE [--feature-gates GATES] [--modules-dir DIR]
-      Run the supervisor with FILE (the Go supervisor's YAML schema).
+      Run the supervisor with FILE (the Go supervisor's YAML schema): the OpAMP
+      session and the modules; this version does not start the Collector yet.
   opampsupervisor validate --config FILE [--feature-gates GATES] [--modules-dir DIR]
       Check the config and the installed modules; exit 1 with every error.
   opampsupervisor modules [--config FILE] [--modules-dir DIR]
       List installed modules, the capabilities each owns, which of them the
-      config switches on, and why any module was refused.
+      config switches on, and which modules are disabled or refused (and why).
   opampsupervisor --version | --help
 
 Flags:
