@@ -2,7 +2,9 @@
 # The demo: the reference OpAMP server with its web UI, and opampsupervisor connected to it
 # on loopback. Installs dependencies and builds when needed; Ctrl-C stops everything.
 #
-#   OTELCOL_BIN=/path/to/otelcol-contrib tools/demo.sh   # use a real Collector
+#   (default) the real Collector built from tools/otelcol (<build>/bin/otelcol-opsup)
+#   OTELCOL_BIN=/path/to/otelcol-contrib tools/demo.sh   # another Collector
+#   OPSUP_DEMO_COLLECTOR=fake tools/demo.sh               # the stand-in, tools/fake-otelcol
 #   OPSUP_DEMO_OPAMP_PORT / OPSUP_DEMO_UI_PORT            # default 4320 / 4321
 #   OPSUP_DEMO_NO_BUILD=1                                 # use the build as it is
 #   OPSUP_DEMO_WAIT_SECONDS                               # start-up deadline (default 30)
@@ -20,6 +22,22 @@ if [[ "${OPSUP_DEMO_NO_BUILD:-0}" != 1 ]]; then
   fi
   cmake --build "$build" -j "$(nproc)" --target opampsupervisor opamp-server fake-otelcol \
     opsup_example_hello_c opsup_example_echo_cpp
+  if [[ -z "${OTELCOL_BIN:-}" && "${OPSUP_DEMO_COLLECTOR:-real}" != fake ]]; then
+    "$root/tools/otelcol/build.sh" "$build"
+  fi
+fi
+
+case "${OPSUP_DEMO_COLLECTOR:-real}" in
+  real) collector=${OTELCOL_BIN:-$build/bin/otelcol-opsup} ;;
+  fake) collector=${OTELCOL_BIN:-$build/bin/fake-otelcol} ;;
+  *)
+    echo "demo: OPSUP_DEMO_COLLECTOR must be 'real' or 'fake', not '$OPSUP_DEMO_COLLECTOR'" >&2
+    exit 2
+    ;;
+esac
+if [[ ! -x "$collector" ]]; then
+  echo "demo: no Collector at $collector (build it with tools/otelcol/build.sh $build)" >&2
+  exit 1
 fi
 
 storage=$(mktemp -d /tmp/opsup-demo.XXXXXX)
@@ -72,7 +90,8 @@ done
 
 export OPSUP_DEMO_OPAMP_PORT=$opamp_port
 export OPSUP_DEMO_STORAGE=$storage/supervisor
-export OPSUP_DEMO_COLLECTOR=${OTELCOL_BIN:-$build/bin/fake-otelcol}
+export OPSUP_DEMO_COLLECTOR_BIN=$collector
+export OPSUP_DEMO_COLLECTOR_CONFIG=$root/etc/demo/collector.yaml
 # The real capability modules arrive with later work; the demo loads the SDK's example
 # modules, so the server shows their custom capabilities and answers custom messages.
 setsid "$build/bin/opampsupervisor" --config "$root/etc/demo/supervisor.yaml" \
@@ -103,8 +122,9 @@ cat <<MSG
 
 demo: web UI      http://127.0.0.1:$ui_port/
 demo: OpAMP       ws://127.0.0.1:$opamp_port/v1/opamp
-demo: Collector   $OPSUP_DEMO_COLLECTOR (not started yet: Collector lifecycle is the next
-                  issue; the supervisor reports itself and its modules without one)
+demo: Collector   $collector with $root/etc/demo/collector.yaml
+                  (not started yet: the Collector lifecycle is the next issue; the
+                  supervisor reports itself and its modules without one)
 demo: try         send custom message capability io.opsup.example.hello type ping
 demo: server log  $storage/server.log
 demo: supervisor  $storage/supervisor.log (connected, pid $supervisor_pid)

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Builds the slim Collector of manifest.yaml with the OpenTelemetry Collector Builder into
+# <build>/bin/otelcol-opsup. Skips the work when the manifest, this script and the Go
+# toolchain are what the last successful build used (<build>/otelcol/stamp).
+# Usage: tools/otelcol/build.sh [BUILD_DIR]   (default: $OPSUP_BUILD_DIR, else build/)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${1:-${OPSUP_BUILD_DIR:-$root/build}}
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
+
+# The builder's release; keep it equal to the collector release in manifest.yaml.
+builder_module=go.opentelemetry.io/collector/cmd/builder@v0.149.0
+
+work=$build/otelcol
+binary=$build/bin/otelcol-opsup
+mkdir -p "$work" "$build/bin"
+
+# Go's caches live under $HOME; a bare environment (CI, cron) may not set it.
+: "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
+export HOME
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+  PATH=/usr/local/go/bin:$PATH
+fi
+if ! command -v go >/dev/null 2>&1; then
+  echo "otelcol build: no 'go' on PATH or in /usr/local/go/bin; Go (1.26) is needed to" \
+    "build the real Collector" >&2
+  exit 1
+fi
+
+# One build at a time per build tree (the demo and the tests may start together).
+exec 9>"$work/lock"
+flock 9
+
+stamp=$( { cat "$here/manifest.yaml" "$here/build.sh"; go version; go env GOOS GOARCH; } |
+  sha256sum | cut -d' ' -f1)
+if [[ -x "$binary" && -f "$work/stamp" && "$(cat "$work/stamp")" == "$stamp" ]]; then
+  echo "otelcol build: $binary is up to date"
+  exit 0
+fi
+
+echo "otelcol build: building $binary with $builder_module (a cold build takes several minutes)"
+started=$(date +%s)
+src=$work/src
+rm -rf "$src"
+sed "s|^  output_path:.*|  output_path: $src|" "$here/manifest.yaml" >"$work/manifest.yaml"
+log=$work/build.log
+
+export CGO_ENABLED=0
+# The builder passes -trimpath and strips the binary unless debug_compilation is set.
+if ! (cd "$work" && go run "$builder_module" --config "$work/manifest.yaml") >"$log" 2>&1; then
+  refused=$(grep -E 'not available|403 Forbidden|404 Not Found|410 Gone|unknown revision|invalid version|no matching versions' "$log" |
+    grep -oE '[A-Za-z0-9._~/-]+@v[0-9][A-Za-z0-9.+-]*' | head -n 1 || true)
+  if [[ -n "$refused" ]]; then
+    echo "otelcol build: the Go module proxy refused $refused" >&2
+  else
+    echo "otelcol build: the Collector builder failed" >&2
+  fi
+  echo "otelcol build: last lines of $log:" >&2
+  tail -n 15 "$log" >&2
+  exit 1
+fi
+
+install -m 0755 "$src/otelcol-opsup" "$binary.tmp"
+mv -f "$binary.tmp" "$binary"
+echo "$stamp" >"$work/stamp"
+echo "otelcol build: built $binary ($(du -h "$binary" | cut -f1)) in $(($(date +%s) - started)) s"
