@@ -2,6 +2,7 @@
 #pragma once
 
 #include "support/child_process.hpp"
+#include "support/collector.hpp"
 #include "support/eventually.hpp"
 #include "support/http.hpp"
 #include "support/opamp_test_server.hpp"

@@ -196,7 +196,6 @@ class Collector {
 
 void print_run_error(const std::string &message) {
   std::cerr << "Error: " << message << std::endl;
-  log_fatal_line("collector server run finished with error: " + message);
 }
 
 int run_collector(const CommandLine &command, const FeatureGates &gates) {

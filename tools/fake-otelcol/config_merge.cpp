@@ -125,15 +125,19 @@ YAML::Node parse_source(const std::string &uri) {
   try {
     node = YAML::Load(text);
   } catch (const YAML::Exception &e) {
+    // v0.149 takes text that is not YAML as a string value; the detail after "yaml:" is
+    // yaml-cpp's, not go-yaml's.
     throw ConfigError(kResolvePrefix +
-                      "cannot retrieve the configuration: unable to unmarshal yaml from " + where +
-                      ": yaml: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+                      "retrieved value (type=string) cannot be used as a Conf: assuming string "
+                      "type since contents are not valid YAML: yaml: line " +
+                      std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   if (node.IsNull())
     return YAML::Node(YAML::NodeType::Map);
   if (!node.IsMap()) {
-    throw ConfigError(kResolvePrefix + "cannot retrieve the configuration: retrieved value from " +
-                      where + " cannot be used as a Conf: it is not a map");
+    throw ConfigError(kResolvePrefix +
+                      "retrieved value (type=" + (node.IsSequence() ? "[]interface {}" : "string") +
+                      ") cannot be used as a Conf");
   }
   return split_delimited_keys(node);
 }

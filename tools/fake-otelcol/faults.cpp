@@ -7,7 +7,7 @@ namespace opsup::fakeotelcol {
 
 FaultSettings decode_fault_settings(const YAML::Node &node) {
   FaultSettings settings;
-  MapDecoder top(node, "");
+  MapDecoder top(node, "", "faultextension.Config");
   if (top.has("exit_after")) {
     settings.exit_after = top.duration("exit_after", std::chrono::milliseconds(0));
   }
@@ -17,6 +17,7 @@ FaultSettings decode_fault_settings(const YAML::Node &node) {
   settings.never_healthy = top.boolean("never_healthy", false);
   settings.fail_reload = top.boolean("fail_reload", false);
   settings.ignore_sigterm = top.boolean("ignore_sigterm", false);
+  settings.honour_ppid = top.boolean("honour_ppid", false);
   top.reject_unknown_keys();
   if (settings.exit_code < 0 || settings.exit_code > 255) {
     throw InvalidError("exit_code must be between 0 and 255");

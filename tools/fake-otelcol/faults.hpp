@@ -1,5 +1,6 @@
 // The `fault` extension, only in this stand-in: lets a test's config make the Collector
-// crash, start slowly, stay unhealthy, fail reloads or ignore SIGTERM.
+// crash, start slowly, stay unhealthy, fail reloads, ignore SIGTERM or stop when its `ppid`
+// dies.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -18,6 +19,9 @@ struct FaultSettings {
   bool never_healthy = false;                // a component stays in StatusRecoverableError
   bool fail_reload = false;                  // SIGHUP reloads fail (the process exits 1)
   bool ignore_sigterm = false;               // SIGTERM/SIGINT are logged and ignored (a hang)
+  // The real Collector v0.149.0 accepts the opamp extension's `ppid` but never stops when
+  // that process dies; this makes the stand-in stop, as a Collector whose watch works would.
+  bool honour_ppid = false;
 };
 
 // Throws DecodeError for unknown keys or wrong types, InvalidError for bad values.

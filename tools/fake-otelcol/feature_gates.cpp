@@ -8,15 +8,19 @@ namespace opsup::fakeotelcol {
 
 const std::vector<FeatureGate> &known_feature_gates() {
   static const std::vector<FeatureGate> gates = {
-      {"confmap.enableMergeAppendOption", "alpha", false,
-       "Combines lists when resolving configs from different sources.", "v0.120.0"},
-      {kRemoteRestartsGate, "alpha", false,
-       "Enables the accepts_restart_command capability of the opamp extension.", "v0.122.0"},
-      {kAllowNoPipelinesGate, "alpha", false,
+      {"confmap.enableMergeAppendOption", "Alpha", false,
+       "Combines lists when resolving configs from different sources. This feature gate will "
+       "not be stabilized 'as is'; the current behavior will remain the default.",
+       "v0.120.0"},
+      {kRemoteRestartsGate, "Alpha", false,
+       "When enabled, the OpAMP extension supports restart commands from the OpAMP server "
+       "through the `CommandType_Restart` command.",
+       "v0.122.0"},
+      {kAllowNoPipelinesGate, "Alpha", false,
        "Allow starting the Collector without starting any pipelines.", "v0.122.0"},
-      {kProfilesSupportGate, "alpha", false, "Controls whether profiles support can be enabled",
+      {kProfilesSupportGate, "Alpha", false, "Controls whether profiles support can be enabled",
        "v0.112.0"},
-      {"telemetry.newPipelineTelemetry", "alpha", false,
+      {"telemetry.newPipelineTelemetry", "Alpha", false,
        "Injects component-identifying scope attributes in internal Collector metrics", "v0.123.0"},
   };
   return gates;
@@ -63,21 +67,28 @@ std::string describe_feature_gates(const FeatureGates &gates, const std::string 
           << "Enabled: " << (gates.enabled(gate.id) ? "true" : "false") << "\n"
           << "Stage: " << gate.stage << "\n"
           << "Description: " << gate.description << "\n"
-          << "From Version: " << gate.from_version << "\n";
+          << "From Version: " << gate.from_version << "\n"
+          << "To Version: v<nil>\n";
       return out.str();
     }
     throw std::invalid_argument("feature \"" + id + "\" not found");
   }
-  size_t id_width = 2;
-  for (const auto &gate : known_feature_gates())
-    id_width = std::max(id_width, gate.id.size());
-  auto pad = [](const std::string &text, size_t width) {
-    return text + std::string(width > text.size() ? width - text.size() : 0, ' ');
-  };
-  out << pad("ID", id_width + 3) << pad("Enabled", 10) << pad("Stage", 9) << "Description\n";
+  // Go's tabwriter with padding 2: each column as wide as its widest cell plus two.
+  size_t id_width = std::string("ID").size();
+  size_t stage_width = std::string("Stage").size();
   for (const auto &gate : known_feature_gates()) {
-    out << pad(gate.id, id_width + 3) << pad(gates.enabled(gate.id) ? "true" : "false", 10)
-        << pad(gate.stage, 9) << gate.description << "\n";
+    id_width = std::max(id_width, gate.id.size());
+    stage_width = std::max(stage_width, gate.stage.size());
+  }
+  auto pad = [](const std::string &text, size_t width) {
+    return text + std::string(width + 2 - text.size(), ' ');
+  };
+  const size_t enabled_width = std::string("Enabled").size();
+  out << pad("ID", id_width) << pad("Enabled", enabled_width) << pad("Stage", stage_width)
+      << "Description\n";
+  for (const auto &gate : known_feature_gates()) {
+    out << pad(gate.id, id_width) << pad(gates.enabled(gate.id) ? "true" : "false", enabled_width)
+        << pad(gate.stage, stage_width) << gate.description << "\n";
   }
   return out.str();
 }

@@ -13,7 +13,7 @@ inline constexpr const char *kProfilesSupportGate = "service.profilesSupport";
 
 struct FeatureGate {
   std::string id;
-  std::string stage;  // alpha, beta, stable
+  std::string stage;  // Alpha, Beta, Stable, Deprecated (as the Collector prints them)
   bool enabled_by_default = false;
   std::string description;
   std::string from_version;

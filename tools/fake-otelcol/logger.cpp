@@ -81,14 +81,4 @@ void log(LogLevel level, const std::string &caller, const std::string &message,
   std::cerr << line.str() << std::endl;
 }
 
-void log_fatal_line(const std::string &message) {
-  std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y/%m/%d %H:%M:%S", &local);
-  std::lock_guard lock(g_mutex);
-  std::cerr << buffer << " " << message << std::endl;
-}
-
 }  // namespace opsup::fakeotelcol

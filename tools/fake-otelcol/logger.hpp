@@ -37,7 +37,4 @@ inline void log_error(const std::string &caller, const std::string &message,
   log(LogLevel::kError, caller, message, fields);
 }
 
-// The Go `log` package's final line: "2006/01/02 15:04:05 <message>".
-void log_fatal_line(const std::string &message);
-
 }  // namespace opsup::fakeotelcol

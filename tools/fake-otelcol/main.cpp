@@ -7,7 +7,6 @@
 #include "collector.hpp"
 #include "components.hpp"
 #include "feature_gates.hpp"
-#include "logger.hpp"
 
 int main(int argc, char **argv) {
   using namespace opsup::fakeotelcol;
@@ -19,7 +18,6 @@ int main(int argc, char **argv) {
       gates.apply(list);
   } catch (const std::invalid_argument &e) {
     std::cerr << "Error: " << e.what() << "\n" << usage_text();
-    log_fatal_line(std::string("collector server run finished with error: ") + e.what());
     return 1;
   }
   switch (command.verb) {

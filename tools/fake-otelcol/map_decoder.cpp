@@ -5,8 +5,8 @@
 
 namespace opsup::fakeotelcol {
 
-MapDecoder::MapDecoder(const YAML::Node &node, std::string path)
-    : node_(node), path_(std::move(path)) {
+MapDecoder::MapDecoder(const YAML::Node &node, std::string path, std::string struct_name)
+    : node_(node), path_(std::move(path)), struct_name_(std::move(struct_name)) {
   if (node_ && !node_.IsNull() && !node_.IsMap()) {
     throw DecodeError("'" + path_ + "' expected a map, got '" +
                       (node_.IsSequence() ? "slice" : "string") + "'");
@@ -117,7 +117,8 @@ void MapDecoder::reject_unknown_keys() const {
       unknown += (unknown.empty() ? "" : ", ") + key;
   }
   if (!unknown.empty())
-    throw DecodeError("'" + path_ + "' has invalid keys: " + unknown);
+    throw DecodeError("'" + (path_.empty() ? struct_name_ : path_) +
+                      "' has invalid keys: " + unknown);
 }
 
 }  // namespace opsup::fakeotelcol

@@ -14,9 +14,10 @@ namespace opsup::fakeotelcol {
 
 class MapDecoder {
  public:
-  // `path` names the map in errors ("" for a component's top level). Throws DecodeError when
-  // `node` is neither a map nor null.
-  MapDecoder(const YAML::Node &node, std::string path);
+  // `path` names the map in errors ("" for a component's top level, whose unknown keys are
+  // reported under `struct_name`, e.g. "opampextension.Config", as the Collector names its
+  // config struct). Throws DecodeError when `node` is neither a map nor null.
+  MapDecoder(const YAML::Node &node, std::string path, std::string struct_name = "");
 
   bool has(const std::string &key);
   std::string string(const std::string &key, const std::string &fallback = "");
@@ -34,6 +35,7 @@ class MapDecoder {
 
   YAML::Node node_;
   std::string path_;
+  std::string struct_name_;
   std::set<std::string> used_;
 };
 

@@ -192,8 +192,12 @@ class OpampAgent::Impl : public transport::ClientTransportHandler,
     poll_due_ = false;
     pb::AgentToServer message;
     fill_header(&message);
-    if (pending_description_)
+    if (pending_description_) {
       *message.mutable_agent_description() = description_;
+      // opamp-go's client state: both present and empty, as the real extension sends them.
+      message.mutable_remote_config_status();
+      message.mutable_package_statuses();
+    }
     if (pending_health_ && settings_.reports_health)
       *message.mutable_health() = health_;
     if (pending_effective_config_ && settings_.reports_effective_config) {
@@ -251,7 +255,7 @@ class OpampAgent::Impl : public transport::ClientTransportHandler,
 
   void fill_header(pb::AgentToServer *message) {
     message->set_instance_uid(uid_bytes(uid_));
-    message->set_sequence_num(++sequence_num_);
+    message->set_sequence_num(sequence_num_++);  // opamp-go counts from 0
     message->set_capabilities(capabilities_);
   }
 

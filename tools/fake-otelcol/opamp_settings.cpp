@@ -50,7 +50,7 @@ void decode_server_kind(MapDecoder &server, OpampSettings &settings, const std::
 
 OpampSettings decode_opamp_settings(const YAML::Node &node) {
   OpampSettings settings;
-  MapDecoder top(node, "");
+  MapDecoder top(node, "", "opampextension.Config");
   MapDecoder server(top.child("server"), "server");
   bool has_ws = server.has("ws");
   bool has_http = server.has("http");

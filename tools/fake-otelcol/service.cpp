@@ -158,7 +158,9 @@ class Service::Impl : public std::enable_shared_from_this<Service::Impl> {
     }
     set_phase(HealthPhase::kInitial);
     agent_->start();
-    if (model_.opamp->ppid > 0) {
+    // Like the real Collector (v0.149.0), `ppid` is accepted and not acted on, unless the
+    // fault extension asks for a working orphan watch.
+    if (model_.opamp->ppid > 0 && model_.fault && model_.fault->honour_ppid) {
       parent_pid_ = static_cast<pid_t>(model_.opamp->ppid);
       watch_parent();
     }

@@ -92,12 +92,17 @@ TEST(FakeOtelcolLifecycle, SighupWithInvalidConfigExitsOne) {
       "references exporter \"otlp/nowhere\" which is not configured", kDeadline));
 }
 
-TEST(FakeOtelcolLifecycle, ExitsWhenParentDies) {
+// The real Collector ignores its dead `ppid` (collector_conformance ParentDeathAgrees); the
+// fault extension's honour_ppid brings the watch back.
+TEST(FakeOtelcolLifecycle, ExitsWhenParentDiesWithHonourPpid) {
   OpampTestServer server;
   TempDir dir;
   YAML::Node config = config_for(server);
   config["extensions"]["opamp"]["ppid"] = "${env:FAKE_PARENT_PID}";
   config["extensions"]["opamp"]["ppid_poll_interval"] = "100ms";
+  YAML::Node fault;
+  fault["honour_ppid"] = true;
+  add_extension(config, "fault", fault);
   auto path = write_config(dir, config);
   // The shell stays alive as fake-otelcol's parent (`; true` prevents an exec).
   ChildProcess shell({"/bin/sh",

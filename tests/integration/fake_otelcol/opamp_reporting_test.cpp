@@ -32,7 +32,7 @@ void check_full_reporting(OpampTestServer &server, ChildProcess &collector) {
   auto first = server.wait_for_message([](const Message &) { return true; }, kDeadline);
   ASSERT_TRUE(first) << collector.output();
   EXPECT_EQ(first->instance_uid(), expected_uid_bytes());
-  EXPECT_EQ(first->sequence_num(), 1u);
+  EXPECT_EQ(first->sequence_num(), 0u);  // opamp-go counts from 0
 
   // Capabilities: ReportsStatus plus the extension's defaults.
   const uint64_t expected_capabilities =

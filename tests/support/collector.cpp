@@ -1,0 +1,41 @@
+#include "support/collector.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include "support/paths.hpp"
+
+namespace opsup::testing {
+
+std::string collector_kind_name(CollectorKind kind) {
+  return kind == CollectorKind::kReal ? "real" : "stand-in";
+}
+
+std::filesystem::path collector_executable(CollectorKind kind) {
+  if (kind == CollectorKind::kStandIn) {
+    auto path = binary("fake-otelcol");
+    if (::access(path.c_str(), X_OK) != 0)
+      throw std::runtime_error("the Collector stand-in is not built: " + path.string());
+    return path;
+  }
+  std::filesystem::path path = binary("otelcol-opsup");
+  if (const char *override_path = std::getenv("OPSUP_OTELCOL_BIN");
+      override_path != nullptr && *override_path != '\0') {
+    path = override_path;
+  }
+  if (::access(path.c_str(), X_OK) != 0) {
+    throw std::runtime_error("the real Collector is missing or not executable at " + path.string() +
+                             ": build it with tools/otelcol/build.sh " + build_dir().string() +
+                             " (tools/test.sh does), or set OPSUP_OTELCOL_BIN to a Collector");
+  }
+  return path;
+}
+
+std::unique_ptr<ChildProcess> start_collector(CollectorKind kind,
+                                              const std::vector<std::string> &args) {
+  return std::make_unique<ChildProcess>(ProcessOptions{collector_executable(kind), args, {}, {}});
+}
+
+}  // namespace opsup::testing

@@ -1,0 +1,31 @@
+// The Collector an integration test runs: the real one built from tools/otelcol, or the
+// stand-in (tools/fake-otelcol) for faults the real one cannot show. A test that asks for
+// the real Collector fails, never skips, when it is missing.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/child_process.hpp"
+
+namespace opsup::testing {
+
+enum class CollectorKind {
+  kReal,     // $OPSUP_OTELCOL_BIN, else <build>/bin/otelcol-opsup (tools/otelcol/build.sh)
+  kStandIn,  // <build>/bin/fake-otelcol
+};
+
+// "real" or "stand-in", for test names and messages.
+std::string collector_kind_name(CollectorKind kind);
+
+// The executable of that kind. Throws std::runtime_error (which fails the test) naming the
+// path and how to build it when it is missing or not executable.
+std::filesystem::path collector_executable(CollectorKind kind);
+
+// Starts that Collector with `args` (e.g. {"--config", path}); killed with the object.
+std::unique_ptr<ChildProcess> start_collector(CollectorKind kind,
+                                              const std::vector<std::string> &args);
+
+}  // namespace opsup::testing
