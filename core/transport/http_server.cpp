@@ -32,6 +32,11 @@ class HttpServerImpl final : public HttpServer, private internal::HttpDispatcher
     config.limits.max_body_bytes = options_.max_request_body_bytes;
     config.limits.request_timeout = options_.request_timeout;
     config.limits.idle_timeout = options_.idle_timeout;
+    config.limits.first_request_timeout = options_.request_timeout;
+    config.limits.body_timeout = options_.body_timeout;
+    config.limits.body_budget =
+        std::make_shared<internal::BodyBudget>(options_.max_body_bytes_in_flight);
+    config.descriptor_reserve = options_.descriptor_reserve;
     listener_ = std::make_shared<internal::HttpListener>(
         io, std::move(config), static_cast<internal::HttpDispatcher &>(*this));
   }

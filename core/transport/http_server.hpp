@@ -27,10 +27,20 @@ struct HttpServerOptions {
   std::optional<ServerTlsSettings> tls;
   // Request bodies above this (after gzip decompression) are answered with 413.
   std::size_t max_request_body_bytes = kDefaultMaxMessageBytes;
-  // Reading one request (headers + body) must finish within this.
+  // Reading one request (headers + body) must finish within this; so must the TLS
+  // handshake and the first request of a new connection.
   std::chrono::milliseconds request_timeout{30000};
   // A keep-alive connection with no request for this long is closed.
   std::chrono::milliseconds idle_timeout{120000};
+  // A request body with no new bytes for this long is answered with 408.
+  std::chrono::milliseconds body_timeout{10000};
+  // All request bodies being read at once (before gzip inflation); a request that would
+  // exceed it gets 503 with Retry-After.
+  std::size_t max_body_bytes_in_flight = 256 * 1024 * 1024;
+  // When set, connections accepted into the last `descriptor_reserve` descriptors of the
+  // soft RLIMIT_NOFILE displace the oldest connection that has not sent a request yet, or
+  // are closed: the rest of the process (another listener, files) keeps that many.
+  std::size_t descriptor_reserve = 0;
 };
 
 struct HttpServerRequest {

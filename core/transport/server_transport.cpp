@@ -11,6 +11,7 @@
 #include <deque>
 #include <unordered_map>
 
+#include "common/log_throttle.hpp"
 #include "transport/internal/gzip.hpp"
 #include "transport/internal/http_handler_adapter.hpp"
 #include "transport/internal/http_listener.hpp"
@@ -35,6 +36,14 @@ constexpr const char *kProtobufContentType = "application/x-protobuf";
 // Without traffic for this long a WebSocket is pinged, and dropped after twice as long.
 constexpr std::chrono::seconds kWebSocketIdleTimeout{300};
 constexpr std::size_t kReadChunkBytes = 64 * 1024;
+
+// Agents trigger these at will: logged at info, rate-limited.
+common::LogThrottle bad_message_log;
+
+std::string held_back(uint64_t suppressed) {
+  return suppressed == 0 ? std::string()
+                         : " (" + std::to_string(suppressed) + " similar lines held back)";
+}
 
 std::string close_code_text(const websocket::close_reason &reason) {
   std::string text = "close code " + std::to_string(reason.code);
@@ -371,8 +380,11 @@ void WebSocketConnection<Stream>::on_read(const boost::system::error_code &ec) {
     return finish(reason);
   }
   if (read_buffer_.size() > core_->options().max_message_bytes + internal::kMaxWsHeaderBytes) {
-    spdlog::warn("OpAMP server: {} sent a message larger than {} bytes; closing with 1009",
-                 request_.peer, core_->options().max_message_bytes);
+    uint64_t suppressed = 0;
+    if (bad_message_log.admit(suppressed)) {
+      spdlog::info("OpAMP server: {} sent a message larger than {} bytes; closing with 1009{}",
+                   request_.peer, core_->options().max_message_bytes, held_back(suppressed));
+    }
     too_large_ = true;
     read_buffer_.clear();  // the close handshake discards the rest of the message
     queue_.clear();
@@ -382,7 +394,11 @@ void WebSocketConnection<Stream>::on_read(const boost::system::error_code &ec) {
   if (!ws_.is_message_done())
     return read_next();
   if (!ws_.got_binary()) {
-    spdlog::warn("OpAMP server: {} sent a text frame; closing", request_.peer);
+    uint64_t suppressed = 0;
+    if (bad_message_log.admit(suppressed)) {
+      spdlog::info("OpAMP server: {} sent a text frame; closing{}", request_.peer,
+                   held_back(suppressed));
+    }
     close(websocket::close_code::bad_payload, "OpAMP messages are binary");
   } else if (!close_requested_) {
     const std::string data = beast::buffers_to_string(read_buffer_.data());
@@ -503,6 +519,11 @@ class ServerTransportImpl final : public ServerTransport {
     config.limits.max_body_bytes = options_.max_message_bytes;
     config.limits.request_timeout = options_.handshake_timeout;
     config.limits.idle_timeout = options_.idle_http_timeout;
+    config.limits.first_request_timeout = options_.handshake_timeout;
+    config.limits.body_timeout = options_.body_timeout;
+    config.limits.body_budget =
+        std::make_shared<internal::BodyBudget>(options_.max_body_bytes_in_flight);
+    config.descriptor_reserve = options_.descriptor_reserve;
     core_ = std::make_shared<OpampServerCore>(io, std::move(options), handler);
     listener_ = std::make_shared<internal::HttpListener>(
         io, std::move(config), static_cast<internal::HttpDispatcher &>(*core_));

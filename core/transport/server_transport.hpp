@@ -27,8 +27,16 @@ struct ServerOptions {
   std::optional<ServerTlsSettings> tls;
   std::size_t max_message_bytes = kDefaultMaxMessageBytes;  // after decompression
   std::size_t max_queued_messages = 64;  // per WebSocket connection; overflow closes it
+  // A connection must finish its TLS handshake, and then send its first request (a POST or
+  // the WebSocket upgrade), each within this; reading any one request is bounded by it too.
   std::chrono::milliseconds handshake_timeout{30000};
   std::chrono::milliseconds idle_http_timeout{120000};
+  // A request body with no new bytes for this long is answered with 408.
+  std::chrono::milliseconds body_timeout{10000};
+  // All request bodies being read at once; a request that would exceed it gets 503.
+  std::size_t max_body_bytes_in_flight = 256 * 1024 * 1024;
+  // Descriptors this listener leaves to the rest of the process (see HttpServerOptions).
+  std::size_t descriptor_reserve = 0;
   // Requests for other paths go here (e.g. a web UI on the same port); when empty they are
   // answered with 404.
   HttpServerHandlerFn fallback_http_handler;

@@ -1,6 +1,8 @@
 #include "transport/internal/http_listener.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,12 +11,27 @@
 #include <cerrno>
 #include <system_error>
 
+#include "common/log_throttle.hpp"
 #include "transport/internal/socket_info.hpp"
 
 namespace opsup::transport::internal {
 
 namespace {
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+
+common::LogThrottle accept_log;
+
+std::string held_back(uint64_t suppressed) {
+  return suppressed == 0 ? std::string()
+                         : " (" + std::to_string(suppressed) + " similar lines held back)";
+}
+
+std::size_t soft_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+    return 0;
+  return static_cast<std::size_t>(limit.rlim_cur);
+}
 
 [[noreturn]] void throw_system(int error, const std::string &what) {
   throw std::system_error(error, std::generic_category(), what);
@@ -42,6 +59,7 @@ void HttpListener::start() {
   }
   running_ = true;
   dispatcher_ = &dispatcher_target_;
+  descriptor_limit_ = soft_descriptor_limit();
   accept_next();
 }
 
@@ -114,14 +132,28 @@ void HttpListener::on_accept(const boost::system::error_code &ec, GenericProtoco
   if (!running_)
     return;
   if (ec) {
-    // Out of descriptors and the like: wait a little instead of spinning.
-    spdlog::warn("{}: accept failed: {}", config_.name, ec.message());
+    uint64_t suppressed = 0;
+    if (accept_log.admit(suppressed)) {
+      spdlog::warn("{}: accept failed: {}{}", config_.name, ec.message(), held_back(suppressed));
+    }
+    // Out of descriptors: make room by closing a connection that never sent a request and
+    // try again at once; otherwise wait a little instead of spinning.
+    if ((ec == boost::system::errc::too_many_files_open ||
+         ec == boost::system::errc::too_many_files_open_in_system) &&
+        evict_idle_connection("out of descriptors")) {
+      return accept_next();
+    }
     accept_retry_timer_.expires_after(kAcceptRetryDelay);
     accept_retry_timer_.async_wait([self = shared_from_this()](const boost::system::error_code &e) {
       if (!e && self->running_)
         self->accept_next();
     });
     return;
+  }
+  if (!admit_descriptor(socket)) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return accept_next();
   }
   set_tcp_no_delay(socket);
   std::optional<PeerCredentials> credentials;
@@ -150,6 +182,74 @@ void HttpListener::on_accept(const boost::system::error_code &ec, GenericProtoco
     session->start(config_.handshake_timeout);
   }
   accept_next();
+}
+
+bool HttpListener::admit_descriptor(GenericProtocol::socket &socket) {
+  if (config_.descriptor_reserve == 0 || descriptor_limit_ == 0)
+    return true;
+  // Descriptors are allocated lowest first, so the new one's number is the count of
+  // descriptors below it that are all in use.
+  const auto fd = static_cast<std::size_t>(socket.native_handle());
+  if (fd + config_.descriptor_reserve < descriptor_limit_)
+    return true;
+  if (evict_idle_connection("descriptors are running low")) {
+    keep_descriptors_dense(socket);
+    return true;
+  }
+  uint64_t suppressed = 0;
+  if (accept_log.admit(suppressed)) {
+    spdlog::warn("{}: refused a connection: {} of {} descriptors in use, {} kept in reserve{}",
+                 config_.name, fd + 1, descriptor_limit_, config_.descriptor_reserve,
+                 held_back(suppressed));
+  }
+  return false;
+}
+
+// Moves the socket to the lowest free descriptor (the one the eviction just freed), so
+// that the next socket's number again counts the descriptors in use. Without it, sockets
+// would fill the freed low numbers unchecked and the count would creep into the reserve.
+void HttpListener::keep_descriptors_dense(GenericProtocol::socket &socket) {
+  boost::system::error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec)
+    return;
+  const int high = socket.native_handle();
+  const int low = ::fcntl(high, F_DUPFD_CLOEXEC, 0);
+  if (low < 0)
+    return;
+  if (low > high) {
+    ::close(low);
+    return;
+  }
+  socket.release(ec);
+  if (ec) {
+    ::close(low);
+    return;
+  }
+  ::close(high);
+  GenericProtocol::socket moved(io_);
+  moved.assign(protocol, low, ec);
+  if (ec) {
+    ::close(low);
+    return;
+  }
+  socket = std::move(moved);
+}
+
+bool HttpListener::evict_idle_connection(const std::string &why) {
+  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+    auto session = it->second.lock();
+    if (!session || session->closed() || !session->before_first_request())
+      continue;
+    uint64_t suppressed = 0;
+    if (accept_log.admit(suppressed)) {
+      spdlog::info("{}: {}; closing the oldest connection without a request ({}){}", config_.name,
+                   why, session->peer(), held_back(suppressed));
+    }
+    session->close("closed to make room: " + why);  // erases it from sessions_
+    return true;
+  }
+  return false;
 }
 
 void HttpListener::stop() {

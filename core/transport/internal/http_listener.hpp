@@ -6,9 +6,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 
 #include "transport/internal/http_session.hpp"
 
@@ -23,6 +23,9 @@ struct ListenerConfig {
   std::shared_ptr<asio::ssl::context> tls;
   std::chrono::milliseconds handshake_timeout{30000};
   SessionLimits limits;
+  // Descriptors left free for the rest of the process: a connection accepted into them
+  // displaces the oldest connection that has not sent a request yet, or is closed.
+  std::size_t descriptor_reserve = 0;
 };
 
 class HttpDispatcher {
@@ -63,6 +66,12 @@ class HttpListener : public HttpSessionOwner, public std::enable_shared_from_thi
   void open_unix();
   void accept_next();
   void on_accept(const boost::system::error_code &ec, GenericProtocol::socket socket);
+  // True when the new socket may stay: it is below the reserve, or an idle connection
+  // made room for it.
+  bool admit_descriptor(GenericProtocol::socket &socket);
+  void keep_descriptors_dense(GenericProtocol::socket &socket);
+  // Closes the oldest connection that has not sent a request; false when there is none.
+  bool evict_idle_connection(const std::string &why);
 
   asio::io_context &io_;
   ListenerConfig config_;
@@ -73,7 +82,9 @@ class HttpListener : public HttpSessionOwner, public std::enable_shared_from_thi
   uint16_t port_ = 0;
   bool running_ = false;
   uint64_t next_session_id_ = 1;
-  std::unordered_map<uint64_t, std::weak_ptr<HttpSessionBase>> sessions_;
+  std::size_t descriptor_limit_ = 0;  // soft RLIMIT_NOFILE at start
+  // By id, that is oldest first.
+  std::map<uint64_t, std::weak_ptr<HttpSessionBase>> sessions_;
 };
 
 }  // namespace opsup::transport::internal

@@ -16,6 +16,7 @@
 #include <charconv>
 #include <vector>
 
+#include "common/log_throttle.hpp"
 #include "transport/internal/gzip.hpp"
 
 namespace opsup::transport::internal {
@@ -26,6 +27,15 @@ constexpr std::size_t kHeaderLimitBytes = 64 * 1024;
 constexpr std::size_t kFileChunkBytes = 64 * 1024;
 constexpr std::chrono::seconds kTlsShutdownTimeout{5};
 constexpr std::chrono::seconds kLingerTimeout{5};
+
+// Peers trigger these at will: logged at info, rate-limited.
+common::LogThrottle refusal_log;
+common::LogThrottle timeout_log;
+
+std::string held_back(uint64_t suppressed) {
+  return suppressed == 0 ? std::string()
+                         : " (" + std::to_string(suppressed) + " similar lines held back)";
+}
 
 bool is_parse_error(const boost::system::error_code &ec) {
   return ec.category() == http::make_error_code(http::error::bad_target).category() &&
@@ -110,7 +120,8 @@ HttpSession<Stream>::HttpSession(Stream &&stream, const SessionLimits &limits,
     : HttpSessionBase(id, std::move(peer), std::move(credentials)),
       stream_(std::move(stream)),
       limits_(limits),
-      owner_(owner) {}
+      owner_(owner),
+      body_timer_(stream_.get_executor()) {}
 
 template <class Stream>
 HttpSession<Stream>::~HttpSession() = default;
@@ -124,8 +135,11 @@ void HttpSession<Stream>::start(std::chrono::milliseconds handshake_timeout) {
                               if (self->closed_)
                                 return;
                               if (ec) {
-                                spdlog::warn("TLS handshake with {} failed: {}", self->peer(),
-                                             ec.message());
+                                uint64_t suppressed = 0;
+                                if (timeout_log.admit(suppressed)) {
+                                  spdlog::info("TLS handshake with {} failed: {}{}", self->peer(),
+                                               ec.message(), held_back(suppressed));
+                                }
                                 return self->finish("TLS handshake failed: " + ec.message());
                               }
                               self->read_request();
@@ -141,7 +155,8 @@ void HttpSession<Stream>::read_request() {
   parser_.emplace();
   parser_->header_limit(kHeaderLimitBytes);
   parser_->body_limit(limits_.max_body_bytes);
-  beast::get_lowest_layer(stream_).expires_after(limits_.idle_timeout);
+  beast::get_lowest_layer(stream_).expires_after(
+      before_first_request_ ? limits_.first_request_timeout : limits_.idle_timeout);
   http::async_read_header(stream_, buffer_, *parser_,
                           [self = this->shared_from_this()](const boost::system::error_code &ec,
                                                             std::size_t) { self->on_header(ec); });
@@ -158,12 +173,26 @@ void HttpSession<Stream>::on_header(const boost::system::error_code &ec) {
   }
   if (ec && is_parse_error(ec))
     return reject(400, "bad request: " + ec.message());
+  if (ec == beast::error::timeout && before_first_request_) {
+    const std::string reason =
+        "no request within " + std::to_string(limits_.first_request_timeout.count()) + " ms";
+    uint64_t suppressed = 0;
+    if (timeout_log.admit(suppressed))
+      spdlog::info("HTTP connection from {} closed: {}{}", peer(), reason, held_back(suppressed));
+    return finish(reason);
+  }
   if (ec == beast::error::timeout)
     return finish("idle timeout");
   if (ec)
     return finish(ec == http::error::end_of_stream ? "closed by peer" : ec.message());
 
-  beast::get_lowest_layer(stream_).expires_after(limits_.request_timeout);
+  before_first_request_ = false;
+  request_deadline_ = std::chrono::steady_clock::now() + limits_.request_timeout;
+  if (const auto length = parser_->content_length();
+      length && *length > 0 && !reserve_body_bytes(static_cast<std::size_t>(*length))) {
+    return reject(503, "request bodies in flight would exceed " +
+                           std::to_string(limits_.body_budget->limit_bytes()) + " bytes");
+  }
   const auto &header = parser_->get();
   if (beast::iequals(header[http::field::expect], "100-continue")) {
     auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
@@ -175,15 +204,78 @@ void HttpSession<Stream>::on_header(const boost::system::error_code &ec) {
                           return;
                         if (write_ec)
                           return self->finish(write_ec.message());
-                        http::async_read(self->stream_, self->buffer_, *self->parser_,
-                                         [self](const boost::system::error_code &read_ec,
-                                                std::size_t) { self->on_body(read_ec); });
+                        self->read_body_some();
                       });
     return;
   }
-  http::async_read(stream_, buffer_, *parser_,
-                   [self = this->shared_from_this()](const boost::system::error_code &read_ec,
-                                                     std::size_t) { self->on_body(read_ec); });
+  read_body_some();
+}
+
+// Reads the body piece by piece: each piece must come within body_timeout, the whole
+// request within request_timeout; bodies without Content-Length reserve as they grow.
+template <class Stream>
+void HttpSession<Stream>::read_body_some() {
+  if (parser_->is_done())
+    return on_body({});
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      request_deadline_ - std::chrono::steady_clock::now());
+  body_deadline_is_overall_ = left <= limits_.body_timeout;
+  body_timer_.expires_after(
+      std::max(std::min(left, limits_.body_timeout), std::chrono::milliseconds(1)));
+  body_timer_.async_wait(
+      [self = this->shared_from_this(), read = ++body_reads_](const boost::system::error_code &ec) {
+        if (ec || self->closed_ || read != self->body_reads_)
+          return;  // cancelled, or a late wake-up for a read that already finished
+        self->body_timed_out_ = true;
+        beast::get_lowest_layer(self->stream_).cancel();
+      });
+  beast::get_lowest_layer(stream_).expires_never();
+  http::async_read_some(stream_, buffer_, *parser_,
+                        [self = this->shared_from_this()](const boost::system::error_code &ec,
+                                                          std::size_t) { self->on_body_some(ec); });
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_body_some(const boost::system::error_code &ec) {
+  body_timer_.cancel();
+  const bool timed_out = std::exchange(body_timed_out_, false);
+  ++body_reads_;
+  if (closed_)
+    return;
+  if (ec && timed_out) {
+    return reject(408, body_deadline_is_overall_
+                           ? "request not complete within " +
+                                 std::to_string(limits_.request_timeout.count()) + " ms"
+                           : "no request body bytes for " +
+                                 std::to_string(limits_.body_timeout.count()) + " ms");
+  }
+  if (ec)
+    return on_body(ec);
+  if (!parser_->content_length()) {
+    const std::size_t size = parser_->get().body().size();
+    if (size > reserved_body_bytes_ && !reserve_body_bytes(size - reserved_body_bytes_)) {
+      return reject(503, "request bodies in flight would exceed " +
+                             std::to_string(limits_.body_budget->limit_bytes()) + " bytes");
+    }
+  }
+  read_body_some();
+}
+
+template <class Stream>
+bool HttpSession<Stream>::reserve_body_bytes(std::size_t bytes) {
+  if (!limits_.body_budget)
+    return true;
+  if (!limits_.body_budget->try_reserve(bytes))
+    return false;
+  reserved_body_bytes_ += bytes;
+  return true;
+}
+
+template <class Stream>
+void HttpSession<Stream>::release_body_bytes() {
+  if (limits_.body_budget && reserved_body_bytes_ > 0)
+    limits_.body_budget->release(reserved_body_bytes_);
+  reserved_body_bytes_ = 0;
 }
 
 template <class Stream>
@@ -231,16 +323,26 @@ void HttpSession<Stream>::handle_request() {
 
   awaiting_response_ = true;
   beast::get_lowest_layer(stream_).expires_never();
+  auto self = this->shared_from_this();
   if (owner_ != nullptr)
-    owner_->dispatch(this->shared_from_this(), std::move(request));
+    owner_->dispatch(self, std::move(request));
+  release_body_bytes();  // the handler has consumed or copied the body
 }
 
 template <class Stream>
 void HttpSession<Stream>::reject(int status, const std::string &text) {
-  spdlog::debug("HTTP request from {} refused with {}: {}", peer(), status, text);
+  uint64_t suppressed = 0;
+  if (refusal_log.admit(suppressed)) {
+    spdlog::info("HTTP request from {} refused with {}: {}{}", peer(), status, text,
+                 held_back(suppressed));
+  }
+  release_body_bytes();
+  parser_.reset();
   awaiting_response_ = true;
   request_keep_alive_ = false;
   auto response = HttpServerResponse::text(status, text + "\n");
+  if (status == 503)
+    response.headers.push_back({"Retry-After", "1"});
   response.close_connection = true;
   respond(std::move(response));
 }
@@ -409,6 +511,8 @@ void HttpSession<Stream>::finish(const std::string &reason) {
   if (closed_)
     return;
   closed_ = true;
+  release_body_bytes();
+  body_timer_.cancel();
   beast::get_lowest_layer(stream_).close();
   if (auto *owner = std::exchange(owner_, nullptr))
     owner->session_closed(*this, reason);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "transport/http_server.hpp"
+#include "transport/internal/body_budget.hpp"
 #include "transport/internal/streams.hpp"
 
 namespace opsup::transport::internal {
@@ -22,8 +24,17 @@ using RawRequest = http::request<http::string_body>;
 
 struct SessionLimits {
   std::size_t max_body_bytes = kDefaultMaxMessageBytes;
+  // Reading one request (header and body) must finish within this; so must writing a
+  // response.
   std::chrono::milliseconds request_timeout{30000};
+  // A connection's first request header must arrive within this (after the TLS handshake);
+  // later ones within idle_timeout.
+  std::chrono::milliseconds first_request_timeout{30000};
   std::chrono::milliseconds idle_timeout{120000};
+  // A request body with no new bytes for this long is answered with 408.
+  std::chrono::milliseconds body_timeout{10000};
+  // Shared by the listener's sessions; null: bodies are bounded one by one only.
+  std::shared_ptr<BodyBudget> body_budget;
 };
 
 class HttpSessionBase;
@@ -54,6 +65,9 @@ class HttpSessionBase {
   const std::optional<PeerCredentials> &peer_credentials() const { return peer_credentials_; }
   virtual bool tls() const = 0;
   virtual bool closed() const = 0;
+  // Still in the TLS handshake or waiting for the first request's header: the connection
+  // has not shown it is a client yet.
+  virtual bool before_first_request() const = 0;
   // Answers the request being handled; then reads the next one or closes.
   virtual void respond(HttpServerResponse response) = 0;
   // Closes the connection now; the owner hears session_closed once.
@@ -79,6 +93,7 @@ class HttpSession : public HttpSessionBase,
   void start(std::chrono::milliseconds handshake_timeout);
   bool tls() const override { return std::is_same_v<Stream, TlsStream>; }
   bool closed() const override { return closed_; }
+  bool before_first_request() const override { return before_first_request_; }
   void respond(HttpServerResponse response) override;
   void close(const std::string &reason) override;
   void detach_and_close() override;
@@ -91,7 +106,13 @@ class HttpSession : public HttpSessionBase,
 
   void read_request();
   void on_header(const boost::system::error_code &ec);
+  void read_body_some();
+  void on_body_some(const boost::system::error_code &ec);
   void on_body(const boost::system::error_code &ec);
+  // Reserves what the body being read needs from the shared budget; false when it does
+  // not fit.
+  bool reserve_body_bytes(std::size_t bytes);
+  void release_body_bytes();
   void handle_request();
   void reject(int status, const std::string &text);
   void write_memory(HttpServerResponse &&response);
@@ -109,6 +130,15 @@ class HttpSession : public HttpSessionBase,
   std::array<char, 4096> drain_buffer_{};
   std::optional<http::request_parser<http::string_body>> parser_;
   bool awaiting_response_ = false;
+  bool before_first_request_ = true;
+  std::size_t reserved_body_bytes_ = 0;
+  std::chrono::steady_clock::time_point request_deadline_;
+  // Bounds each body read without the stream's own expiry, which would close the socket
+  // before the 408 could be written.
+  asio::steady_timer body_timer_;
+  bool body_timed_out_ = false;
+  uint64_t body_reads_ = 0;  // tells a stale body timer wake-up from a current one
+  bool body_deadline_is_overall_ = false;
   bool closed_ = false;
   bool released_ = false;
   // What the response needs from the request being handled.
