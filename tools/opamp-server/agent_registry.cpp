@@ -1,5 +1,9 @@
 #include "agent_registry.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
 #include "encoding.hpp"
 #include "transport/server_transport.hpp"
 
@@ -17,6 +21,8 @@ AgentRecord *AgentRegistry::find_by_connection(uint64_t connection_id) {
 
 AgentRecord &AgentRegistry::find_or_create(const std::string &uid_bytes, bool &created) {
   std::string key = uid_to_string(uid_bytes);
+  if (agents_.size() >= sweep_at_size_ && agents_.find(key) == agents_.end())
+    forget_disconnected(std::chrono::system_clock::now());
   auto &slot = agents_[key];
   created = !slot;
   if (created) {
@@ -33,9 +39,59 @@ bool AgentRegistry::erase(const std::string &uid_key) {
   auto it = agents_.find(uid_key);
   if (it == agents_.end())
     return false;
-  uid_by_connection_.erase(it->second->connection.connection_id);
+  unbind_connection(*it->second);
   agents_.erase(it);
   return true;
+}
+
+void AgentRegistry::unbind_connection(const AgentRecord &agent) {
+  auto bound = uid_by_connection_.find(agent.connection.connection_id);
+  if (bound != uid_by_connection_.end() && bound->second == agent.uid_key)
+    uid_by_connection_.erase(bound);
+}
+
+std::optional<SystemTime> AgentRegistry::disconnected_since(const AgentRecord &agent) const {
+  if (is_connected(agent))
+    return std::nullopt;
+  const AgentConnection &state = agent.connection;
+  if (agent.reported.message_count == 0)
+    return agent.reported.first_seen;
+  if (state.websocket || state.disconnect_seen)
+    return state.disconnected_at.value_or(agent.reported.last_seen);
+  return agent.reported.last_seen + http_liveness_window(agent);
+}
+
+std::size_t AgentRegistry::forget_disconnected(SystemTime now) {
+  std::vector<std::pair<SystemTime, std::string>> disconnected;
+  std::size_t forgotten = 0;
+  for (auto it = agents_.begin(); it != agents_.end();) {
+    auto since = disconnected_since(*it->second);
+    if (since && now - *since >= options_.forget_disconnected_after) {
+      unbind_connection(*it->second);
+      it = agents_.erase(it);
+      ++forgotten;
+      continue;
+    }
+    if (since)
+      disconnected.emplace_back(*since, it->first);
+    ++it;
+  }
+  if (disconnected.size() > options_.max_disconnected_agents) {
+    const std::size_t excess = disconnected.size() - options_.max_disconnected_agents;
+    std::nth_element(disconnected.begin(),
+                     disconnected.begin() + static_cast<std::ptrdiff_t>(excess),
+                     disconnected.end());
+    for (std::size_t i = 0; i < excess; ++i) {
+      erase(disconnected[i].second);
+      ++forgotten;
+    }
+  }
+  sweep_at_size_ = agents_.size() + std::max<std::size_t>(agents_.size(), 256);
+  if (forgotten > 0) {
+    spdlog::debug("opamp: forgot {} disconnected agents ({} remain, {} disconnected)", forgotten,
+                  agents_.size(), std::min(disconnected.size(), options_.max_disconnected_agents));
+  }
+  return forgotten;
 }
 
 bool AgentRegistry::attach(AgentRecord &agent,

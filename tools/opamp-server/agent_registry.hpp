@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -58,6 +59,10 @@ struct RegistryOptions {
   std::size_t message_log_capacity = 200;
   // Poll interval assumed for plain-HTTP agents that were offered no heartbeat interval.
   std::chrono::seconds default_http_poll_interval{30};
+  // Disconnected agents are forgotten this long after they disconnected ...
+  std::chrono::seconds forget_disconnected_after{600};
+  // ... and beyond this many disconnected agents the oldest are forgotten first.
+  std::size_t max_disconnected_agents = 1000;
 };
 
 class AgentRegistry {
@@ -66,9 +71,19 @@ class AgentRegistry {
 
   AgentRecord *find(const std::string &uid_key);
   AgentRecord *find_by_connection(uint64_t connection_id);
-  // Creates the record on first sight; `created` tells which.
+  // Creates the record on first sight; `created` tells which. A creation that finds the
+  // registry grown well past its last sweep sweeps first (forget_disconnected), so churn
+  // cannot pile up records between timer sweeps; it never removes the returned record.
   AgentRecord &find_or_create(const std::string &uid_bytes, bool &created);
   bool erase(const std::string &uid_key);
+  // Forgets disconnected agents: those disconnected for `forget_disconnected_after` or
+  // longer, then the oldest disconnected beyond `max_disconnected_agents`. Returns how many
+  // were forgotten. Invalidates AgentRecord pointers of the forgotten agents only.
+  std::size_t forget_disconnected(SystemTime now);
+  // When a disconnected agent became disconnected (plain HTTP: when its liveness window
+  // ran out); nullopt while it is connected.
+  std::optional<SystemTime> disconnected_since(const AgentRecord &agent) const;
+  const RegistryOptions &options() const { return options_; }
 
   // Records that `connection` carried the agent's latest message. Returns true when this is
   // a fresh connection for the agent (new, reconnected, or back after being offline).
@@ -86,7 +101,12 @@ class AgentRegistry {
   std::size_t connected_count() const;
 
  private:
+  void unbind_connection(const AgentRecord &agent);
+
   RegistryOptions options_;
+  // find_or_create sweeps when the registry reaches this size (twice its size after the
+  // last sweep, at least 256 more): amortised O(log n) per new agent.
+  std::size_t sweep_at_size_ = 256;
   std::map<std::string, std::unique_ptr<AgentRecord>> agents_;
   std::unordered_map<uint64_t, std::string> uid_by_connection_;
 };

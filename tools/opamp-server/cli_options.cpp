@@ -82,6 +82,11 @@ CliOptions parse_cli(const std::vector<std::string> &args) {
       options.message_log_size = parse_number(value(), flag, 100000);
       if (options.message_log_size == 0)
         throw CliError(flag + ": must be at least 1");
+    } else if (flag == "--forget-disconnected-after-seconds") {
+      options.forget_disconnected_after =
+          std::chrono::seconds(parse_number(value(), flag, 100L * 365 * 86400));
+    } else if (flag == "--max-disconnected-agents") {
+      options.max_disconnected_agents = parse_number(value(), flag, 100000000);
     } else if (flag == "--log-level") {
       options.log_level = value();
       static const char *kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
@@ -129,6 +134,12 @@ JSON API to see agents and act on them.
   --http-poll-interval SECS  poll interval assumed for plain-HTTP agents that were not
                              offered a heartbeat interval (default 30)
   --message-log-size N       messages kept per agent and direction (default 200)
+  --forget-disconnected-after-seconds SECS
+                             forget an agent this long after it disconnected
+                             (default 600)
+  --max-disconnected-agents N
+                             keep at most this many disconnected agents, forgetting
+                             the longest disconnected first (default 1000)
   --log-level LEVEL          trace, debug, info, warn, error, off (default info)
   -h, --help                 this text
 

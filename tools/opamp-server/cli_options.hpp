@@ -29,6 +29,8 @@ struct CliOptions {
   std::string data_dir;       // uploaded packages; default: a temporary directory
   std::chrono::seconds http_poll_interval{30};
   std::size_t message_log_size = 200;
+  std::chrono::seconds forget_disconnected_after{600};
+  std::size_t max_disconnected_agents = 1000;
   std::string log_level = "info";
 
   bool tls_enabled() const { return tls_self_signed || !tls_cert_file.empty(); }

@@ -16,6 +16,7 @@
 
 #include "actions.hpp"
 #include "agent_registry.hpp"
+#include "agent_sweeper.hpp"
 #include "cli_options.hpp"
 #include "http_api.hpp"
 #include "opamp_endpoint.hpp"
@@ -98,7 +99,9 @@ int run(const server::CliOptions &options) {
   std::filesystem::path data_dir = make_data_dir(options, temporary_data_dir);
 
   server::AgentRegistry registry(
-      server::RegistryOptions{options.message_log_size, options.http_poll_interval});
+      server::RegistryOptions{options.message_log_size, options.http_poll_interval,
+                              options.forget_disconnected_after, options.max_disconnected_agents});
+  server::AgentSweeper sweeper(io, registry);
   server::OpampEndpoint endpoint(registry, &ca);
   server::PackageStore packages(io, workers, data_dir);
   std::unique_ptr<transport::HttpServer> ui_server;
@@ -126,6 +129,7 @@ int run(const server::CliOptions &options) {
 
   opamp_server->start();
   ui_server->start();
+  sweeper.start();
   endpoint.set_own_urls(opamp_server->websocket_url(), opamp_server->http_url());
   api.set_urls({opamp_server->websocket_url(), opamp_server->http_url(), ui_server->base_url()});
 
@@ -139,6 +143,7 @@ int run(const server::CliOptions &options) {
     if (error)
       return;
     spdlog::info("received {}, stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+    sweeper.stop();
     opamp_server->stop();
     ui_server->stop();
     io.stop();
