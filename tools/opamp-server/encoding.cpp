@@ -118,4 +118,15 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
+std::string clip_utf8(std::string text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes)
+    return text;
+  std::size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+    --cut;
+  text.resize(cut);
+  text += "\u2026";
+  return text;
+}
+
 }  // namespace opsup::opamp_server

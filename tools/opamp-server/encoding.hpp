@@ -25,4 +25,8 @@ std::string new_uuid_v7();
 
 bool is_valid_utf8(std::string_view text);
 
+// `text` cut to at most `max_bytes` (never inside a UTF-8 sequence) followed by "…" when it
+// is longer; unchanged otherwise.
+std::string clip_utf8(std::string text, std::size_t max_bytes);
+
 }  // namespace opsup::opamp_server

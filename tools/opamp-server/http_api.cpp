@@ -107,8 +107,8 @@ json::object action_answer(const AgentRecord &agent, const AgentRegistry &regist
 }
 }  // namespace
 
-HttpApi::HttpApi(AgentRegistry &registry, Actions &actions, PackageStore &packages)
-    : registry_(registry), actions_(actions), packages_(packages) {}
+HttpApi::HttpApi(AgentRegistry &registry, Actions &actions, PackageStore &packages, Defer defer)
+    : registry_(registry), actions_(actions), packages_(packages), defer_(std::move(defer)) {}
 
 void HttpApi::handle(const HttpServerRequest &request, Respond respond) {
   try {
@@ -162,14 +162,20 @@ void HttpApi::handle(const HttpServerRequest &request, Respond respond) {
     if (segments[1] == "agents" && segments.size() == 2) {
       if (!get)
         return respond(error_response(405, "use GET for /api/agents"));
-      json::array agents;
-      for (const auto &[key, agent] : registry_.agents()) {
-        agents.push_back(agent_json(*agent, registry_, false));
-      }
-      return respond(
-          json_response(200, json::object{{"agents", std::move(agents)},
-                                          {"count", registry_.agents().size()},
-                                          {"connected_count", registry_.connected_count()}}));
+      AgentListQuery query;
+      query.after = normalize_uid(query_value(request.query, "after").value_or(""));
+      query.limit = limit_from(request, query.limit);
+      if (query.limit == 0)
+        throw RequestError("limit: must be at least 1");
+      render_agent_list(registry_, defer_, std::move(query),
+                        [respond = std::move(respond)](std::string body) {
+                          HttpServerResponse response;
+                          response.body = std::move(body);
+                          response.headers.push_back({"Content-Type", "application/json"});
+                          response.headers.push_back({"Cache-Control", "no-store"});
+                          respond(std::move(response));
+                        });
+      return;
     }
     if (segments[1] == "agents" && segments.size() <= 4) {
       return handle_agent_route(request, normalize_uid(segments[2]),

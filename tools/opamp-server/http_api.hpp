@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "agent_list_render.hpp"
 #include "transport/http_server.hpp"
 
 namespace opsup::opamp_server {
@@ -22,7 +23,8 @@ struct ServerUrls {
 
 class HttpApi {
  public:
-  HttpApi(AgentRegistry &registry, Actions &actions, PackageStore &packages);
+  // `defer` runs work later on the event loop (long renders yield through it).
+  HttpApi(AgentRegistry &registry, Actions &actions, PackageStore &packages, Defer defer);
   void set_urls(ServerUrls urls) { urls_ = std::move(urls); }
 
   void handle(const transport::HttpServerRequest &request,
@@ -40,6 +42,7 @@ class HttpApi {
   AgentRegistry &registry_;
   Actions &actions_;
   PackageStore &packages_;
+  Defer defer_;
   ServerUrls urls_;
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
 };

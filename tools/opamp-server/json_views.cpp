@@ -46,20 +46,40 @@ void put_bytes(json::object &object, const std::string &key, const std::string &
   }
 }
 
-json::value any_value_json(const proto::AnyValue &value);
+// Strings of summaries are cut to this many bytes (whole UTF-8 characters) plus "…".
+constexpr std::size_t kSummaryStringBytes = 256;
+constexpr std::size_t kUnlimited = 0;
 
-json::object key_values_json(const google::protobuf::RepeatedPtrField<proto::KeyValue> &values) {
+std::string clip(std::string text, std::size_t max_bytes) {
+  return max_bytes == kUnlimited ? text : clip_utf8(std::move(text), max_bytes);
+}
+
+json::value any_value_json(const proto::AnyValue &value, std::size_t max_bytes);
+
+json::object key_values_json(const google::protobuf::RepeatedPtrField<proto::KeyValue> &values,
+                             std::size_t max_bytes = kUnlimited) {
   json::object object;
   for (const auto &entry : values)
-    object[entry.key()] = any_value_json(entry.value());
+    object[clip(entry.key(), max_bytes)] = any_value_json(entry.value(), max_bytes);
   return object;
 }
 
-json::value any_value_json(const proto::AnyValue &value) {
+// A string value as JSON, cut to `max_bytes` first when that is not kUnlimited: a summary
+// never copies a large body.
+json::value string_json(const std::string &text, bool base64, std::size_t max_bytes) {
+  if (max_bytes != kUnlimited && text.size() > max_bytes) {
+    std::string head = text.substr(0, max_bytes + 4);
+    return base64 || !is_valid_utf8(clip(head, max_bytes))
+               ? json::value(clip(base64_encode(head), max_bytes))
+               : json::value(clip(head, max_bytes));
+  }
+  return base64 || !is_valid_utf8(text) ? json::value(base64_encode(text)) : json::value(text);
+}
+
+json::value any_value_json(const proto::AnyValue &value, std::size_t max_bytes) {
   switch (value.value_case()) {
     case proto::AnyValue::kStringValue:
-      return is_valid_utf8(value.string_value()) ? json::value(value.string_value())
-                                                 : json::value(base64_encode(value.string_value()));
+      return string_json(value.string_value(), false, max_bytes);
     case proto::AnyValue::kBoolValue:
       return value.bool_value();
     case proto::AnyValue::kIntValue:
@@ -69,13 +89,13 @@ json::value any_value_json(const proto::AnyValue &value) {
     case proto::AnyValue::kArrayValue: {
       json::array array;
       for (const auto &item : value.array_value().values())
-        array.push_back(any_value_json(item));
+        array.push_back(any_value_json(item, max_bytes));
       return array;
     }
     case proto::AnyValue::kKvlistValue:
-      return key_values_json(value.kvlist_value().values());
+      return key_values_json(value.kvlist_value().values(), max_bytes);
     case proto::AnyValue::kBytesValue:
-      return json::value(base64_encode(value.bytes_value()));
+      return string_json(value.bytes_value(), true, max_bytes);
     default:
       return nullptr;
   }
@@ -85,16 +105,16 @@ json::object capabilities_json(uint64_t bits, std::vector<std::string> names) {
   return {{"value", bits}, {"names", string_array(names)}};
 }
 
-json::object health_json(const proto::ComponentHealth &health) {
+json::object health_json(const proto::ComponentHealth &health, std::size_t max_bytes) {
   json::object object{{"healthy", health.healthy()},
                       {"start_time_unix_nano", health.start_time_unix_nano()},
-                      {"last_error", health.last_error()},
-                      {"status", health.status()},
+                      {"last_error", clip(health.last_error(), max_bytes)},
+                      {"status", clip(health.status(), max_bytes)},
                       {"status_time_unix_nano", health.status_time_unix_nano()},
-                      {"attributes", key_values_json(health.attributes())}};
+                      {"attributes", key_values_json(health.attributes(), max_bytes)}};
   json::object components;
   for (const auto &[name, child] : health.component_health_map()) {
-    components[name] = health_json(child);
+    components[clip(name, max_bytes)] = health_json(child, max_bytes);
   }
   object["components"] = std::move(components);
   return object;
@@ -280,6 +300,7 @@ json::object connection_json(const AgentRecord &agent, const AgentRegistry &regi
 
 json::object agent_json(const AgentRecord &agent, const AgentRegistry &registry, bool detailed) {
   const AgentState &state = agent.reported;
+  const std::size_t max_bytes = detailed ? kUnlimited : kSummaryStringBytes;
   json::object object;
   object["instance_uid"] = agent.uid_key;
   object["connection"] = connection_json(agent, registry);
@@ -293,14 +314,16 @@ json::object agent_json(const AgentRecord &agent, const AgentRegistry &registry,
       capabilities_json(state.capabilities, agent_capability_names(state.capabilities));
 
   if (state.description) {
-    object["description"] = json::object{
-        {"identifying_attributes", key_values_json(state.description->identifying_attributes())},
-        {"non_identifying_attributes",
-         key_values_json(state.description->non_identifying_attributes())}};
+    object["description"] =
+        json::object{{"identifying_attributes",
+                      key_values_json(state.description->identifying_attributes(), max_bytes)},
+                     {"non_identifying_attributes",
+                      key_values_json(state.description->non_identifying_attributes(), max_bytes)}};
   } else {
     object["description"] = nullptr;
   }
-  object["health"] = state.health ? json::value(health_json(*state.health)) : json::value(nullptr);
+  object["health"] =
+      state.health ? json::value(health_json(*state.health, max_bytes)) : json::value(nullptr);
   object["effective_config"] =
       state.effective_config
           ? json::value(json::object{
@@ -317,9 +340,13 @@ json::object agent_json(const AgentRecord &agent, const AgentRegistry &registry,
       state.connection_settings_status
           ? json::value(connection_settings_status_json(*state.connection_settings_status))
           : json::value(nullptr);
-  object["custom_capabilities"] = state.custom_capabilities
-                                      ? json::value(string_array(*state.custom_capabilities))
-                                      : json::value(nullptr);
+  object["custom_capabilities"] = nullptr;
+  if (state.custom_capabilities) {
+    json::array names;
+    for (const auto &name : *state.custom_capabilities)
+      names.emplace_back(clip(name, max_bytes));
+    object["custom_capabilities"] = std::move(names);
+  }
   object["available_components"] = state.available_components_hash
                                        ? json::value(available_components_json(state, detailed))
                                        : json::value(nullptr);

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 
@@ -108,7 +109,9 @@ int run(const server::CliOptions &options) {
   server::Actions actions(registry, endpoint, packages, [&]() {
     return options.public_ui_url.empty() ? ui_server->base_url() : options.public_ui_url;
   });
-  server::HttpApi api(registry, actions, packages);
+  server::HttpApi api(registry, actions, packages, [&io](std::function<void()> task) {
+    boost::asio::post(io, std::move(task));
+  });
 
   transport::ServerOptions opamp_options;
   opamp_options.listen_address = options.opamp.host;

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "agent_page.hpp"
+#include "encoding.hpp"
 #include "json_views.hpp"
 #include "web_assets.hpp"
 
@@ -52,7 +53,7 @@ std::string attribute(const AgentState &state, const std::string &key) {
                            &state.description->non_identifying_attributes()}) {
     for (const auto &entry : *list) {
       if (entry.key() == key && entry.value().has_string_value()) {
-        return entry.value().string_value();
+        return clip_utf8(entry.value().string_value(), 256);
       }
     }
   }
