@@ -197,6 +197,7 @@ void HttpSession<Stream>::on_header(const boost::system::error_code &ec) {
   if (beast::iequals(header[http::field::expect], "100-continue")) {
     auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                       header.version());
+    beast::get_lowest_layer(stream_).expires_after(limits_.body_timeout);
     http::async_write(stream_, *interim,
                       [self = this->shared_from_this(), interim](
                           const boost::system::error_code &write_ec, std::size_t) {
