@@ -87,6 +87,20 @@ CliOptions parse_cli(const std::vector<std::string> &args) {
           std::chrono::seconds(parse_number(value(), flag, 100L * 365 * 86400));
     } else if (flag == "--max-disconnected-agents") {
       options.max_disconnected_agents = parse_number(value(), flag, 100000000);
+    } else if (flag == "--handshake-timeout-ms") {
+      options.handshake_timeout = std::chrono::milliseconds(parse_number(value(), flag, 3600000));
+      if (options.handshake_timeout.count() == 0)
+        throw CliError(flag + ": must be at least 1");
+    } else if (flag == "--body-timeout-ms") {
+      options.body_timeout = std::chrono::milliseconds(parse_number(value(), flag, 3600000));
+      if (options.body_timeout.count() == 0)
+        throw CliError(flag + ": must be at least 1");
+    } else if (flag == "--max-body-bytes-in-flight") {
+      options.max_body_bytes_in_flight = parse_number(value(), flag, uint64_t{1} << 40);
+      if (options.max_body_bytes_in_flight == 0)
+        throw CliError(flag + ": must be at least 1");
+    } else if (flag == "--descriptor-reserve") {
+      options.descriptor_reserve = parse_number(value(), flag, 100000);
     } else if (flag == "--log-level") {
       options.log_level = value();
       static const char *kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
@@ -140,6 +154,16 @@ JSON API to see agents and act on them.
   --max-disconnected-agents N
                              keep at most this many disconnected agents, forgetting
                              the longest disconnected first (default 1000)
+  --handshake-timeout-ms MS  an OpAMP connection must finish its TLS handshake and send
+                             its first request (POST or WebSocket upgrade) within this
+                             (default 10000)
+  --body-timeout-ms MS       a request body with no new bytes for this long gets 408
+                             (default 10000)
+  --max-body-bytes-in-flight BYTES
+                             request bodies read at once, per listener; more gets 503
+                             (default 268435456)
+  --descriptor-reserve N     descriptors the OpAMP listener leaves free for the UI and
+                             files (the UI listener keeps a quarter of it) (default 64)
   --log-level LEVEL          trace, debug, info, warn, error, off (default info)
   -h, --help                 this text
 

@@ -31,6 +31,10 @@ struct CliOptions {
   std::size_t message_log_size = 200;
   std::chrono::seconds forget_disconnected_after{600};
   std::size_t max_disconnected_agents = 1000;
+  std::chrono::milliseconds handshake_timeout{10000};
+  std::chrono::milliseconds body_timeout{10000};
+  std::size_t max_body_bytes_in_flight = 256 * 1024 * 1024;
+  std::size_t descriptor_reserve = 64;
   std::string log_level = "info";
 
   bool tls_enabled() const { return tls_self_signed || !tls_cert_file.empty(); }

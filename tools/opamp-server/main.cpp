@@ -118,11 +118,18 @@ int run(const server::CliOptions &options) {
   opamp_options.port = options.opamp.port;
   opamp_options.path = options.opamp_path;
   opamp_options.tls = tls_settings(options, ca);
+  opamp_options.handshake_timeout = options.handshake_timeout;
+  opamp_options.body_timeout = options.body_timeout;
+  opamp_options.max_body_bytes_in_flight = options.max_body_bytes_in_flight;
+  opamp_options.descriptor_reserve = options.descriptor_reserve;
   auto opamp_server = transport::ServerTransport::create(io, opamp_options, endpoint);
 
   transport::HttpServerOptions ui_options;
   ui_options.listen_address = options.ui.host;
   ui_options.port = options.ui.port;
+  ui_options.body_timeout = options.body_timeout;
+  ui_options.max_body_bytes_in_flight = options.max_body_bytes_in_flight;
+  ui_options.descriptor_reserve = options.descriptor_reserve / 4;
   ui_server = transport::HttpServer::create(
       io, ui_options,
       [&api](const transport::HttpServerRequest &request,

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/log_throttle.hpp"
 #include "encoding.hpp"
 #include "outgoing.hpp"
 #include "protocol_names.hpp"
@@ -10,6 +11,18 @@
 namespace opsup::opamp_server {
 
 namespace {
+// Agents can send bad messages as fast as they like: logged at info, rate-limited.
+common::LogThrottle bad_message_log;
+
+void log_bad_message(const transport::ServerConnection &connection, const std::string &what) {
+  uint64_t suppressed = 0;
+  if (!bad_message_log.admit(suppressed))
+    return;
+  spdlog::info("opamp: {} sent {}{}", connection.request().peer, what,
+               suppressed == 0 ? std::string()
+                               : " (" + std::to_string(suppressed) + " similar lines held back)");
+}
+
 const char *transport_name(const transport::ServerConnection &connection) {
   return connection.is_websocket() ? "ws" : "http";
 }
@@ -32,8 +45,8 @@ void OpampEndpoint::on_message(const std::shared_ptr<transport::ServerConnection
                                std::string_view agent_to_server) {
   proto::AgentToServer message;
   if (!message.ParseFromArray(agent_to_server.data(), static_cast<int>(agent_to_server.size()))) {
-    spdlog::warn("opamp: {} sent {} bytes that are not an AgentToServer message",
-                 connection->request().peer, agent_to_server.size());
+    log_bad_message(*connection, std::to_string(agent_to_server.size()) +
+                                     " bytes that are not an AgentToServer message");
     send_error(*connection, "", "the message is not a valid AgentToServer protobuf");
     return;
   }
@@ -44,8 +57,7 @@ void OpampEndpoint::on_message(const std::shared_ptr<transport::ServerConnection
     assigned_uid = new_uuid_v7();
     uid = *assigned_uid;
   } else if (uid.empty()) {
-    spdlog::warn("opamp: {} sent an AgentToServer without instance_uid",
-                 connection->request().peer);
+    log_bad_message(*connection, "an AgentToServer without instance_uid");
     send_error(*connection, "", "instance_uid is empty (16 bytes expected)");
     return;
   }

@@ -29,11 +29,17 @@ boost::json::value parse_or_null(const std::string &text) {
 }
 }  // namespace
 
-OpampServerProcess::OpampServerProcess(std::vector<std::string> extra_args) {
+OpampServerProcess::OpampServerProcess(std::vector<std::string> extra_args,
+                                       std::vector<std::string> launcher) {
   ProcessOptions options;
   options.executable = binary("opamp-server");
   options.args = {"--opamp-listen", "127.0.0.1:0", "--ui-listen", "127.0.0.1:0"};
   options.args.insert(options.args.end(), extra_args.begin(), extra_args.end());
+  if (!launcher.empty()) {
+    options.args.insert(options.args.begin(), options.executable.string());
+    options.args.insert(options.args.begin(), launcher.begin() + 1, launcher.end());
+    options.executable = launcher.front();
+  }
   process_ = std::make_unique<ChildProcess>(std::move(options));
   websocket_url_ = capture(*process_, R"(opamp-server: opamp listening on (\S+))");
   http_url_ = capture(*process_, R"(opamp-server: opamp http endpoint (\S+))");

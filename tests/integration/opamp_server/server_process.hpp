@@ -13,8 +13,11 @@ namespace opsup::testing {
 
 class OpampServerProcess {
  public:
-  // Listens on 127.0.0.1:0 for both OpAMP and the UI; `extra_args` are appended.
-  explicit OpampServerProcess(std::vector<std::string> extra_args = {});
+  // Listens on 127.0.0.1:0 for both OpAMP and the UI; `extra_args` are appended. With a
+  // `launcher` (say {"/usr/bin/prlimit", "--nofile=256:256", "--"}) the server runs under
+  // it; the launcher must exec the server so that the process id stays the server's.
+  explicit OpampServerProcess(std::vector<std::string> extra_args = {},
+                              std::vector<std::string> launcher = {});
 
   const std::string &websocket_url() const { return websocket_url_; }  // ws(s)://.../v1/opamp
   const std::string &http_url() const { return http_url_; }            // http(s)://.../v1/opamp
