@@ -1,0 +1,285 @@
+// CollectorProcess against real child processes: the real Collector started and stopped
+// gracefully, the stand-in crashing and ignoring SIGTERM, a missing executable, and the
+// Collector dying with its host.
+#include "collector/collector_process.hpp"
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <condition_variable>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "support/child_process.hpp"
+#include "support/collector.hpp"
+#include "support/eventually.hpp"
+#include "support/paths.hpp"
+#include "support/ports.hpp"
+#include "support/temp_dir.hpp"
+
+namespace opsup::collector {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using opsup::testing::CollectorKind;
+using opsup::testing::TempDir;
+
+constexpr auto kDeadline = 60s;
+
+// A CollectorProcess living on its own loop thread, with what it reported.
+class Harness {
+ public:
+  Harness() : work_(asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {
+    on_loop([this] {
+      process_ = std::make_unique<CollectorProcess>(
+          io_,
+          [this](std::string_view line) {
+            std::lock_guard lock(mutex_);
+            lines_.emplace_back(line);
+            changed_.notify_all();
+          },
+          [this](const ExitStatus &status) {
+            std::lock_guard lock(mutex_);
+            exit_ = status;
+            lines_at_exit_ = lines_.size();
+            changed_.notify_all();
+          });
+    });
+  }
+  ~Harness() {
+    on_loop([this] { process_.reset(); });
+    work_.reset();
+    thread_.join();
+  }
+
+  void on_loop(std::function<void()> task) {
+    std::promise<void> done;
+    asio::post(io_, [&] {
+      try {
+        task();
+        done.set_value();
+      } catch (...) {
+        done.set_exception(std::current_exception());
+      }
+    });
+    done.get_future().get();
+  }
+
+  void start(const CollectorCommand &command) {
+    on_loop([&] { process_->start(command); });
+  }
+  void stop(std::chrono::milliseconds grace) {
+    on_loop([&] { process_->stop(grace); });
+  }
+  pid_t pid() {
+    pid_t pid = 0;
+    on_loop([&] { pid = process_->pid(); });
+    return pid;
+  }
+
+  bool wait_for_line(const std::string &text) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, kDeadline, [&] {
+      for (const auto &line : lines_) {
+        if (line.find(text) != std::string::npos)
+          return true;
+      }
+      return false;
+    });
+  }
+  std::optional<ExitStatus> wait_exit() {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, kDeadline, [&] { return exit_.has_value(); });
+    return exit_;
+  }
+  // Lines delivered before the exit handler ran.
+  std::string output_before_exit() {
+    std::lock_guard lock(mutex_);
+    std::string text;
+    for (std::size_t i = 0; i < lines_at_exit_; ++i)
+      text += lines_[i] + "\n";
+    return text;
+  }
+  std::string output() {
+    std::lock_guard lock(mutex_);
+    std::string text;
+    for (const auto &line : lines_)
+      text += line + "\n";
+    return text;
+  }
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::unique_ptr<CollectorProcess> process_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::string> lines_;
+  std::size_t lines_at_exit_ = 0;
+  std::optional<ExitStatus> exit_;
+};
+
+std::string pipeline_config(const TempDir &dir, const YAML::Node &extra = {}) {
+  YAML::Node config = YAML::Load(R"(
+receivers:
+  otlp:
+    protocols:
+      grpc: {}
+exporters:
+  debug: {}
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [debug]
+)");
+  config["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"] =
+      "127.0.0.1:" + std::to_string(opsup::testing::free_tcp_port());
+  if (extra.IsMap()) {
+    for (const auto &entry : extra)
+      config[entry.first.as<std::string>()] = entry.second;
+  }
+  return dir.write_file("collector.yaml", YAML::Dump(config)).string();
+}
+
+YAML::Node fault(const char *settings) {
+  YAML::Node extra;
+  extra["extensions"]["fault"] = YAML::Load(settings);
+  return extra;
+}
+
+CollectorCommand command_for(CollectorKind kind, const std::string &config_path) {
+  CollectorCommand command;
+  command.executable = opsup::testing::collector_executable(kind);
+  command.args = {"--config", config_path};
+  return command;
+}
+
+// The stand-in's fault extension must be listed in service.extensions too.
+std::string stand_in_config(const TempDir &dir, const char *fault_settings) {
+  const auto path = pipeline_config(dir, fault(fault_settings));
+  YAML::Node config = YAML::LoadFile(path);
+  config["service"]["extensions"].push_back("fault");
+  return dir.write_file("collector.yaml", YAML::Dump(config)).string();
+}
+
+bool process_gone(pid_t pid) {
+  if (::kill(pid, 0) != 0)
+    return true;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string pid_field, name, state;
+  stat >> pid_field >> name >> state;
+  return state == "Z";  // dead, waiting for a reaper that is not us
+}
+
+TEST(CollectorProcess, RealCollectorRunsAndStopsGracefully) {
+  TempDir dir;
+  Harness harness;
+  harness.start(command_for(CollectorKind::kReal, pipeline_config(dir)));
+  ASSERT_TRUE(harness.wait_for_line("Everything is ready")) << harness.output();
+  EXPECT_GT(harness.pid(), 0);
+  harness.stop(30s);
+  auto status = harness.wait_exit();
+  ASSERT_TRUE(status) << harness.output();
+  EXPECT_NE(status->signal, SIGKILL) << "SIGTERM was not enough: " << status->describe();
+  // v0.149.0 logs "Everything is ready" before it handles SIGTERM: a SIGTERM in between ends
+  // it by the signal's default action (tools/fake-otelcol/README.md). Otherwise it shuts down.
+  if (status->signal == 0) {
+    EXPECT_EQ(status->code, 0) << status->describe();
+    EXPECT_NE(harness.output_before_exit().find("Shutdown complete."), std::string::npos)
+        << harness.output();
+  } else {
+    EXPECT_EQ(status->signal, SIGTERM) << status->describe();
+  }
+  EXPECT_EQ(harness.pid(), 0);
+}
+
+TEST(CollectorProcess, CrashIsReportedWithItsCodeAfterItsLastLines) {
+  TempDir dir;
+  Harness harness;
+  harness.start(command_for(
+      CollectorKind::kStandIn,
+      stand_in_config(dir, "{exit_after: 200ms, exit_code: 3, crash_message: boom-at-exit}")));
+  auto status = harness.wait_exit();
+  ASSERT_TRUE(status) << harness.output();
+  EXPECT_EQ(status->code, 3) << status->describe();
+  EXPECT_EQ(status->describe(), "exit code 3");
+  EXPECT_NE(harness.output_before_exit().find("boom-at-exit"), std::string::npos)
+      << harness.output();
+}
+
+TEST(CollectorProcess, StopEscalatesToSigkillWhenSigtermIsIgnored) {
+  TempDir dir;
+  Harness harness;
+  harness.start(
+      command_for(CollectorKind::kStandIn, stand_in_config(dir, "{ignore_sigterm: true}")));
+  ASSERT_TRUE(harness.wait_for_line("Everything is ready")) << harness.output();
+  harness.stop(300ms);
+  auto status = harness.wait_exit();
+  ASSERT_TRUE(status) << harness.output();
+  EXPECT_EQ(status->signal, SIGKILL) << status->describe();
+  EXPECT_EQ(status->describe(), "killed by signal 9 (SIGKILL)");
+}
+
+TEST(CollectorProcess, AMissingExecutableIsNamed) {
+  TempDir dir;
+  Harness harness;
+  CollectorCommand command;
+  command.executable = dir.path() / "no-such-collector";
+  try {
+    harness.start(command);
+    FAIL() << "started a missing executable";
+  } catch (const std::runtime_error &error) {
+    EXPECT_EQ(std::string(error.what()),
+              "cannot start " + command.executable.string() + ": No such file or directory");
+  }
+  EXPECT_EQ(harness.pid(), 0);
+}
+
+TEST(CollectorProcess, ArgsAndEnvironmentReachTheChild) {
+  Harness harness;
+  CollectorCommand command;
+  command.executable = "/bin/sh";
+  command.args = {"-c", "echo \"$OPSUP_AGENT_ENV_TEST $0\"; echo to-stderr >&2", "an-arg"};
+  command.extra_env = std::map<std::string, std::string>{{"OPSUP_AGENT_ENV_TEST", "from-env"}};
+  harness.start(command);
+  auto status = harness.wait_exit();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->code, 0);
+  EXPECT_EQ(harness.output_before_exit(), "from-env an-arg\nto-stderr\n");
+}
+
+TEST(CollectorProcess, TheCollectorDiesWithItsHost) {
+  TempDir dir;
+  opsup::testing::ChildProcess host(
+      {opsup::testing::binary("collector_process_host"),
+       {opsup::testing::collector_executable(CollectorKind::kReal).string(), "--config",
+        pipeline_config(dir)},
+       {},
+       {}});
+  const auto pid_line = host.wait_for_line("^collector pid [0-9]+$", kDeadline);
+  ASSERT_TRUE(pid_line) << host.output();
+  const pid_t collector = std::stoi(pid_line->substr(std::string("collector pid ").size()));
+  ASSERT_TRUE(host.wait_for_line("Everything is ready", kDeadline)) << host.output();
+  host.send_signal(SIGKILL);
+  host.wait_exit(kDeadline);
+  EXPECT_TRUE(opsup::testing::eventually([&] { return process_gone(collector); }, 10s))
+      << "the Collector (pid " << collector << ") outlived its host";
+  if (!process_gone(collector))
+    ::kill(collector, SIGKILL);
+}
+
+}  // namespace
+}  // namespace opsup::collector
