@@ -105,6 +105,7 @@ session::SessionOptions make_session_options(const config::SupervisorConfig &con
   options.connect_timeout = to_ms(config.server.connect_timeout);
   options.reconnect_initial_interval = to_ms(config.server.reconnect.initial_interval);
   options.reconnect_max_interval = to_ms(config.server.reconnect.max_interval);
+  options.reconnect_max_server_delay = to_ms(config.server.reconnect.max_server_delay);
   options.shutdown_timeout = to_ms(config.server.shutdown_timeout);
   // OpAMP counts heartbeats in whole seconds; rounding down would turn "500ms" into 0,
   // which means "heartbeats off".

@@ -80,6 +80,7 @@ YAML::Node server_yaml(const ServerConfig &server) {
   node["connect_timeout"] = duration(server.connect_timeout);
   node["reconnect"]["initial_interval"] = duration(server.reconnect.initial_interval);
   node["reconnect"]["max_interval"] = duration(server.reconnect.max_interval);
+  node["reconnect"]["max_server_delay"] = duration(server.reconnect.max_server_delay);
   node["shutdown_timeout"] = duration(server.shutdown_timeout);
   node["heartbeat_interval"] = duration(server.heartbeat_interval);
   return node;

@@ -100,6 +100,16 @@ void parse_server(MapReader section, ServerConfig &server) {
                         ") must not be shorter than initial_interval (" +
                         format_go_duration(server.reconnect.initial_interval) + ")");
   }
+  Duration max_server_delay{};
+  if (reconnect.read_duration("max_server_delay", DurationRule::kPositive, max_server_delay)) {
+    if (max_server_delay > kMaxServerDelayLimit) {
+      reconnect.error("max_server_delay", "must be at most " +
+                                              format_go_duration(kMaxServerDelayLimit) + ", got " +
+                                              format_go_duration(max_server_delay));
+    } else {
+      server.reconnect.max_server_delay = max_server_delay;
+    }
+  }
   reconnect.finish();
   section.finish();
 }

@@ -86,7 +86,13 @@ struct TlsServerConfig {
 struct ReconnectConfig {
   Duration initial_interval = std::chrono::seconds{1};
   Duration max_interval = std::chrono::seconds{60};
+  // The longest wait a server can impose (Retry-After, retry_after_nanoseconds); longer
+  // requests are clamped to it, so a buggy server cannot silence the supervisor.
+  Duration max_server_delay = std::chrono::hours{1};
 };
+
+// The largest server.reconnect.max_server_delay accepted (30 days).
+inline constexpr Duration kMaxServerDelayLimit = std::chrono::hours{24 * 30};
 
 struct ServerConfig {
   std::string endpoint;         // ws://, wss://, http:// or https:// (required)

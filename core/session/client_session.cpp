@@ -19,6 +19,7 @@
 #include "session/auth_header_source.hpp"
 #include "session/outgoing_state.hpp"
 #include "session/reconnect_backoff.hpp"
+#include "session/reconnect_policy.hpp"
 #include "storage/persistent_state.hpp"
 #include "transport/client_transport.hpp"
 
@@ -52,10 +53,6 @@ transport::DisconnectInfo disconnect_info(std::string reason,
   info.reason = std::move(reason);
   info.retry_after = retry_after;
   return info;
-}
-
-milliseconds ceil_millis(std::chrono::nanoseconds duration) {
-  return std::chrono::ceil<milliseconds>(duration);
 }
 
 }  // namespace
@@ -183,6 +180,9 @@ class ClientSession::Impl : public std::enable_shared_from_this<Impl> {
   std::optional<Clock::time_point> last_full_report_;
   bool send_posted_ = false;
   bool heartbeat_due_ = false;
+  // The backoff starts over only once a connection proved healthy (reconnect_policy.hpp).
+  bool healthy_exchange_ = false;
+  Clock::time_point connected_at_{};
 };
 
 ClientSession::Impl::Impl(boost::asio::io_context &io, SessionOptions options,
@@ -321,7 +321,9 @@ void ClientSession::Impl::handle_connected(uint64_t generation) {
   if (!current(generation) || phase_ != Phase::kConnecting)
     return;
   phase_ = Phase::kConnected;
-  backoff_.reset();
+  // Not a reason to reset the backoff yet: a server may accept and then send garbage.
+  healthy_exchange_ = false;
+  connected_at_ = Clock::now();
   log_->info("Connected to the OpAMP server at {}", endpoint_for_logs_);
   if (callbacks_.on_connected)
     callbacks_.on_connected();
@@ -424,6 +426,10 @@ void ClientSession::Impl::handle_message(uint64_t generation, std::string_view b
     handle_error_response(message.error_response());
     return;
   }
+  if (!healthy_exchange_) {
+    healthy_exchange_ = true;
+    backoff_.reset();
+  }
   if (message.capabilities() != 0 && message.capabilities() != server_capabilities_) {
     server_capabilities_ = message.capabilities();
     log_->debug("Server capabilities: {:#x}", server_capabilities_);
@@ -459,8 +465,16 @@ void ClientSession::Impl::handle_error_response(const proto::ServerErrorResponse
     case proto::ServerErrorResponseType_Unavailable: {
       std::optional<milliseconds> retry_after;
       if (error.has_retry_info()) {
-        retry_after = ceil_millis(std::chrono::nanoseconds(static_cast<int64_t>(std::min<uint64_t>(
-            error.retry_info().retry_after_nanoseconds(), uint64_t{INT64_MAX}))));
+        const uint64_t requested_ns = error.retry_info().retry_after_nanoseconds();
+        const ServerDelay clamped =
+            clamp_server_delay_ns(requested_ns, options_.reconnect_max_server_delay);
+        if (clamped.clamped) {
+          log_->warn(
+              "The server asked to wait {} ns (retry_after_nanoseconds) before reconnecting; "
+              "clamped to {} ms (server.reconnect.max_server_delay)",
+              requested_ns, clamped.delay.count());
+        }
+        retry_after = clamped.delay;
       }
       log_->warn("Server returned an error response: unavailable: {}{}", error.error_message(),
                  retry_after
@@ -568,6 +582,11 @@ void ClientSession::Impl::handle_disconnected(uint64_t generation,
 
 void ClientSession::Impl::connection_lost(const transport::DisconnectInfo &info) {
   const bool was_connected = phase_ == Phase::kConnected;
+  if (was_connected &&
+      connection_was_healthy(healthy_exchange_, std::chrono::duration_cast<milliseconds>(
+                                                    Clock::now() - connected_at_))) {
+    backoff_.reset();
+  }
   if (info.http_status == 401 || info.http_status == 403)
     auth_->credentials_refused();  // a revoked token must not be sent again
   retire_connection(/*abort=*/false);
@@ -588,8 +607,16 @@ void ClientSession::Impl::connection_lost(const transport::DisconnectInfo &info)
 void ClientSession::Impl::schedule_reconnect(std::optional<milliseconds> min_delay) {
   phase_ = Phase::kWaiting;
   milliseconds delay = backoff_.next_delay();
-  if (min_delay && *min_delay > delay)
-    delay = *min_delay;
+  if (min_delay) {
+    const ServerDelay server = clamp_server_delay(*min_delay, options_.reconnect_max_server_delay);
+    if (server.clamped) {
+      log_->warn(
+          "The server asked to wait {} ms (Retry-After) before reconnecting; clamped to {} ms "
+          "(server.reconnect.max_server_delay)",
+          min_delay->count(), server.delay.count());
+    }
+    delay = std::max(delay, server.delay);
+  }
   log_->info("Reconnecting to {} in {} ms", endpoint_for_logs_, delay.count());
   reconnect_timer_.expires_after(delay);
   reconnect_timer_.async_wait([weak = weak_from_this()](boost::system::error_code error) {

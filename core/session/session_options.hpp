@@ -89,6 +89,9 @@ struct SessionOptions {
   std::chrono::milliseconds reconnect_initial_interval{500};
   std::chrono::milliseconds reconnect_max_interval{60000};
   double reconnect_jitter = 1.0;
+  // The longest wait a server can ask for (Retry-After, retry_after_nanoseconds); longer
+  // requests are clamped to it and logged.
+  std::chrono::milliseconds reconnect_max_server_delay{3600000};
 
   // At most one full report per window: a ReportFullState arriving sooner after the last
   // full report is answered when the window ends.

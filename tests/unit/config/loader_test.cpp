@@ -32,6 +32,7 @@ TEST(Loader, MinimalConfigGetsUpstreamDefaults) {
   EXPECT_EQ(config.server.connect_timeout, 30s);
   EXPECT_EQ(config.server.reconnect.initial_interval, 1s);
   EXPECT_EQ(config.server.reconnect.max_interval, 60s);
+  EXPECT_EQ(config.server.reconnect.max_server_delay, 1h);
   EXPECT_EQ(config.server.shutdown_timeout, 5s);
   EXPECT_EQ(config.server.heartbeat_interval, 30s);
 
@@ -81,6 +82,7 @@ TEST(Loader, ReadsEverySection) {
   reconnect:
     initial_interval: 250ms
     max_interval: 2m
+    max_server_delay: 10m
   shutdown_timeout: 2s
   heartbeat_interval: 1h
 capabilities:
@@ -181,6 +183,7 @@ plugins:
   EXPECT_EQ(config.server.connect_timeout, 90s);
   EXPECT_EQ(config.server.reconnect.initial_interval, 250ms);
   EXPECT_EQ(config.server.reconnect.max_interval, 2min);
+  EXPECT_EQ(config.server.reconnect.max_server_delay, 10min);
   EXPECT_EQ(config.server.shutdown_timeout, 2s);
   EXPECT_EQ(config.server.heartbeat_interval, 1h);
 

@@ -112,6 +112,7 @@ TEST(Redaction, FillsInDefaultsForModules) {
   EXPECT_FALSE(node["capabilities"]["accepts_remote_config"].as<bool>());
   EXPECT_EQ(node["storage"]["directory"].as<std::string>(), "/var/lib/otelcol/supervisor");
   EXPECT_EQ(node["server"]["reconnect"]["max_interval"].as<std::string>(), "1m0s");
+  EXPECT_EQ(node["server"]["reconnect"]["max_server_delay"].as<std::string>(), "1h0m0s");
   EXPECT_EQ(node["extensions"]["bearertokenauth"]["header"].as<std::string>(), "Authorization");
   // Written values win over defaults and keep their place.
   EXPECT_EQ(node["server"]["endpoint"].as<std::string>(), "wss://opamp.example.com/v1/opamp");

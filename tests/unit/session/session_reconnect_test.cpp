@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <limits>
+
 #include "session_fixture.hpp"
 
 namespace opsup::testing {
@@ -208,6 +210,78 @@ TEST_F(SessionTest, MalformedHttpResponseDropsTheConnectionAndTheClientRecovers)
   ASSERT_TRUE(run_until(io, [&] { return server.messages.size() >= 2 && connected_count >= 2; }));
   EXPECT_TRUE(server.messages[1].message.has_agent_description());
   EXPECT_EQ(server.messages[1].message.sequence_num(), 1u);
+}
+
+TEST_F(SessionTest, GarbageAfterEveryUpgradeDoesNotResetTheBackoff) {
+  // An upgrade alone is not a healthy exchange: with no jitter the delays must double
+  // (100, 200, 400 ms...) instead of starting over at 100 ms after each upgrade.
+  server.reply_policy = [&](const auto &connection, const proto::AgentToServer &) {
+    connection->send(std::string(kGarbage));
+  };
+  auto options = options_for(server.ws_url());
+  options.reconnect_initial_interval = milliseconds(100);
+  options.reconnect_max_interval = milliseconds(3200);
+  options.reconnect_jitter = 0.0;
+  start_session(options);
+  ASSERT_TRUE(run_until(io, [&] { return server.connects.size() >= 5; }));
+  std::vector<milliseconds> gaps;
+  for (std::size_t i = 1; i < server.connects.size(); ++i)
+    gaps.push_back(millis_between(server.connects[i - 1], server.connects[i]));
+  // 100, 200, 400, 800 ms (plus connect time); a reset would keep them all near 100.
+  EXPECT_GE(gaps[3], milliseconds(800)) << gaps[0].count() << " " << gaps[1].count() << " "
+                                        << gaps[2].count() << " " << gaps[3].count();
+  EXPECT_GE(gaps[2], milliseconds(400));
+}
+
+TEST_F(SessionTest, AHealthyMessageResetsTheBackoff) {
+  // Garbage on the first three connections, then good replies; then the server drops
+  // the connection: the next delay starts again from the initial interval.
+  int garbage_left = 3;
+  server.reply_policy = [&](const auto &connection, const proto::AgentToServer &message) {
+    if (garbage_left > 0) {
+      --garbage_left;
+      connection->send(std::string(kGarbage));
+      return;
+    }
+    TestOpampServer::send(connection, TestOpampServer::default_reply(message));
+  };
+  auto options = options_for(server.ws_url());
+  options.reconnect_initial_interval = milliseconds(100);
+  options.reconnect_max_interval = milliseconds(3200);
+  options.reconnect_jitter = 0.0;
+  start_session(options);
+  ASSERT_TRUE(run_until(io, [&] { return server.connects.size() >= 4 && !routed.empty(); }));
+  server.stop();
+  ASSERT_TRUE(run_until(io, [&] { return disconnect_reasons.size() >= 4; }));
+  const auto dropped_at = Clock::now();
+  server.restart();
+  ASSERT_TRUE(run_until(io, [&] { return server.connects.size() >= 5; }));
+  // After three garbage connections the next delay would be 800 ms; the healthy
+  // exchange on the fourth reset it to 100 ms.
+  EXPECT_LT(millis_between(dropped_at, server.connects[4]), milliseconds(600));
+}
+
+TEST_F(SessionTest, AHugeRetryAfterNanosecondsIsClampedNotOverflowed) {
+  std::optional<Clock::time_point> error_sent;
+  server.reply_policy = [&](const auto &connection, const proto::AgentToServer &message) {
+    if (error_sent) {
+      TestOpampServer::send(connection, TestOpampServer::default_reply(message));
+      return;
+    }
+    proto::ServerToAgent reply;
+    reply.mutable_error_response()->set_type(proto::ServerErrorResponseType_Unavailable);
+    reply.mutable_error_response()->mutable_retry_info()->set_retry_after_nanoseconds(
+        std::numeric_limits<uint64_t>::max());
+    TestOpampServer::send(connection, reply);
+    error_sent = Clock::now();
+  };
+  auto options = options_for(server.ws_url());
+  options.reconnect_max_server_delay = milliseconds(1000);
+  start_session(options);
+  ASSERT_TRUE(run_until(io, [&] { return connected_count == 2; }));
+  ASSERT_EQ(server.connects.size(), 2u);
+  // Not at once (the overflow reconnected ~1 ms later), not in a century: the maximum.
+  EXPECT_GE(millis_between(*error_sent, server.connects[1]), milliseconds(1000));
 }
 
 TEST_F(SessionTest, InstanceUidIsStableAcrossSessionRestarts) {
