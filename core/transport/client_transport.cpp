@@ -60,6 +60,19 @@ std::optional<std::chrono::milliseconds> retry_after_for(int status,
   return parse_retry_after(found->value(), std::chrono::system_clock::now());
 }
 
+std::string location_for_logs(int status, const beast::http::fields &fields) {
+  if (status < 300 || status > 399)
+    return {};
+  auto found = fields.find(beast::http::field::location);
+  if (found == fields.end())
+    return " (no Location)";
+  constexpr std::size_t kMaxLoggedBytes = 512;
+  std::string location = common::url_for_logs(std::string(found->value()));
+  if (location.size() > kMaxLoggedBytes)
+    location = location.substr(0, kMaxLoggedBytes) + "...";
+  return " (Location: " + location + ")";
+}
+
 }  // namespace internal
 
 std::unique_ptr<ClientTransport> ClientTransport::create(boost::asio::io_context &io,

@@ -75,6 +75,10 @@ class ClientTransport {
   // Drops the connection at once without a close handshake; no further callbacks.
   // After shutdown() or abort() the transport is finished: create a new one to reconnect.
   virtual void abort() = 0;
+  // The handler refused what the server sent (e.g. an undecodable message): WebSocket
+  // closes with a close frame (1007) instead of dropping TCP, bounded by connect_timeout;
+  // HTTP drops the connection. No further callbacks, as after abort().
+  virtual void refuse() = 0;
   virtual bool is_http() const = 0;
   virtual bool is_connected() const = 0;
 };

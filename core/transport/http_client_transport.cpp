@@ -130,7 +130,25 @@ class HttpConnection final : public HttpExchangeBase,
 
   void read_response() {
     parser_.emplace();
+    // A Content-Length over the limit is refused with the header, before the body.
     parser_->body_limit(setup_->options.max_message_bytes);
+    http::async_read_header(
+        *stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](const boost::system::error_code &ec, std::size_t) {
+          self->on_header(ec);
+        });
+  }
+
+  void on_header(const boost::system::error_code &ec) {
+    if (!done_)
+      return;
+    if (ec)
+      return on_response(ec);
+    if (!parser_->is_done() && !parser_->content_length()) {
+      // Chunked or until EOF: reserve address space for the largest body once, so the
+      // body never doubles and copies (pages are only used as they are written).
+      parser_->get().body().reserve(setup_->options.max_message_bytes);
+    }
     http::async_read(*stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](const boost::system::error_code &ec,
                                                        std::size_t) { self->on_response(ec); });
@@ -164,11 +182,13 @@ class HttpConnection final : public HttpExchangeBase,
       result.failure.retry_after = retry_after_for(status, response);
       result.failure.message_too_large = status == 413;
       result.failure.reason = "HTTP " + std::to_string(status) + " " +
-                              std::string(response.reason()) + " from " + setup_->peer;
+                              std::string(response.reason()) + " from " + setup_->peer +
+                              location_for_logs(status, response);
       return complete(std::move(result));
     }
     const auto encoding = response[http::field::content_encoding];
-    if (beast::iequals(encoding, "gzip") || beast::iequals(encoding, "x-gzip")) {
+    if (beast::iequals(encoding, "gzip") || beast::iequals(encoding, "x-gzip") ||
+        beast::iequals(encoding, "deflate")) {
       auto inflated = gzip_inflate(response.body(), setup_->options.max_message_bytes);
       if (inflated.status != InflateStatus::ok) {
         result.failure.message_too_large = inflated.status == InflateStatus::too_large;
@@ -292,6 +312,8 @@ class HttpClientTransport final : public ClientTransport {
     shutdown_timer_.cancel();
     connection_->abort();
   }
+
+  void refuse() override { abort(); }
 
   bool is_http() const override { return true; }
   bool is_connected() const override { return connected_; }

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -17,6 +18,10 @@ namespace websocket = beast::websocket;
 
 constexpr const char *kUserAgent = "opampsupervisor";
 constexpr std::size_t kReadChunkBytes = 64 * 1024;
+// After refusing an oversized message, at most this much more is read before closing.
+constexpr std::size_t kMaxDrainedBytes = 1024 * 1024;
+// A read buffer larger than this is released after its message.
+constexpr std::size_t kKeptReadBufferBytes = 1024 * 1024;
 
 // Implemented by the transport; a session reports through it while attached.
 class WsSessionOwner {
@@ -38,6 +43,9 @@ class WsSessionBase {
   virtual void close_gracefully(std::string last, std::function<void()> closed) = 0;
   // Stops everything at once; the owner hears nothing more.
   virtual void detach_and_abort() = 0;
+  // The owner refused what the server sent: closes with 1007 (bounded by the handshake
+  // timeout), reading and dropping whatever still arrives; the owner hears nothing more.
+  virtual void detach_and_refuse() = 0;
 };
 
 template <class Stream>
@@ -97,6 +105,22 @@ class WsSession final : public WsSessionBase,
       send_last_and_close();
   }
 
+  void detach_and_refuse() override {
+    owner_ = nullptr;
+    closed_ = nullptr;
+    if (state_ != State::open)
+      return detach_and_abort();
+    refused_ = true;
+    state_ = State::closing;
+    // The close handshake has its own timeout; this bounds a peer that never reads.
+    deadline_.expires_after(setup_->options.connect_timeout);
+    deadline_.async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
+      if (auto self = weak.lock(); self && !ec)
+        self->detach_and_abort();
+    });
+    start_close(websocket::close_code::bad_payload);
+  }
+
   void detach_and_abort() override {
     owner_ = nullptr;
     closed_ = nullptr;
@@ -153,7 +177,8 @@ class WsSession final : public WsSessionBase,
         info.message_too_large = info.http_status == 413;
         info.reason = "WebSocket upgrade refused by " + setup_->peer + ": HTTP " +
                       std::to_string(info.http_status) + " " +
-                      std::string(upgrade_response_.reason());
+                      std::string(upgrade_response_.reason()) +
+                      location_for_logs(info.http_status, upgrade_response_);
       } else if (ec == beast::error::timeout) {
         info.reason = "WebSocket upgrade with " + setup_->peer + " timed out";
       } else {
@@ -181,14 +206,26 @@ class WsSession final : public WsSessionBase,
       return;
     if (ec)
       return end(describe_read_error(ec));
-    if (read_buffer_.size() > setup_->options.max_message_bytes + kMaxWsHeaderBytes) {
-      too_large_ = true;
-      read_buffer_.clear();  // the close handshake discards the rest of the message
-      start_close(websocket::close_code::too_big);
+    if (refused_) {
+      // Closing: what still arrives before the peer's close frame is dropped.
+      read_buffer_.clear();
       return read_next();
     }
-    if (!ws_.is_message_done())
+    // What the message needs at least: what arrived plus the rest of the current frame,
+    // as its header announced. Refused at once, before the payload is downloaded.
+    const std::size_t limit = setup_->options.max_message_bytes + kMaxWsHeaderBytes;
+    const std::size_t frame_rest = ws_.is_message_done() ? 0 : ws_.read_size_hint(1);
+    const std::size_t announced = read_buffer_.size() + frame_rest;
+    if (frame_rest > limit || announced > limit) {
+      announced_bytes_ = announced;
+      return refuse_too_large();
+    }
+    if (!ws_.is_message_done()) {
+      // One allocation of the announced size instead of doubling (which copies).
+      if (announced > read_buffer_.capacity())
+        read_buffer_.reserve(announced);
       return read_next();
+    }
     if (!ws_.got_binary()) {
       protocol_error_ = setup_->peer + " sent a text frame; OpAMP messages are binary";
       start_close(websocket::close_code::bad_payload);
@@ -196,12 +233,80 @@ class WsSession final : public WsSessionBase,
       return read_next();
     }
     if (state_ == State::open && owner_ != nullptr) {
-      const std::string data = beast::buffers_to_string(read_buffer_.data());
-      owner_->session_message(decode_ws_message(data));
+      const auto data = read_buffer_.data();
+      owner_->session_message(
+          decode_ws_message(std::string_view(static_cast<const char *>(data.data()), data.size())));
     }
     read_buffer_.consume(read_buffer_.size());
+    if (read_buffer_.capacity() > kKeptReadBufferBytes)
+      read_buffer_.shrink_to_fit();  // do not hold on to one large message's memory
     if (state_ != State::ended)
       read_next();
+  }
+
+  // The peer cannot answer a close frame before its oversized frame ends, so a close
+  // handshake would download the whole payload. Instead: the owner hears at once, the
+  // close frame (1009) is written directly, our side is shut down, and at most
+  // kMaxDrainedBytes more are read (so a peer that answers gets no reset) before the
+  // socket is closed.
+  void refuse_too_large() {
+    too_large_ = true;
+    state_ = State::closing;
+    read_buffer_.clear();
+    read_buffer_.shrink_to_fit();
+    // Beast must not write pings behind our back while we use the socket directly.
+    websocket::stream_base::timeout no_timeouts{};
+    no_timeouts.handshake_timeout = websocket::stream_base::none();
+    no_timeouts.idle_timeout = websocket::stream_base::none();
+    no_timeouts.keep_alive_pings = false;
+    ws_.set_option(no_timeouts);
+    deadline_.expires_after(setup_->options.connect_timeout);
+    deadline_.async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
+      if (auto self = weak.lock(); self && !ec)
+        self->end(self->describe_read_error(ec));
+    });
+    if (!writing_)
+      send_close_frame();  // else on_write sends it once the socket is free
+    if (auto *owner = std::exchange(owner_, nullptr))
+      owner->session_ended(describe_read_error({}));
+  }
+
+  void send_close_frame() {
+    // A masked client close frame: FIN + opcode 8, mask bit + length 2, key, code.
+    static constexpr unsigned char kKey[4] = {0x5a, 0x3c, 0x96, 0xe1};
+    constexpr unsigned code = websocket::close_code::too_big;
+    close_frame_ = {'\x88', '\x82'};
+    for (unsigned char byte : kKey)
+      close_frame_.push_back(static_cast<char>(byte));
+    close_frame_.push_back(static_cast<char>(((code >> 8) & 0xff) ^ kKey[0]));
+    close_frame_.push_back(static_cast<char>((code & 0xff) ^ kKey[1]));
+    close_sent_ = true;
+    asio::async_write(
+        ws_.next_layer(), asio::buffer(close_frame_),
+        [self = this->shared_from_this()](const boost::system::error_code &ec, std::size_t) {
+          if (self->state_ == State::ended)
+            return;
+          if (ec)
+            return self->end(self->describe_read_error(ec));
+          boost::system::error_code ignored;
+          beast::get_lowest_layer(self->ws_).socket().shutdown(asio::socket_base::shutdown_send,
+                                                               ignored);
+          self->drain();
+        });
+  }
+
+  void drain() {
+    drain_buffer_.resize(kReadChunkBytes);
+    ws_.next_layer().async_read_some(
+        asio::buffer(drain_buffer_),
+        [self = this->shared_from_this()](const boost::system::error_code &ec, std::size_t n) {
+          if (self->state_ == State::ended)
+            return;
+          self->drained_bytes_ += n;
+          if (ec || self->drained_bytes_ > kMaxDrainedBytes)
+            return self->end(self->describe_read_error(ec));
+          self->drain();
+        });
   }
 
   DisconnectInfo describe_read_error(const boost::system::error_code &ec) {
@@ -209,9 +314,14 @@ class WsSession final : public WsSessionBase,
     if (too_large_) {
       info.message_too_large = true;
       info.reason = "message from " + setup_->peer + " larger than " +
-                    std::to_string(setup_->options.max_message_bytes) + " bytes; closed with 1009";
+                    std::to_string(setup_->options.max_message_bytes) + " bytes";
+      if (announced_bytes_ > 0)
+        info.reason += " (at least " + std::to_string(announced_bytes_) + " announced)";
+      info.reason += "; closed with 1009";
     } else if (!protocol_error_.empty()) {
       info.reason = protocol_error_;
+    } else if (refused_) {
+      info.reason = "connection to " + setup_->peer + " closed after a protocol error";
     } else if (ec == websocket::error::closed) {
       const auto &reason = ws_.reason();
       info.message_too_large = reason.code == websocket::close_code::too_big;
@@ -239,6 +349,8 @@ class WsSession final : public WsSessionBase,
     writing_ = false;
     if (state_ == State::ended)
       return;
+    if (too_large_ && !close_sent_)
+      return send_close_frame();
     if (ec) {
       // The read side reports the failure once the socket is gone.
       beast::get_lowest_layer(ws_).close();
@@ -303,6 +415,11 @@ class WsSession final : public WsSessionBase,
   bool writing_ = false;
   bool close_sent_ = false;
   bool too_large_ = false;
+  bool refused_ = false;  // refuse() closed it with 1007
+  std::size_t announced_bytes_ = 0;
+  std::string close_frame_;
+  std::string drain_buffer_;
+  std::size_t drained_bytes_ = 0;
   std::string outgoing_;
   std::optional<std::string> last_message_;
   std::function<void()> closed_;
@@ -382,6 +499,16 @@ class WsClientTransport final : public ClientTransport, private WsSessionOwner {
     session_.reset();
   }
 
+  void refuse() override {
+    handler_ = nullptr;
+    stopped_ = true;
+    connected_ = false;
+    shutdown_timer_.cancel();
+    // The session lives on through its own pending operations until the close is done.
+    if (auto session = std::exchange(session_, nullptr))
+      session->detach_and_refuse();
+  }
+
   bool is_http() const override { return false; }
   bool is_connected() const override { return connected_; }
 
@@ -397,6 +524,9 @@ class WsClientTransport final : public ClientTransport, private WsSessionOwner {
   }
   void session_ended(const DisconnectInfo &info) override {
     connected_ = false;
+    // A session still closing (after refusing an oversized message) finishes on its own;
+    // aborting it along with this transport would reset the connection.
+    auto ended = std::exchange(session_, nullptr);
     spdlog::debug("OpAMP client: {}", info.reason);
     if (handler_ != nullptr)
       handler_->on_disconnected(info);

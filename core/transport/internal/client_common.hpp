@@ -39,6 +39,10 @@ inline DisconnectInfo disconnect(std::string reason) {
 std::optional<std::chrono::milliseconds> retry_after_for(int status,
                                                          const beast::http::fields &fields);
 
+// " (Location: <url>)" for a redirect that names one (userinfo redacted), else "". The
+// client does not follow redirects; the log says where the server pointed.
+std::string location_for_logs(int status, const beast::http::fields &fields);
+
 std::unique_ptr<ClientTransport> make_websocket_client(asio::io_context &io, ClientSetup setup,
                                                        ClientTransportHandler &handler);
 std::unique_ptr<ClientTransport> make_http_client(asio::io_context &io, ClientSetup setup,

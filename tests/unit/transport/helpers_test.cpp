@@ -68,6 +68,20 @@ TEST(Gzip, RoundTripsAndEnforcesTheLimit) {
   EXPECT_TRUE(too_large.data.empty());
 }
 
+TEST(Gzip, ABombIsRefusedAndTheLimitItselfIsAccepted) {
+  const std::string zeros(4 * 1024 * 1024, '\0');
+  const std::string bomb = gzip_compress(zeros);
+  EXPECT_LT(bomb.size(), zeros.size() / 100);
+  auto refused = gzip_inflate(bomb, 1024 * 1024);
+  EXPECT_EQ(refused.status, InflateStatus::too_large);
+  EXPECT_EQ(refused.error, "inflated body exceeds 1048576 bytes");
+  EXPECT_LT(refused.data.capacity(), std::size_t{64 * 1024}) << "nothing was inflated into memory";
+  auto exact = gzip_inflate(bomb, zeros.size());
+  ASSERT_EQ(exact.status, InflateStatus::ok) << exact.error;
+  EXPECT_EQ(exact.data, zeros);
+  EXPECT_LT(exact.data.capacity(), zeros.size() + 4096) << "one allocation of the exact size";
+}
+
 TEST(Gzip, RejectsCorruptAndTruncatedData) {
   EXPECT_EQ(gzip_inflate("definitely not gzip", 1000).status, InflateStatus::corrupt);
   const std::string compressed = gzip_compress(test::make_payload(5000));
