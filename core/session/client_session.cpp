@@ -17,6 +17,7 @@
 #include "opamp.pb.h"
 #include "session/agent_description.hpp"
 #include "session/auth_header_source.hpp"
+#include "session/decode_problem.hpp"
 #include "session/outgoing_state.hpp"
 #include "session/reconnect_backoff.hpp"
 #include "session/reconnect_policy.hpp"
@@ -135,6 +136,7 @@ class ClientSession::Impl : public std::enable_shared_from_this<Impl> {
   void open_connection();
   void retire_connection(bool abort);
   void fail_connection(const std::string &reason, std::optional<milliseconds> min_delay);
+  void refuse_connection(const std::string &reason);
   void connection_lost(const transport::DisconnectInfo &info);
   void schedule_reconnect(std::optional<milliseconds> min_delay);
   void request_send();
@@ -416,9 +418,10 @@ void ClientSession::Impl::handle_message(uint64_t generation, std::string_view b
     return;
   proto::ServerToAgent message;
   if (!message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    fail_connection("cannot decode the ServerToAgent message (" + std::to_string(bytes.size()) +
-                        " bytes) from " + endpoint_for_logs_,
-                    std::nullopt);
+    // Closed with a close frame (1007), not by dropping TCP: the server learns why.
+    refuse_connection("cannot decode the ServerToAgent message (" + std::to_string(bytes.size()) +
+                      " bytes) from " + endpoint_for_logs_ + ": " +
+                      describe_undecodable_server_to_agent(bytes));
     return;
   }
   if (message.has_error_response()) {
@@ -569,6 +572,12 @@ void ClientSession::Impl::fail_connection(const std::string &reason,
   if (connection_)
     connection_->transport->abort();
   connection_lost(disconnect_info(reason, min_delay));
+}
+
+void ClientSession::Impl::refuse_connection(const std::string &reason) {
+  if (connection_)
+    connection_->transport->refuse();
+  connection_lost(disconnect_info(reason));
 }
 
 void ClientSession::Impl::handle_disconnected(uint64_t generation,
