@@ -317,6 +317,43 @@ TEST(HostileServer, AGzipBombOverHttpIsRefusedWithoutInflatingIt) {
   EXPECT_LT(growth, kCapBytes * 13 / 10);
 }
 
+TEST(HostileServer, AnOversizedHttpContentLengthIsRefusedFromTheHeader) {
+  Gate gate;
+  std::atomic<bool> first{true};
+  std::mutex mutex;
+  std::vector<std::size_t> bytes_sent;
+  HostileServer server([&](HostileServer::Socket &socket) {
+    if (!hostile::read_http_request(socket))
+      return;
+    if (first.exchange(false)) {
+      gate.arrived();
+      gate.wait_open();
+    }
+    std::size_t sent = 0;
+    if (hostile::write_all(socket, "HTTP/1.1 200 OK\r\nContent-Length: " +
+                                       std::to_string(kHugeBytes) + "\r\n\r\n")) {
+      const std::string chunk(64 * 1024, '\0');
+      while (sent < kHugeBytes && hostile::write_all(socket, chunk))
+        sent += chunk.size();
+    }
+    std::lock_guard lock(mutex);
+    bytes_sent.push_back(sent);
+  });
+  SupervisorSettings settings;
+  settings.scheme = "http";
+  settings.reconnect_yaml = "    initial_interval: 100ms\n    max_interval: 500ms\n";
+  settings.server_yaml = "  max_message_size_bytes: " + std::to_string(kCapBytes) + "\n";
+  Supervisor supervisor(server.port(), settings);
+
+  const uint64_t growth = peak_growth(supervisor, gate, "larger than 8388608 bytes", 3);
+  EXPECT_LT(growth, kCapBytes * 13 / 10);
+  std::lock_guard lock(mutex);
+  for (const std::size_t sent : bytes_sent) {
+    std::cout << "[ measure  ] bytes of the 64 MiB body written before the close: " << sent << "\n";
+    EXPECT_LT(sent, kHugeBytes / 2);
+  }
+}
+
 // --- 5: a refused redirect says where it pointed -----------------------------------------
 
 class Redirect : public ::testing::TestWithParam<std::string> {};
