@@ -17,163 +17,87 @@
 #include <mutex>
 #include <thread>
 
+#include "loop_thread.hpp"
 #include "support/child_process.hpp"
 #include "support/collector.hpp"
 #include "support/eventually.hpp"
 #include "support/paths.hpp"
 #include "support/ports.hpp"
 #include "support/temp_dir.hpp"
+#include "test_configs.hpp"
 
 namespace opsup::collector {
 namespace {
 
-namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using opsup::testing::CollectorKind;
 using opsup::testing::TempDir;
+using testing::command_for;
+using testing::pipeline_config;
+using testing::stand_in_config;
 
 constexpr auto kDeadline = 60s;
 
 // A CollectorProcess living on its own loop thread, with what it reported.
 class Harness {
  public:
-  Harness() : work_(asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {
-    on_loop([this] {
+  Harness() {
+    loop_.on_loop([this] {
       process_ = std::make_unique<CollectorProcess>(
-          io_,
-          [this](std::string_view line) {
-            std::lock_guard lock(mutex_);
-            lines_.emplace_back(line);
-            changed_.notify_all();
-          },
+          loop_.io(), [this](std::string_view line) { lines_.add(std::string(line)); },
           [this](const ExitStatus &status) {
-            std::lock_guard lock(mutex_);
-            exit_ = status;
             lines_at_exit_ = lines_.size();
-            changed_.notify_all();
+            exits_.add(status);
           });
     });
   }
   ~Harness() {
-    on_loop([this] { process_.reset(); });
-    work_.reset();
-    thread_.join();
-  }
-
-  void on_loop(std::function<void()> task) {
-    std::promise<void> done;
-    asio::post(io_, [&] {
-      try {
-        task();
-        done.set_value();
-      } catch (...) {
-        done.set_exception(std::current_exception());
-      }
-    });
-    done.get_future().get();
+    loop_.on_loop([this] { process_.reset(); });
   }
 
   void start(const CollectorCommand &command) {
-    on_loop([&] { process_->start(command); });
+    loop_.on_loop([&] { process_->start(command); });
   }
   void stop(std::chrono::milliseconds grace) {
-    on_loop([&] { process_->stop(grace); });
+    loop_.on_loop([&] { process_->stop(grace); });
   }
   pid_t pid() {
     pid_t pid = 0;
-    on_loop([&] { pid = process_->pid(); });
+    loop_.on_loop([&] { pid = process_->pid(); });
     return pid;
   }
 
   bool wait_for_line(const std::string &text) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, kDeadline, [&] {
-      for (const auto &line : lines_) {
-        if (line.find(text) != std::string::npos)
-          return true;
-      }
-      return false;
-    });
+    return lines_
+        .wait_for([&](const std::string &line) { return line.find(text) != std::string::npos; },
+                  kDeadline)
+        .has_value();
   }
   std::optional<ExitStatus> wait_exit() {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, kDeadline, [&] { return exit_.has_value(); });
-    return exit_;
+    return exits_.wait_for([](const ExitStatus &) { return true; }, kDeadline);
   }
   // Lines delivered before the exit handler ran.
   std::string output_before_exit() {
-    std::lock_guard lock(mutex_);
+    const auto lines = lines_.all();
     std::string text;
-    for (std::size_t i = 0; i < lines_at_exit_; ++i)
-      text += lines_[i] + "\n";
+    for (std::size_t i = 0; i < lines_at_exit_ && i < lines.size(); ++i)
+      text += lines[i] + "\n";
     return text;
   }
   std::string output() {
-    std::lock_guard lock(mutex_);
     std::string text;
-    for (const auto &line : lines_)
+    for (const auto &line : lines_.all())
       text += line + "\n";
     return text;
   }
 
  private:
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::thread thread_;
+  testing::LoopThread loop_;
   std::unique_ptr<CollectorProcess> process_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<std::string> lines_;
-  std::size_t lines_at_exit_ = 0;
-  std::optional<ExitStatus> exit_;
+  testing::Recorder<std::string> lines_;
+  testing::Recorder<ExitStatus> exits_;
+  std::atomic<std::size_t> lines_at_exit_{0};
 };
-
-std::string pipeline_config(const TempDir &dir, const YAML::Node &extra = {}) {
-  YAML::Node config = YAML::Load(R"(
-receivers:
-  otlp:
-    protocols:
-      grpc: {}
-exporters:
-  debug: {}
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    traces:
-      receivers: [otlp]
-      exporters: [debug]
-)");
-  config["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"] =
-      "127.0.0.1:" + std::to_string(opsup::testing::free_tcp_port());
-  if (extra.IsMap()) {
-    for (const auto &entry : extra)
-      config[entry.first.as<std::string>()] = entry.second;
-  }
-  return dir.write_file("collector.yaml", YAML::Dump(config)).string();
-}
-
-YAML::Node fault(const char *settings) {
-  YAML::Node extra;
-  extra["extensions"]["fault"] = YAML::Load(settings);
-  return extra;
-}
-
-CollectorCommand command_for(CollectorKind kind, const std::string &config_path) {
-  CollectorCommand command;
-  command.executable = opsup::testing::collector_executable(kind);
-  command.args = {"--config", config_path};
-  return command;
-}
-
-// The stand-in's fault extension must be listed in service.extensions too.
-std::string stand_in_config(const TempDir &dir, const char *fault_settings) {
-  const auto path = pipeline_config(dir, fault(fault_settings));
-  YAML::Node config = YAML::LoadFile(path);
-  config["service"]["extensions"].push_back("fault");
-  return dir.write_file("collector.yaml", YAML::Dump(config)).string();
-}
 
 bool process_gone(pid_t pid) {
   if (::kill(pid, 0) != 0)
