@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdlib>
 #include <stdexcept>
 
 #include "support/paths.hpp"
+#include "support/ports.hpp"
 
 namespace opsup::testing {
 
@@ -31,6 +34,29 @@ std::filesystem::path collector_executable(CollectorKind kind) {
                              " (tools/test.sh does), or set OPSUP_OTELCOL_BIN to a Collector");
   }
   return path;
+}
+
+YAML::Node minimal_pipeline_config() {
+  YAML::Node config = YAML::Load(R"(
+receivers:
+  otlp:
+    protocols:
+      grpc: {}
+exporters:
+  debug:
+    verbosity: basic
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [debug]
+)");
+  config["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"] =
+      "127.0.0.1:" + std::to_string(free_tcp_port());
+  return config;
 }
 
 std::unique_ptr<ChildProcess> start_collector(CollectorKind kind,

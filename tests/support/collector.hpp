@@ -10,6 +10,10 @@
 
 #include "support/child_process.hpp"
 
+namespace YAML {
+class Node;
+}
+
 namespace opsup::testing {
 
 enum class CollectorKind {
@@ -23,6 +27,10 @@ std::string collector_kind_name(CollectorKind kind);
 // The executable of that kind. Throws std::runtime_error (which fails the test) naming the
 // path and how to build it when it is missing or not executable.
 std::filesystem::path collector_executable(CollectorKind kind);
+
+// A Collector config both kinds run: otlp (gRPC on a free loopback port) -> debug in a traces
+// pipeline, with internal metrics off so no fixed port (8888) has to be free.
+YAML::Node minimal_pipeline_config();
 
 // Starts that Collector with `args` (e.g. {"--config", path}); killed with the object.
 std::unique_ptr<ChildProcess> start_collector(CollectorKind kind,

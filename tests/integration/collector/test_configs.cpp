@@ -1,28 +1,9 @@
 #include "test_configs.hpp"
 
-#include "support/ports.hpp"
-
 namespace opsup::collector::testing {
 
 std::string pipeline_config(const opsup::testing::TempDir &dir, const YAML::Node &extra) {
-  YAML::Node config = YAML::Load(R"(
-receivers:
-  otlp:
-    protocols:
-      grpc: {}
-exporters:
-  debug: {}
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    traces:
-      receivers: [otlp]
-      exporters: [debug]
-)");
-  config["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"] =
-      "127.0.0.1:" + std::to_string(opsup::testing::free_tcp_port());
+  YAML::Node config = opsup::testing::minimal_pipeline_config();
   if (extra.IsMap()) {
     for (const auto &entry : extra)
       config[entry.first.as<std::string>()] = entry.second;

@@ -56,17 +56,17 @@ struct ValidateCase {
 };
 
 std::string good_config() {
-  return YAML::Dump(pipeline_config());
+  return YAML::Dump(minimal_pipeline_config());
 }
 std::string unknown_component() {
-  YAML::Node config = pipeline_config();
+  YAML::Node config = minimal_pipeline_config();
   config["exporters"].remove("debug");
   config["exporters"]["nosuch"] = YAML::Node(YAML::NodeType::Map);
   config["service"]["pipelines"]["traces"]["exporters"][0] = "nosuch";
   return YAML::Dump(config);
 }
 std::string bad_field() {
-  YAML::Node config = pipeline_config();
+  YAML::Node config = minimal_pipeline_config();
   config["exporters"]["debug"]["bogus_field"] = 1;
   return YAML::Dump(config);
 }

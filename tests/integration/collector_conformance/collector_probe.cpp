@@ -5,8 +5,6 @@
 #include <set>
 #include <sstream>
 
-#include "support/ports.hpp"
-
 namespace opsup::testing {
 namespace {
 
@@ -80,30 +78,6 @@ CommandResult run_collector(CollectorKind kind, const std::vector<std::string> &
   child.wait_output_closed(kProbeDeadline);
   result.lines = child.lines();
   return result;
-}
-
-YAML::Node pipeline_config() {
-  YAML::Node config = YAML::Load(R"(
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: 127.0.0.1:0
-exporters:
-  debug:
-    verbosity: basic
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    traces:
-      receivers: [otlp]
-      exporters: [debug]
-)");
-  config["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"] =
-      "127.0.0.1:" + std::to_string(free_tcp_port());
-  return config;
 }
 
 void add_opamp_extension(YAML::Node &config, const std::string &ws_url) {

@@ -33,9 +33,6 @@ struct CommandResult {
 // Runs the Collector to completion (start_collector in tests/support starts it).
 CommandResult run_collector(CollectorKind kind, const std::vector<std::string> &args);
 
-// otlp (gRPC on a free loopback port) -> debug in a traces pipeline, internal metrics off so
-// no fixed port has to be free.
-YAML::Node pipeline_config();
 // The opamp extension pointing at `ws_url` with kProbeInstanceUid.
 void add_opamp_extension(YAML::Node &config, const std::string &ws_url);
 std::string write_config(const TempDir &dir, const YAML::Node &config,

@@ -137,15 +137,28 @@ std::string components_shape(const pb::AvailableComponents &components) {
          " metadata=" + sorted_joined({metadata_keys.begin(), metadata_keys.end()});
 }
 
+// SIGTERM, then the exit code as text ("still running" at the deadline).
+std::string exit_after_sigterm(ChildProcess &collector) {
+  collector.send_signal(SIGTERM);
+  const auto exit_code = collector.wait_exit(kProbeDeadline);
+  collector.wait_output_closed(kProbeDeadline);
+  return exit_code ? std::to_string(*exit_code) : "still running";
+}
+
+// The Collector of `kind` with `config` plus the opamp extension pointing at `server`.
+std::unique_ptr<ChildProcess> start_with_opamp(CollectorKind kind, OpampTestServer &server,
+                                               const TempDir &dir, YAML::Node config) {
+  add_opamp_extension(config, server.ws_url());
+  return start_collector(kind, {"--config", write_config(dir, config)});
+}
+
 }  // namespace
 
 Shape observe_opamp_session(CollectorKind kind, std::string &output) {
   Shape shape;
   OpampTestServer server;
   TempDir dir;
-  YAML::Node config = pipeline_config();
-  add_opamp_extension(config, server.ws_url());
-  auto collector = start_collector(kind, {"--config", write_config(dir, config)});
+  auto collector = start_with_opamp(kind, server, dir, minimal_pipeline_config());
 
   auto first = server.wait_for_message([](const Message &) { return true; }, kProbeDeadline);
   if (!first) {
@@ -251,10 +264,7 @@ Shape observe_opamp_session(CollectorKind kind, std::string &output) {
   shape["remote_config.answer"] = config_answer;
   shape["remote_config.still_running"] = collector->running() ? "yes" : "no";
 
-  collector->send_signal(SIGTERM);
-  auto exit_code = collector->wait_exit(kProbeDeadline);
-  collector->wait_output_closed(kProbeDeadline);
-  shape["sigterm.exit_code"] = exit_code ? std::to_string(*exit_code) : "still running";
+  shape["sigterm.exit_code"] = exit_after_sigterm(*collector);
   shape["sigterm.agent_disconnect"] =
       server.wait_for_message([](const Message &m) { return m.has_agent_disconnect(); }, 5s)
           ? "sent"
@@ -267,9 +277,7 @@ Shape observe_sighup(CollectorKind kind, std::string &output) {
   Shape shape;
   OpampTestServer server;
   TempDir dir;
-  YAML::Node config = pipeline_config();
-  add_opamp_extension(config, server.ws_url());
-  auto collector = start_collector(kind, {"--config", write_config(dir, config)});
+  auto collector = start_with_opamp(kind, server, dir, minimal_pipeline_config());
   if (!server.wait_for_message(healthy_with_pipeline, kProbeDeadline)) {
     output = collector->output();
     shape["healthy"] = "never";
@@ -298,10 +306,7 @@ Shape observe_sighup(CollectorKind kind, std::string &output) {
   for (const auto &m : server.messages())
     disconnect = disconnect || m.has_agent_disconnect();
   shape["sighup.agent_disconnect"] = disconnect ? "sent" : "not sent";
-  collector->send_signal(SIGTERM);
-  auto exit_code = collector->wait_exit(kProbeDeadline);
-  collector->wait_output_closed(kProbeDeadline);
-  shape["sighup.then_sigterm_exit_code"] = exit_code ? std::to_string(*exit_code) : "running";
+  shape["sighup.then_sigterm_exit_code"] = exit_after_sigterm(*collector);
   output = collector->output();
   return shape;
 }
@@ -310,7 +315,7 @@ Shape observe_parent_death(CollectorKind kind, std::string &output) {
   Shape shape;
   OpampTestServer server;
   TempDir dir;
-  YAML::Node config = pipeline_config();
+  YAML::Node config = minimal_pipeline_config();
   add_opamp_extension(config, server.ws_url());
   config["extensions"]["opamp"]["ppid"] = "${env:PROBE_PARENT_PID}";
   config["extensions"]["opamp"]["ppid_poll_interval"] = "100ms";
