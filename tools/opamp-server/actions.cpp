@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <memory>
 
+#include "common/sha256.hpp"
 #include "encoding.hpp"
 #include "opamp_endpoint.hpp"
 #include "package_store.hpp"
 #include "protocol_names.hpp"
-#include "sha256.hpp"
 
 namespace opsup::opamp_server {
 
@@ -190,7 +190,7 @@ proto::PackagesAvailable Actions::build_packages_offer(const std::vector<Package
     *file->mutable_headers() = request.download_headers;
     std::string identity = request.name + '\0' + package_type_name(request.type) + '\0' +
                            request.version + '\0' + stored->content_hash + '\0' + file->signature();
-    package.set_hash(sha256(identity));
+    package.set_hash(common::sha256(identity));
   }
   std::vector<std::string> names;
   for (const auto &[name, package] : offer.packages())
@@ -203,7 +203,7 @@ proto::PackagesAvailable Actions::build_packages_offer(const std::vector<Package
     all += offer.packages().at(name).hash();
     all.push_back('\0');
   }
-  offer.set_all_packages_hash(sha256(all));
+  offer.set_all_packages_hash(common::sha256(all));
   return offer;
 }
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "sha256.hpp"
+#include "common/sha256.hpp"
 
 namespace opsup::opamp_server {
 
@@ -40,7 +40,7 @@ std::string config_map_hash(const proto::AgentConfigMap &config) {
     canonical.push_back('\0');
     canonical += file.body();
   }
-  return sha256(canonical);
+  return common::sha256(canonical);
 }
 
 std::string serialize_deterministically(const google::protobuf::MessageLite &message) {
@@ -104,7 +104,7 @@ void DesiredState::update_offers_hash() {
     canonical.push_back('\0');
     canonical += bytes;
   }
-  offers_.set_hash(sha256(canonical));
+  offers_.set_hash(common::sha256(canonical));
 }
 
 void DesiredState::set_opamp_settings(proto::OpAMPConnectionSettings settings) {

@@ -12,8 +12,8 @@
 #include <fstream>
 #include <system_error>
 
+#include "common/sha256.hpp"
 #include "encoding.hpp"
-#include "sha256.hpp"
 
 namespace opsup::opamp_server {
 
@@ -29,8 +29,8 @@ std::string PackageStore::download_path(const std::string &name) {
 
 void PackageStore::add_content(std::string name, std::string content, std::string signature,
                                Done done) {
-  std::filesystem::path file =
-      upload_dir_ / (to_hex(sha256(name)).substr(0, 16) + "-" + std::to_string(++upload_counter_));
+  std::filesystem::path file = upload_dir_ / (to_hex(common::sha256(name)).substr(0, 16) + "-" +
+                                              std::to_string(++upload_counter_));
   boost::asio::post(workers_, [this, name = std::move(name), content = std::move(content),
                                signature = std::move(signature), file, done = std::move(done)]() {
     StoredPackage package;
@@ -39,7 +39,7 @@ void PackageStore::add_content(std::string name, std::string content, std::strin
     package.uploaded = true;
     package.signature = signature;
     package.size_bytes = content.size();
-    package.content_hash = sha256(content);
+    package.content_hash = common::sha256(content);
     std::string error;
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
@@ -65,7 +65,7 @@ void PackageStore::add_file(std::string name, std::filesystem::path path, std::s
         throw std::runtime_error(path.string() + " is not a regular file");
       }
       package.size_bytes = std::filesystem::file_size(path);
-      package.content_hash = sha256_file(path);
+      package.content_hash = common::sha256_file(path);
     } catch (const std::exception &failure) {
       error = failure.what();
     }

@@ -1,4 +1,4 @@
-#include "sha256.hpp"
+#include "common/sha256.hpp"
 
 #include <openssl/evp.h>
 
@@ -9,7 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
-namespace opsup::opamp_server {
+namespace opsup::common {
 
 namespace {
 struct DigestContextFree {
@@ -55,4 +55,4 @@ std::string sha256_file(const std::filesystem::path &path) {
   return finish(context.get());
 }
 
-}  // namespace opsup::opamp_server
+}  // namespace opsup::common
