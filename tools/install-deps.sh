@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build clang-format
+  build-essential cmake ninja-build clang-format clang
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   libprotobuf-dev protobuf-compiler
   libssl-dev openssl zlib1g-dev

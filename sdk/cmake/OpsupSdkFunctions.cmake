@@ -11,11 +11,14 @@ include_guard(GLOBAL)
 #                  [LIBS <targets...>])          more libraries to link privately
 #
 # Builds a MODULE library "<name>.so" that exports only opsup_module_entry_v* (hidden
-# visibility plus a linker version script), refuses undefined symbols at link time (a
-# module reaches the host only through the opsup_host_api table), and links
-# protobuf-lite. WITH_OPAMP_PROTO generates lite C++ code from the OpAMP .proto files in
-# ${OPSUP_PROTO_DIR} inside this module's own build (#include "opamp.pb.h"), so each
-# module has a private copy and several can parse OpAMP in one process.
+# visibility plus a linker version script) and refuses undefined symbols at link time (a
+# module reaches the host only through the opsup_host_api table). A module with C++
+# sources links opsup::sdk_cxx, which requires C++20 (the helper needs it); a plain-C
+# module links opsup::sdk and needs neither a C++ compiler nor protobuf.
+# WITH_OPAMP_PROTO finds Protobuf (only then), generates lite C++ code from the OpAMP
+# .proto files in ${OPSUP_PROTO_DIR} inside this module's own build (#include
+# "opamp.pb.h"), so each module has a private copy and several can parse OpAMP in one
+# process, and links protobuf-lite.
 # In-tree, OUTPUT_DIRECTORY defaults to ${OPSUP_MODULE_OUTPUT_DIRECTORY}.
 function(opsup_add_module target)
   cmake_parse_arguments(ARG "WITH_OPAMP_PROTO"
@@ -54,9 +57,24 @@ function(opsup_add_module target)
     set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${version_script}")
   endif()
 
-  target_link_libraries(${target} PRIVATE opsup::sdk protobuf::libprotobuf-lite ${ARG_LIBS})
+  set(uses_cxx ${ARG_WITH_OPAMP_PROTO})
+  foreach(source IN LISTS ARG_SOURCES)
+    if(source MATCHES "\\.(cpp|cc|cxx|c\\+\\+|C)$")
+      set(uses_cxx ON)
+    endif()
+  endforeach()
+  if(uses_cxx)
+    target_link_libraries(${target} PRIVATE opsup::sdk_cxx)
+  else()
+    target_link_libraries(${target} PRIVATE opsup::sdk)
+  endif()
+  target_link_libraries(${target} PRIVATE ${ARG_LIBS})
 
   if(ARG_WITH_OPAMP_PROTO)
+    if(NOT TARGET protobuf::libprotobuf-lite OR NOT TARGET protobuf::protoc)
+      find_package(Protobuf REQUIRED)
+    endif()
+    target_link_libraries(${target} PRIVATE protobuf::libprotobuf-lite)
     if(NOT OPSUP_PROTO_DIR OR NOT EXISTS "${OPSUP_PROTO_DIR}/opamp.proto")
       message(FATAL_ERROR
         "opsup_add_module(${target} WITH_OPAMP_PROTO): no opamp.proto in OPSUP_PROTO_DIR "

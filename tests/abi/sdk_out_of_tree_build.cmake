@@ -1,7 +1,12 @@
-# ctest script: install only the opsup-sdk component to a temp prefix, configure and build
-# the installed echo_cpp example against it with find_package(opsup-sdk), and check the
-# result loads through the real loader.
-# Inputs: BUILD_DIR, WORK_DIR, GENERATOR, INSPECT.
+# ctest script: install only the opsup-sdk component to a temp prefix, then configure,
+# build and load (through the real loader) modules built against it alone, as a vendor
+# would:
+#   - the installed echo_cpp example (C++, WITH_OPAMP_PROTO, -Wall -Wextra -Werror);
+#   - the module snippet of README.md verbatim (its CMakeLists.txt) with the C++ snippet of
+#     sdk/README.md verbatim (my_module.cpp), and no language settings of our own;
+#   - the installed hello_c example (plain C) built with clang and with Protobuf hidden
+#     from find_package, so the SDK package must not require it.
+# Inputs: BUILD_DIR, WORK_DIR, GENERATOR, INSPECT, SOURCE_DIR, CLANG.
 cmake_minimum_required(VERSION 3.25)
 
 function(run_step description)
@@ -11,6 +16,51 @@ function(run_step description)
     message(FATAL_ERROR "${description} failed (${result}):\n${output}")
   endif()
   message(STATUS "${description}: ok")
+  set(step_output "${output}" PARENT_SCOPE)
+endfunction()
+
+# The fenced block of `file` that starts with the line after "```<language>" and contains
+# `marker`, written verbatim to `out_file`.
+function(extract_snippet file language marker out_file)
+  file(READ "${file}" text)
+  string(FIND "${text}" "${marker}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "${file}: no snippet containing '${marker}'")
+  endif()
+  string(SUBSTRING "${text}" 0 ${at} before)
+  string(FIND "${before}" "```${language}\n" start REVERSE)
+  if(start EQUAL -1)
+    message(FATAL_ERROR "${file}: '${marker}' is not inside a ```${language} block")
+  endif()
+  string(LENGTH "```${language}\n" fence_length)
+  math(EXPR start "${start} + ${fence_length}")
+  string(SUBSTRING "${text}" ${start} -1 rest)
+  string(FIND "${rest}" "\n```" end)
+  if(end EQUAL -1)
+    message(FATAL_ERROR "${file}: the ```${language} block with '${marker}' is not closed")
+  endif()
+  math(EXPR end "${end} + 1")
+  string(SUBSTRING "${rest}" 0 ${end} snippet)
+  file(WRITE "${out_file}" "${snippet}")
+endfunction()
+
+# Copies `so_file` alone into a private directory (mode 0755, as the hygiene checks
+# require) and loads it with the real loader; `expect` is a regex the listing must match.
+function(load_module name so_file expect)
+  if(NOT EXISTS "${so_file}")
+    message(FATAL_ERROR "${name}: the build did not produce ${so_file}")
+  endif()
+  set(modules "${WORK_DIR}/modules_${name}")
+  file(MAKE_DIRECTORY "${modules}")
+  file(CHMOD "${modules}" PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ
+    GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+  file(COPY "${so_file}" DESTINATION "${modules}"
+    FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ
+    WORLD_EXECUTE)
+  run_step("load ${name}" "${INSPECT}" "${modules}")
+  if(NOT step_output MATCHES "${expect}")
+    message(FATAL_ERROR "${name}: the loader's listing does not match '${expect}':\n${step_output}")
+  endif()
 endfunction()
 
 file(REMOVE_RECURSE "${WORK_DIR}")
@@ -24,7 +74,8 @@ foreach(expected
     include/opsup/testing/fake_host.hpp lib/cmake/opsup-sdk/opsup-sdkConfig.cmake
     lib/cmake/opsup-sdk/opsup-sdkConfigVersion.cmake lib/cmake/opsup-sdk/OpsupSdkFunctions.cmake
     share/opsup-sdk/proto/opamp.proto share/opsup-sdk/proto/anyvalue.proto
-    share/opsup-sdk/examples/echo_cpp/CMakeLists.txt)
+    share/opsup-sdk/examples/echo_cpp/CMakeLists.txt
+    share/opsup-sdk/examples/hello_c/CMakeLists.txt)
   if(NOT EXISTS "${prefix}/${expected}")
     message(FATAL_ERROR "the SDK install lacks ${expected}")
   endif()
@@ -37,23 +88,43 @@ foreach(file IN LISTS installed)
   endif()
 endforeach()
 
+# 1. echo_cpp, strict warnings.
 set(source "${prefix}/share/opsup-sdk/examples/echo_cpp")
-set(build "${WORK_DIR}/build")
+set(build "${WORK_DIR}/build_echo_cpp")
 run_step("configure echo_cpp out of tree"
   ${CMAKE_COMMAND} -S "${source}" -B "${build}" -G "${GENERATOR}"
     -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release
     "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Werror")
 run_step("build echo_cpp out of tree" ${CMAKE_COMMAND} --build "${build}" -j 2)
-if(NOT EXISTS "${build}/echo_cpp.so")
-  message(FATAL_ERROR "the out-of-tree build did not produce echo_cpp.so")
-endif()
+load_module(echo_cpp "${build}/echo_cpp.so" "io\\.opsup\\.example\\.echo .*\\[loaded\\]")
 
-# Load it: a private directory, mode 0755, as the hygiene checks require.
-set(modules "${WORK_DIR}/modules")
-file(MAKE_DIRECTORY "${modules}")
-file(CHMOD "${modules}" PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ
-  GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
-file(COPY "${build}/echo_cpp.so" DESTINATION "${modules}"
-  FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ
-  WORLD_EXECUTE)
-run_step("load the out-of-tree module" "${INSPECT}" "${modules}")
+# 2. The README snippets verbatim: no CMAKE_CXX_STANDARD, no flags of ours.
+set(source "${WORK_DIR}/readme_snippet")
+file(MAKE_DIRECTORY "${source}")
+extract_snippet("${SOURCE_DIR}/README.md" cmake "# your module's CMakeLists.txt"
+  "${source}/CMakeLists.txt")
+extract_snippet("${SOURCE_DIR}/sdk/README.md" cpp "OPSUP_DEFINE_MODULE(MyModule"
+  "${source}/my_module.cpp")
+set(build "${WORK_DIR}/build_readme_snippet")
+run_step("configure the README snippet"
+  ${CMAKE_COMMAND} -S "${source}" -B "${build}" -G "${GENERATOR}" -DCMAKE_PREFIX_PATH=${prefix})
+run_step("build the README snippet" ${CMAKE_COMMAND} --build "${build}" -j 2)
+load_module(readme_snippet "${build}/my_module.so" "com\\.example\\.my .*\\[loaded\\]")
+
+# 3. hello_c: plain C, clang, and no Protobuf to be found.
+if(NOT CLANG OR NOT EXISTS "${CLANG}")
+  message(FATAL_ERROR "clang is needed to build the plain-C module (tools/install-deps.sh "
+                      "installs it); CLANG='${CLANG}'")
+endif()
+set(source "${prefix}/share/opsup-sdk/examples/hello_c")
+set(build "${WORK_DIR}/build_hello_c")
+run_step("configure hello_c out of tree with clang and without Protobuf"
+  ${CMAKE_COMMAND} -S "${source}" -B "${build}" -G "${GENERATOR}"
+    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=${CLANG}
+    -DCMAKE_DISABLE_FIND_PACKAGE_Protobuf=ON "-DCMAKE_C_FLAGS=-Wall -Wextra -Werror")
+file(READ "${build}/CMakeCache.txt" cache)
+if(NOT cache MATCHES "CMAKE_C_COMPILER_ID:[A-Z]*=Clang" AND NOT cache MATCHES "clang")
+  message(FATAL_ERROR "hello_c was not configured with clang")
+endif()
+run_step("build hello_c out of tree" ${CMAKE_COMMAND} --build "${build}" -j 2)
+load_module(hello_c "${build}/hello_c.so" "io\\.opsup\\.example\\.hello .*\\[loaded\\]")
