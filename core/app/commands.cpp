@@ -104,6 +104,15 @@ int run_validate(const CommandLine &command) {
   const modules::ModulesConfig modules = modules_config(command, *config);
   modules::ModuleRegistry registry(io, context, modules);
   StartupOutcome outcome = load_and_create_modules(registry, *config);
+  const std::vector<std::string> custom = registry.custom_capabilities();
+  // A refused module file fails validation: CI sees it in the exit status. (`run` goes on
+  // without it; `modules` lists it and exits 0.)
+  for (const auto &module : registry.listing()) {
+    if (module.state == modules::ModuleState::kRefused) {
+      outcome.errors.push_back("module file " + module.path.string() +
+                               " is refused: " + module.reason);
+    }
+  }
   registry.stop();
   for (const auto &info : outcome.infos)
     std::cout << "info: " << info << "\n";
@@ -112,10 +121,13 @@ int run_validate(const CommandLine &command) {
       std::cerr << "error: " << error << "\n";
     return 1;
   }
+  std::string custom_list;
+  for (const auto &name : custom)
+    custom_list += (custom_list.empty() ? "" : ",") + name;
   std::cout << "config " << command.config_path.value() << " is valid\n"
             << "module directory: " << modules.directory.string() << "\n"
             << "would advertise: " << config::capability_names(outcome.advertised_capabilities)
-            << "\n";
+            << "; custom capabilities: " << (custom_list.empty() ? "none" : custom_list) << "\n";
   return 0;
 }
 
@@ -157,6 +169,8 @@ int run_modules(const CommandLine &command) {
         std::cout << (i ? "," : "") << module.custom_capabilities[i];
       }
     }
+    if (!module.description.empty())
+      std::cout << " \"" << module.description << "\"";
     std::cout << " " << modules::module_state_name(module.state);
     if (!module.reason.empty())
       std::cout << ": " << module.reason;

@@ -1,5 +1,7 @@
 #include "app/startup.hpp"
 
+#include <map>
+#include <string>
 #include <string_view>
 
 #include "config/capabilities.hpp"
@@ -49,11 +51,31 @@ StartupOutcome load_and_create_modules(modules::ModuleRegistry &registry,
   const std::vector<config::InstalledModule> installed =
       installed_modules(listing, modules::ModuleState::kCreated);
   std::vector<std::string> installed_ids;  // whose plugins.<id> sections are not stray
+  std::map<std::string, std::string> refused_ids;
+  std::string unidentified;  // files refused before their entry gave an id
+  size_t unidentified_count = 0;
   for (const auto &module : listing) {
-    if (!module.id.empty())
+    if (module.state == modules::ModuleState::kRefused) {
+      const std::string why = module.path.string() + ": " + module.reason;
+      if (!module.id.empty()) {
+        refused_ids.emplace(module.id, why);
+      } else {
+        unidentified += (unidentified.empty() ? "" : "; ") + why;
+        ++unidentified_count;
+      }
+    } else if (!module.id.empty()) {
       installed_ids.push_back(module.id);
+    }
   }
-  for (const auto &warning : config::check_module_sections(config, installed_ids)) {
+  if (unidentified_count > 0) {
+    unidentified = (unidentified_count == 1
+                        ? std::string("a module file was refused before its id was known: ")
+                        : std::to_string(unidentified_count) +
+                              " module files were refused before their ids were known: ") +
+                   unidentified;
+  }
+  for (const auto &warning :
+       config::check_module_sections(config, installed_ids, refused_ids, unidentified)) {
     outcome.infos.push_back(warning.to_string());
   }
   config::CapabilityDecision decision = config::decide_capabilities(config, installed);

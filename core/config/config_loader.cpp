@@ -173,7 +173,9 @@ Diagnostics check_agent_executable(const SupervisorConfig &config) {
 }
 
 Diagnostics check_module_sections(const SupervisorConfig &config,
-                                  const std::vector<std::string> &installed_module_ids) {
+                                  const std::vector<std::string> &installed_module_ids,
+                                  const std::map<std::string, std::string> &refused_ids,
+                                  const std::string &unidentified_refusals) {
   Diagnostics warnings;
   for (const auto &[id, section] : config.plugins.module_sections) {
     if (std::find(installed_module_ids.begin(), installed_module_ids.end(), id) !=
@@ -181,9 +183,18 @@ Diagnostics check_module_sections(const SupervisorConfig &config,
       continue;
     }
     const std::string key = "plugins." + id;
+    std::string message;
+    if (const auto refused = refused_ids.find(id); refused != refused_ids.end()) {
+      message =
+          "module \"" + id + "\" was refused (" + refused->second + "); this section is ignored";
+    } else {
+      message = "no installed module has the id \"" + id + "\"";
+      if (!unidentified_refusals.empty())
+        message += " (" + unidentified_refusals + ")";
+      message += "; this section is ignored";
+    }
     warnings.push_back(
-        Diagnostic{config.source_name, line_of(config.document.node(), key), key,
-                   "no installed module has the id \"" + id + "\"; this section is ignored"});
+        Diagnostic{config.source_name, line_of(config.document.node(), key), key, message});
   }
   return warnings;
 }

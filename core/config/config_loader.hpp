@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -49,9 +50,15 @@ LoadResult load_supervisor_config_from_string(std::string_view text,
 // this after loading. Empty when it exists and is an executable regular file.
 Diagnostics check_agent_executable(const SupervisorConfig &config);
 
-// plugins.<id> sections naming a module that is not installed (warnings).
+// plugins.<id> sections naming a module that is not installed (warnings). `refused_ids`
+// maps the id of a module file that was refused to why ("<path>: <reason>"): its section
+// says so instead of "no installed module". `unidentified_refusals` says which files were
+// refused before their id was known; it is added to every "no installed module" warning,
+// since the section may be theirs.
 Diagnostics check_module_sections(const SupervisorConfig &config,
-                                  const std::vector<std::string> &installed_module_ids);
+                                  const std::vector<std::string> &installed_module_ids,
+                                  const std::map<std::string, std::string> &refused_ids = {},
+                                  const std::string &unidentified_refusals = {});
 
 // 1-based line of a dotted key ("agent.config_files[1]", "plugins.com.example.x.key") in
 // `document`, or of its nearest written parent; 0 when nothing of it is written. Modules

@@ -134,18 +134,21 @@ std::optional<std::string> conflict_problem(const ModuleCandidate &candidate,
     return "claims " + capability_names(core_bits) + ", which belongs to the supervisor core";
   }
   for (const ModuleCandidate *earlier : accepted) {
+    // Files load in sorted file-name order, so the earlier file keeps what both claim.
+    const std::string earlier_wins = ", which comes first in file-name order";
     if (earlier->info.id == info.id) {
-      return "module id " + info.id + " is already used by " + earlier->path.string();
+      return "module id " + info.id + " is already used by " + earlier->path.string() +
+             earlier_wins;
     }
     if (const uint64_t shared = earlier->info.capabilities & info.capabilities) {
-      return "capability " + capability_names(shared) + " is already owned by " +
-             describe(*earlier) + "; " + describe(candidate) + " is refused";
+      return "module " + info.id + " claims " + capability_names(shared) + ", already owned by " +
+             describe(*earlier) + earlier_wins;
     }
     for (const std::string &name : info.custom_capabilities) {
       const auto &owned = earlier->info.custom_capabilities;
       if (std::find(owned.begin(), owned.end(), name) != owned.end()) {
-        return "custom capability " + name + " is already owned by " + describe(*earlier) + "; " +
-               describe(candidate) + " is refused";
+        return "module " + info.id + " claims custom capability " + name + ", already owned by " +
+               describe(*earlier) + earlier_wins;
       }
     }
   }
@@ -226,10 +229,12 @@ std::vector<ModuleCandidate> load_modules(const LoaderOptions &options,
     }
     candidate.state = ModuleState::kLoaded;
     accepted.push_back(&candidate);
+    std::string custom;
+    for (const std::string &name : candidate.info.custom_capabilities)
+      custom += (custom.empty() ? ", custom capabilities " : ",") + name;
     spdlog::info("module {} {} loaded from {}: capabilities {}{}", candidate.info.id,
                  candidate.info.version, candidate.path.string(),
-                 capability_names(candidate.info.capabilities),
-                 candidate.info.custom_capabilities.empty() ? "" : ", custom capabilities");
+                 capability_names(candidate.info.capabilities), custom);
   }
   return candidates;
 }

@@ -66,8 +66,13 @@ struct ModuleRegistry::Impl {
     candidate.state = state;
     candidate.reason = std::string(hook) + " failed (status " + std::to_string(status) +
                        "): " + (error_text[0] != '\0' ? error_text : "no reason given");
-    spdlog::error("module {} ({}) {}; continuing without it", candidate.info.id,
-                  candidate.path.string(), candidate.reason);
+    // A rejected setting (create returning OPSUP_ERR_INVALID_ARGUMENT) is a config error:
+    // the caller reports it with the config file and line and does not start, so saying
+    // "continuing" here would contradict it.
+    if (!(state == ModuleState::kCreateFailed && status == OPSUP_ERR_INVALID_ARGUMENT)) {
+      spdlog::error("module {} ({}) {}; continuing without it", candidate.info.id,
+                    candidate.path.string(), candidate.reason);
+    }
     return ModuleFailure{candidate.info.id, candidate.path, status, error_text};
   }
 

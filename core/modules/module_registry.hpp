@@ -8,8 +8,10 @@
 //             also gets its plugins.<id> section through own_settings_yaml)
 //   start()   start hooks
 //   stop()    stop hooks (reverse order), cancel timers, wait for blocking work, destroy
-// A module whose create or start fails is logged with its id, path and reason, listed
-// with that state, and left out of routing; the others carry on.
+// A module whose create or start fails is listed with that state and left out of routing;
+// the others carry on. The failure is logged with its id, path and reason ("continuing
+// without it"), except a create returning OPSUP_ERR_INVALID_ARGUMENT: that is a rejected
+// setting, returned in ModuleFailure for the caller to report as a config error.
 //
 // Threading: everything here runs on the thread that runs the io_context given to the
 // constructor; the io_context must outlive the registry.

@@ -54,6 +54,73 @@ TEST(SupervisorModuleCommands, ValidateNamesFileAndLineOfTheKeyAModuleRejects) {
       << result.output;
   // The section belongs to an installed module, even though it refused it.
   EXPECT_EQ(result.output.find("no installed module"), std::string::npos) << result.output;
+  // A rejected setting stops validate and run: nothing may claim it carries on.
+  EXPECT_EQ(result.output.find("continuing without it"), std::string::npos) << result.output;
+}
+
+// Two modules claim AcceptsRestartCommand: the later file is refused, validate fails with
+// one line naming it once and the earlier file, and its section says it was refused.
+TEST(SupervisorModuleCommands, ValidateFailsOnARefusedModuleAndSaysWhyItsSectionIsIgnored) {
+  TempDir dir;
+  TempDir modules;
+  const auto first = install_test_module("claim_a.so", modules.path());
+  const auto second = install_test_module("claim_b.so", modules.path());
+  const auto config = dir.write_file("supervisor.yaml", base_yaml(dir) +
+                                                            "plugins:\n"                  // 7
+                                                            "  io.opsup.test.claim_b:\n"  // 8
+                                                            "    x: 1\n");
+  const CommandResult result = run_supervisor_command(
+      {"validate", "--config", config.string(), "--modules-dir", modules.path().string()});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  const std::string refusal =
+      "error: module file " + second.string() +
+      " is refused: module io.opsup.test.claim_b claims AcceptsRestartCommand, already owned by "
+      "module io.opsup.test.claim_a (" +
+      first.string() + "), which comes first in file-name order\n";
+  EXPECT_NE(result.output.find(refusal), std::string::npos) << result.output;
+  // The warning the loader logs names the refused file once too.
+  const std::string logged = "module file " + second.string() + " refused: module";
+  const size_t at = result.output.find(logged);
+  ASSERT_NE(at, std::string::npos) << result.output;
+  const std::string line = result.output.substr(at, result.output.find('\n', at) - at);
+  EXPECT_EQ(line.find(second.string(), line.find(second.string()) + 1), std::string::npos) << line;
+  EXPECT_NE(result.output.find(config.string() +
+                               ":8: plugins.io.opsup.test.claim_b: module "
+                               "\"io.opsup.test.claim_b\" was refused (" +
+                               second.string() + ": module io.opsup.test.claim_b claims"),
+            std::string::npos)
+      << result.output;
+  EXPECT_EQ(result.output.find("no installed module"), std::string::npos) << result.output;
+
+  // `modules` lists the same directory, says why, and stays informative (exit 0).
+  const CommandResult listing =
+      run_supervisor_command({"modules", "--modules-dir", modules.path().string()});
+  EXPECT_EQ(listing.exit_code, 0) << listing.output;
+  EXPECT_NE(listing.output.find("refused: module io.opsup.test.claim_b claims"), std::string::npos)
+      << listing.output;
+}
+
+// A file refused before its entry ran has no id: a section it may own says so.
+TEST(SupervisorModuleCommands, AStraySectionMentionsFilesRefusedBeforeTheirIdWasKnown) {
+  TempDir dir;
+  TempDir modules;
+  const auto junk = modules.path() / "junk.so";
+  std::ofstream(junk) << "not a library";
+  std::filesystem::permissions(
+      junk, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  const auto config = dir.write_file("supervisor.yaml", base_yaml(dir) +
+                                                            "plugins:\n"
+                                                            "  com.example.junk:\n"
+                                                            "    x: 1\n");
+  const CommandResult result = run_supervisor_command(
+      {"validate", "--config", config.string(), "--modules-dir", modules.path().string()});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("no installed module has the id \"com.example.junk\" (a module "
+                               "file was refused before its id was known: " +
+                               junk.string() + ": "),
+            std::string::npos)
+      << result.output;
 }
 
 TEST(SupervisorModuleCommands, ValidateSaysAWrittenCapabilitysOnlyModuleIsDisabled) {
@@ -118,6 +185,10 @@ TEST(SupervisorModuleCommands, ModulesListsEvenWhenTheCollectorExecutableIsMissi
       {"modules", "--config", config.string(), "--modules-dir", examples.string()});
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("io.opsup.example.hello"), std::string::npos) << result.output;
+  // Each module's one-line description.
+  EXPECT_NE(result.output.find("\"Example in C: answers io.opsup.example.hello ping"),
+            std::string::npos)
+      << result.output;
 }
 
 TEST(SupervisorModuleCommands, RunSaysOnceThatItDoesNotStartTheCollector) {

@@ -199,6 +199,11 @@ TEST(SupervisorCommands, ValidateAcceptsAGoodConfigAndSaysWhatItWouldAdvertise) 
   EXPECT_NE(result.output.find("would advertise: ReportsStatus|ReportsHeartbeat"),
             std::string::npos)
       << result.output;
+  // The examples' custom capabilities, in file-name order (echo_cpp.so, hello_c.so).
+  EXPECT_NE(result.output.find("; custom capabilities: io.opsup.example.echo,"
+                               "io.opsup.example.hello\n"),
+            std::string::npos)
+      << result.output;
 }
 
 TEST(SupervisorCommands, ModulesListsEachModuleWithWhatItOwns) {
