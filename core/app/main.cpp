@@ -21,7 +21,7 @@ int main(int argc, char **argv) {
     switch (command.verb) {
       case Verb::kVersion:
         std::cout << "opampsupervisor " << OPSUP_VERSION << " (module ABI " << OPSUP_ABI_MAJOR
-                  << "." << OPSUP_ABI_MINOR << ")\n";
+                  << "." << OPSUP_HEADER_ABI_MINOR << ")\n";
         return 0;
       case Verb::kHelp:
         std::cout << usage_text();

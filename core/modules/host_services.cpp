@@ -183,7 +183,7 @@ const opsup_host_api &host_api_table() {
   static const opsup_host_api table = [] {
     opsup_host_api api{};
     api.struct_size = sizeof api;
-    api.abi_minor = OPSUP_ABI_MINOR;
+    api.abi_minor = OPSUP_HEADER_ABI_MINOR;
     api.log = &log;
     api.set_agent_fields = &set_agent_fields;
     api.instance_uid = &instance_uid;

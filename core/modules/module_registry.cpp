@@ -34,6 +34,7 @@ ModuleListing listing_of(const ModuleCandidate &candidate) {
   entry.id = candidate.info.id;
   entry.version = candidate.info.version;
   entry.description = candidate.info.description;
+  entry.abi_minor = candidate.info.abi_minor;
   entry.capabilities = candidate.info.capabilities;
   entry.custom_capabilities = candidate.info.custom_capabilities;
   entry.state = candidate.state;
@@ -46,7 +47,7 @@ opsup_host_info make_host_info(const std::string &host_version) {
   info.struct_size = sizeof info;
   info.abi_major = OPSUP_ABI_MAJOR;
   info.abi_minor_min = 0;
-  info.abi_minor_max = OPSUP_ABI_MINOR;
+  info.abi_minor_max = OPSUP_HEADER_ABI_MINOR;
   info.host_version = host_version.c_str();
   info.api = &detail::host_api_table();
   return info;

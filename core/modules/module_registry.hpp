@@ -48,6 +48,7 @@ struct ModuleListing {
   std::string id;  // empty when refused before its entry ran
   std::string version;
   std::string description;
+  uint32_t abi_minor = 0;  // the minor its descriptor declares
   uint64_t capabilities = 0;
   std::vector<std::string> custom_capabilities;
   ModuleState state = ModuleState::kRefused;

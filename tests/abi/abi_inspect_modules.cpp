@@ -13,8 +13,8 @@ int main(int argc, char **argv) {
   const auto entries = opsup::modules::inspect_modules(argv[1], {});
   bool all_loaded = !entries.empty();
   for (const auto &entry : entries) {
-    std::printf("%s: %s %s [%s] capabilities %s%s%s\n", entry.path.c_str(), entry.id.c_str(),
-                entry.version.c_str(),
+    std::printf("%s: %s %s minor %u [%s] capabilities %s%s%s\n", entry.path.c_str(),
+                entry.id.c_str(), entry.version.c_str(), entry.abi_minor,
                 std::string(opsup::modules::module_state_name(entry.state)).c_str(),
                 opsup::modules::capability_names(entry.capabilities).c_str(),
                 entry.reason.empty() ? "" : ": ", entry.reason.c_str());

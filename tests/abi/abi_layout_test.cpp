@@ -79,7 +79,10 @@ TEST_F(AbiLayout, HasFieldTellsWhichFieldsASmallerStructCarries) {
 
 TEST_F(AbiLayout, ConstantsAreStable) {
   EXPECT_EQ(OPSUP_ABI_MAJOR, 1);
-  EXPECT_EQ(OPSUP_ABI_MINOR, 1);  // own_settings_yaml
+  EXPECT_EQ(OPSUP_HEADER_ABI_MINOR, 1);  // own_settings_yaml
+  // Without OPSUP_TARGET_ABI_MINOR a translation unit targets the header's newest minor.
+  EXPECT_EQ(OPSUP_TARGET_ABI_MINOR, OPSUP_HEADER_ABI_MINOR);
+  EXPECT_EQ(OPSUP_ABI_MINOR, OPSUP_HEADER_ABI_MINOR);
   EXPECT_EQ(std::string(OPSUP_MODULE_ENTRY_SYMBOL), "opsup_module_entry_v1");
   EXPECT_EQ(std::string(OPSUP_MODULE_ENTRY_PREFIX), "opsup_module_entry_v");
   EXPECT_EQ(OPSUP_OK, 0);

@@ -5,8 +5,11 @@
 #   - the module snippet of README.md verbatim (its CMakeLists.txt) with the C++ snippet of
 #     sdk/README.md verbatim (my_module.cpp), and no language settings of our own;
 #   - the installed hello_c example (plain C) built with clang and with Protobuf hidden
-#     from find_package, so the SDK package must not require it.
-# Inputs: BUILD_DIR, WORK_DIR, GENERATOR, INSPECT, SOURCE_DIR, CLANG.
+#     from find_package, so the SDK package must not require it;
+#   - a C++ module targeting ABI minor 0 through OPSUP_TARGET_ABI_MINOR (it must declare
+#     minor 0), and a C and a C++ file using a minor-1 service, which must compile with the
+#     header's default target and fail with OPSUP_TARGET_ABI_MINOR=0.
+# Inputs: BUILD_DIR, WORK_DIR, GENERATOR, INSPECT, SOURCE_DIR, CLANG, CXX.
 cmake_minimum_required(VERSION 3.25)
 
 function(run_step description)
@@ -128,3 +131,35 @@ if(NOT cache MATCHES "CMAKE_C_COMPILER_ID:[A-Z]*=Clang" AND NOT cache MATCHES "c
 endif()
 run_step("build hello_c out of tree" ${CMAKE_COMMAND} --build "${build}" -j 2)
 load_module(hello_c "${build}/hello_c.so" "io\\.opsup\\.example\\.hello .*\\[loaded\\]")
+
+# 4. Targeting ABI minor 0 with today's header.
+set(source "${SOURCE_DIR}/tests/abi/out_of_tree/minor0")
+set(build "${WORK_DIR}/build_minor0")
+run_step("configure the minor-0 module"
+  ${CMAKE_COMMAND} -S "${source}" -B "${build}" -G "${GENERATOR}"
+    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Werror")
+run_step("build the minor-0 module" ${CMAKE_COMMAND} --build "${build}" -j 2)
+load_module(minor0 "${build}/minor0.so" "com\\.example\\.minor0 1\\.0\\.0 minor 0 \\[loaded\\]")
+
+# Newer services are hidden from a module targeting minor 0, in C and in the C++ helper.
+foreach(language c cpp)
+  if(language STREQUAL "c")
+    set(compiler "${CLANG}")
+    set(flags -std=c11)
+  else()
+    set(compiler "${CXX}")
+    set(flags -std=c++20)
+  endif()
+  set(file "${SOURCE_DIR}/tests/abi/out_of_tree/hides_newer.${language}")
+  run_step("hides_newer.${language} compiles for the newest minor"
+    "${compiler}" ${flags} -fsyntax-only -Werror "-I${prefix}/include" "${file}")
+  execute_process(
+    COMMAND "${compiler}" ${flags} -fsyntax-only -DOPSUP_TARGET_ABI_MINOR=0 "-I${prefix}/include"
+            "${file}"
+    RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
+  if(result EQUAL 0 OR NOT output MATCHES "own_settings_yaml")
+    message(FATAL_ERROR "hides_newer.${language} must not compile for minor 0 (it uses "
+                        "own_settings_yaml); result ${result}:\n${output}")
+  endif()
+  message(STATUS "hides_newer.${language} is refused for minor 0: ok")
+endforeach()

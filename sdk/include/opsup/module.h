@@ -23,6 +23,13 @@
  *   - ABI minor: grows when fields or host services are appended. The host passes the
  *     range it supports; a module built against an older minor keeps working, and a module
  *     checks host->api->struct_size (OPSUP_HOST_HAS) before calling a newer service.
+ *   - Targeting an older minor: a module that must load into older supervisors defines
+ *     OPSUP_TARGET_ABI_MINOR (0 .. OPSUP_HEADER_ABI_MINOR) before including this header
+ *     (or with -D). The services and fields newer than that minor are then hidden (using
+ *     one is a compile error, not a run-time surprise), OPSUP_ABI_MINOR becomes that minor,
+ *     so a descriptor filled with .abi_minor = OPSUP_ABI_MINOR declares it, and the C++
+ *     helper (opsup/module.hpp) follows it. Without the macro a module targets the newest
+ *     minor of this header. Every translation unit of one module must agree on it.
  *
  * Threading
  *   The host runs one event loop thread. Every hook is called on it, and every host
@@ -40,7 +47,20 @@ extern "C" {
 #endif
 
 #define OPSUP_ABI_MAJOR 1
-#define OPSUP_ABI_MINOR 1 /* 1: own_settings_yaml */
+/* The newest minor this header describes. 1: own_settings_yaml. */
+#define OPSUP_HEADER_ABI_MINOR 1
+
+/* The minor this module targets (see "Targeting an older minor" above). */
+#ifndef OPSUP_TARGET_ABI_MINOR
+#define OPSUP_TARGET_ABI_MINOR OPSUP_HEADER_ABI_MINOR
+#endif
+#if OPSUP_TARGET_ABI_MINOR < 0 || OPSUP_TARGET_ABI_MINOR > OPSUP_HEADER_ABI_MINOR
+#error "OPSUP_TARGET_ABI_MINOR must be between 0 and OPSUP_HEADER_ABI_MINOR of this header"
+#endif
+/* The minor this translation unit is built against: OPSUP_TARGET_ABI_MINOR, which is the
+ * header's newest unless the module chose an older one. Modules put it into
+ * opsup_module_descriptor.abi_minor. */
+#define OPSUP_ABI_MINOR OPSUP_TARGET_ABI_MINOR
 
 /* The one symbol a module exports. Its name carries the ABI major. */
 #define OPSUP_MODULE_ENTRY_SYMBOL "opsup_module_entry_v1"
@@ -183,6 +203,7 @@ typedef struct opsup_host_api {
    * THREADING: loop thread. */
   opsup_status (*storage_write)(opsup_host *host, const char *file_name, opsup_bytes content);
 
+#if OPSUP_TARGET_ABI_MINOR >= 1
   /* ---- ABI minor 1 ---- */
 
   /* The module's own section of the supervisor config, plugins.<module id> (the id in its
@@ -192,6 +213,7 @@ typedef struct opsup_host_api {
    * OWNERSHIP: the host owns the text; it stays valid and unchanged until the module's
    * destroy hook returns. THREADING: loop thread (create, the other hooks, callbacks). */
   const char *(*own_settings_yaml)(opsup_host *host);
+#endif /* minor 1 */
 } opsup_host_api;
 
 #define OPSUP_HOST_HAS(api, member) OPSUP_HAS_FIELD(opsup_host_api, (api)->struct_size, member)

@@ -25,6 +25,9 @@
 //     the module instance is destroyed.
 //   - Services newer than the host's table are reported as OPSUP_ERR_UNSUPPORTED instead
 //     of being called (OPSUP_HOST_HAS).
+//   - OPSUP_TARGET_ABI_MINOR (see module.h), defined before including this header, is
+//     honoured: Host methods of newer services are hidden and the descriptor declares that
+//     minor, so the module loads into supervisors down to that minor.
 //
 // Threading (see module.h): the host calls every hook, and runs every callback except
 // run_blocking's `work`, on its one loop thread, so a module needs no locks for state
@@ -334,6 +337,7 @@ class Host {
     return api_->storage_write(handle_, name.c_str(), bytes);
   }
 
+#if OPSUP_ABI_MINOR >= 1
   // This module's own config section, plugins.<module id>, as YAML text; empty when the
   // config has none, or when the host predates the service (abi_minor() < 1; the whole
   // config given to the constructor still holds the section then). The view stays valid
@@ -344,6 +348,7 @@ class Host {
     const char *text = api_->own_settings_yaml(handle_);
     return text != nullptr ? std::string_view(text) : std::string_view();
   }
+#endif  // OPSUP_ABI_MINOR >= 1
 
  private:
   // Runs a callback the host calls once on the loop thread (timer or run_blocking done).

@@ -504,9 +504,11 @@ class FakeHost {
             std::string(reinterpret_cast<const char *>(content.data), content.size);
         return OPSUP_OK;
       };
+#if OPSUP_ABI_MINOR >= 1
       t.own_settings_yaml = [](opsup_host *h) -> const char * {
         return self(h).own_settings_yaml_.c_str();
       };
+#endif
       return t;
     }();
     return table;
