@@ -39,9 +39,10 @@ std::vector<uint32_t> owned_agent_to_server_fields(uint64_t capabilities,
   return fields;
 }
 
-std::optional<std::string> agent_fields_problem(std::string_view module_id,
-                                                const std::vector<uint32_t> &owned_fields,
-                                                std::string_view agent_to_server) {
+std::optional<std::string> agent_fields_problem(
+    std::string_view module_id, const std::vector<uint32_t> &owned_fields,
+    std::string_view agent_to_server,
+    const std::vector<std::string> *declared_custom_capabilities) {
   const std::string prefix = "module " + std::string(module_id) + ": set_agent_fields: ";
   opamp::proto::v1::AgentToServer message;
   const auto fields = top_level_field_numbers(agent_to_server);
@@ -56,7 +57,42 @@ std::optional<std::string> agent_fields_problem(std::string_view module_id,
              agent_to_server_field_name(field) + ") is not owned by this module";
     }
   }
+  if (declared_custom_capabilities != nullptr) {
+    const auto declared = [&](const std::string &name) {
+      return std::find(declared_custom_capabilities->begin(), declared_custom_capabilities->end(),
+                       name) != declared_custom_capabilities->end();
+    };
+    for (const std::string &name : message.custom_capabilities().capabilities()) {
+      if (!declared(name)) {
+        return prefix + "custom capability \"" + name +
+               "\" is not in the module's descriptor (the supervisor advertises the "
+               "descriptor's custom capabilities; a module cannot add others at run time)";
+      }
+    }
+    if (message.has_custom_message() && !declared(message.custom_message().capability())) {
+      return prefix + "custom_message capability \"" + message.custom_message().capability() +
+             "\" is not in the module's descriptor";
+    }
+  }
   return std::nullopt;
+}
+
+std::string encode_custom_capabilities(const std::vector<std::string> &names) {
+  opamp::proto::v1::AgentToServer message;
+  auto *list = message.mutable_custom_capabilities();
+  for (const std::string &name : names)
+    list->add_capabilities(name);
+  return message.SerializeAsString();
+}
+
+std::string encode_custom_message(std::string_view capability, std::string_view type,
+                                  std::string_view data) {
+  opamp::proto::v1::AgentToServer message;
+  auto *custom = message.mutable_custom_message();
+  custom->set_capability(std::string(capability));
+  custom->set_type(std::string(type));
+  custom->set_data(std::string(data));
+  return message.SerializeAsString();
 }
 
 }  // namespace opsup::modules

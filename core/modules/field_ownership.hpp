@@ -18,9 +18,20 @@ std::vector<uint32_t> owned_agent_to_server_fields(uint64_t capabilities,
 
 // Why `agent_to_server` may not be set by a module owning `owned_fields` (sorted), or
 // nullopt when it may: the bytes must parse as an AgentToServer and every top-level
-// field must be owned. The text names the module and the field.
-std::optional<std::string> agent_fields_problem(std::string_view module_id,
-                                                const std::vector<uint32_t> &owned_fields,
-                                                std::string_view agent_to_server);
+// field must be owned. With `declared_custom_capabilities` (the module's descriptor), the
+// names in custom_capabilities and custom_message.capability must be declared there: the
+// host advertises the descriptor's names and routes by them. The text names the module
+// and the field.
+std::optional<std::string> agent_fields_problem(
+    std::string_view module_id, const std::vector<uint32_t> &owned_fields,
+    std::string_view agent_to_server,
+    const std::vector<std::string> *declared_custom_capabilities = nullptr);
+
+// A serialized AgentToServer holding only custom_capabilities with `names` (in order).
+std::string encode_custom_capabilities(const std::vector<std::string> &names);
+
+// A serialized AgentToServer holding only custom_message{capability, type, data}.
+std::string encode_custom_message(std::string_view capability, std::string_view type,
+                                  std::string_view data);
 
 }  // namespace opsup::modules

@@ -10,6 +10,7 @@
 #include "modules/field_ownership.hpp"
 #include "modules/module_slot.hpp"
 #include "modules/module_storage.hpp"
+#include "opsup/opamp_constants.h"
 
 namespace opsup::modules::detail {
 namespace {
@@ -44,11 +45,16 @@ opsup_status set_agent_fields(opsup_host *host, opsup_bytes agent_to_server) {
     return OPSUP_ERR_FAILED;
   const std::string_view bytes(reinterpret_cast<const char *>(agent_to_server.data),
                                agent_to_server.data ? agent_to_server.size : 0);
-  if (auto problem = agent_fields_problem(id_of(slot), slot.owned_agent_fields, bytes)) {
+  if (auto problem = agent_fields_problem(id_of(slot), slot.owned_agent_fields, bytes,
+                                          &slot.candidate.info.custom_capabilities)) {
     spdlog::error("{}", *problem);
     return OPSUP_ERR_INVALID_ARGUMENT;
   }
-  slot.core->context.set_agent_fields(id_of(slot), slot.owned_agent_fields, bytes);
+  // custom_capabilities comes from the descriptor (ModuleRegistry::start): what the module
+  // sends or leaves out here neither adds to nor clears it.
+  std::vector<uint32_t> fields = slot.owned_agent_fields;
+  std::erase(fields, uint32_t{OPSUP_A2S_CUSTOM_CAPABILITIES});
+  slot.core->context.set_agent_fields(id_of(slot), fields, bytes);
   return OPSUP_OK;
 }
 

@@ -14,6 +14,7 @@
 #include "modules/module_settings.hpp"
 #include "modules/module_slot.hpp"
 #include "modules/opamp_names.hpp"
+#include "opsup/opamp_constants.h"
 
 namespace opsup::modules {
 namespace {
@@ -218,19 +219,30 @@ std::vector<ModuleFailure> ModuleRegistry::create(
 
 std::vector<ModuleFailure> ModuleRegistry::start() {
   std::vector<ModuleFailure> failures;
+  static constexpr uint32_t kCustomCapabilitiesField[] = {OPSUP_A2S_CUSTOM_CAPABILITIES};
   for (auto &slot : impl_->slots) {
     ModuleCandidate &candidate = slot->candidate;
     if (candidate.state != ModuleState::kCreated)
       continue;
+    // The descriptor's custom capabilities are advertised from now on, whatever the module
+    // sends: a module never has to send or repeat them. Its messages are routed from now on.
+    const bool custom = !candidate.info.custom_capabilities.empty();
+    if (custom) {
+      impl_->core.context.set_agent_fields(
+          candidate.info.id, kCustomCapabilitiesField,
+          encode_custom_capabilities(candidate.info.custom_capabilities));
+    }
     if (candidate.hooks.start != nullptr) {
       char error[kErrorTextCapacity] = "";
       const opsup_status status =
           candidate.hooks.start(slot->instance, opsup_error_buffer{error, sizeof error});
       error[sizeof error - 1] = '\0';
       if (status != OPSUP_OK) {
-        // Inactive from now on: only destroy follows.
+        // Inactive from now on: only destroy follows, and its capabilities are withdrawn.
         slot->accepting->store(false);
         detail::cancel_timers(*slot);
+        if (custom)
+          impl_->core.context.set_agent_fields(candidate.info.id, kCustomCapabilitiesField, "");
         failures.push_back(impl_->fail(*slot, ModuleState::kStartFailed, "start", status, error));
         continue;
       }

@@ -106,15 +106,18 @@ TEST_F(LoaderTest, CExampleLoadsAndAnswersAPing) {
   EXPECT_EQ(modules.custom_capabilities(), std::vector<std::string>{"io.opsup.example.hello"});
   EXPECT_EQ(modules.capabilities(), 0u);
 
-  // start announced the custom capability, through the ownership check.
-  ASSERT_EQ(context_.calls.size(), 1u);
+  // The host announced the descriptor's custom capability before start; nothing the
+  // module sends afterwards may touch that field.
+  ASSERT_GE(context_.calls.size(), 1u);
   EXPECT_EQ(context_.calls[0].module_id, "io.opsup.example.hello");
-  EXPECT_EQ(context_.calls[0].owned_fields,
-            (std::vector<uint32_t>{OPSUP_A2S_CUSTOM_CAPABILITIES, OPSUP_A2S_CUSTOM_MESSAGE}));
+  EXPECT_EQ(context_.calls[0].owned_fields, (std::vector<uint32_t>{OPSUP_A2S_CUSTOM_CAPABILITIES}));
   opamp::proto::v1::AgentToServer announced;
   ASSERT_TRUE(announced.ParseFromString(context_.calls[0].agent_to_server));
   ASSERT_EQ(announced.custom_capabilities().capabilities_size(), 1);
   EXPECT_EQ(announced.custom_capabilities().capabilities(0), "io.opsup.example.hello");
+  for (size_t i = 1; i < context_.calls.size(); ++i) {
+    EXPECT_EQ(context_.calls[i].owned_fields, (std::vector<uint32_t>{OPSUP_A2S_CUSTOM_MESSAGE}));
+  }
 
   const std::string data("\x00\x01 binary \xff", 12);
   EXPECT_EQ(modules.route_server_message(custom_message("io.opsup.example.hello", "ping", data), 0),
@@ -162,8 +165,7 @@ TEST_F(LoaderTest, TwoOpampParsingModulesWorkTogetherInOneProcess) {
   ASSERT_TRUE(last.ParseFromString(context_.calls.back().agent_to_server));
   EXPECT_EQ(context_.calls.back().module_id, "io.opsup.test.proto_peer");
   EXPECT_EQ(context_.calls.back().owned_fields,
-            (std::vector<uint32_t>{OPSUP_A2S_HEALTH, OPSUP_A2S_CUSTOM_CAPABILITIES,
-                                   OPSUP_A2S_CUSTOM_MESSAGE}));
+            (std::vector<uint32_t>{OPSUP_A2S_HEALTH, OPSUP_A2S_CUSTOM_MESSAGE}));
   EXPECT_EQ(last.health().status(), "all good");
   EXPECT_TRUE(last.health().healthy());
 }
@@ -323,6 +325,23 @@ TEST_F(LoaderTest, SecondModuleClaimingACapabilityIsRefusedNamingBoth) {
   EXPECT_EQ(refused->reason.find(second.string()), std::string::npos) << refused->reason;
   // claim_b's other bit (ReportsHealth) is not advertised either: the module is out.
   EXPECT_EQ(modules.capabilities(), OPSUP_CAP_ACCEPTS_RESTART_COMMAND);
+}
+
+// A module that never sends custom_capabilities, and even clears its fields, is still
+// advertised with its descriptor's custom capability.
+TEST_F(LoaderTest, CustomCapabilitiesComeFromTheDescriptor) {
+  install_module(test_module("silent_custom.so"), modules_dir_.path(), "silent_custom.so");
+  ModuleRegistry &modules = load_and_start();
+  EXPECT_EQ(listed("silent_custom.so")->state, ModuleState::kStarted);
+  ASSERT_EQ(context_.calls.size(), 2u);
+  EXPECT_EQ(context_.calls[0].owned_fields, (std::vector<uint32_t>{OPSUP_A2S_CUSTOM_CAPABILITIES}));
+  opamp::proto::v1::AgentToServer announced;
+  ASSERT_TRUE(announced.ParseFromString(context_.calls[0].agent_to_server));
+  ASSERT_EQ(announced.custom_capabilities().capabilities_size(), 1);
+  EXPECT_EQ(announced.custom_capabilities().capabilities(0), "io.opsup.test.silent");
+  // The module's empty set_agent_fields cleared only custom_message.
+  EXPECT_EQ(context_.calls[1].owned_fields, (std::vector<uint32_t>{OPSUP_A2S_CUSTOM_MESSAGE}));
+  EXPECT_EQ(modules.custom_capabilities(), std::vector<std::string>{"io.opsup.test.silent"});
 }
 
 TEST_F(LoaderTest, ModuleClaimingACoreCapabilityIsRefused) {

@@ -161,8 +161,14 @@ typedef struct opsup_host_api {
    * the module owns but leaves out is cleared. A module owns the fields of the
    * capabilities in its descriptor, plus custom_capabilities and custom_message when
    * it declares custom capabilities. custom_message is sent once, not kept.
-   * Returns OPSUP_ERR_INVALID_ARGUMENT when the bytes do not parse or set a field the
-   * module does not own (the error names it in the log). The bytes are copied.
+   * custom_capabilities is the exception to clearing: the host advertises the
+   * descriptor's custom capabilities itself from the start hook on, whatever the module
+   * sends, so a module never needs to send or repeat them; if it sends them anyway, every
+   * name must be in its descriptor (the host routes messages by the descriptor).
+   * Returns OPSUP_ERR_INVALID_ARGUMENT when the bytes do not parse, set a field the
+   * module does not own, or name a custom capability (in custom_capabilities or
+   * custom_message) that is not in its descriptor (the error names it in the log). The
+   * bytes are copied.
    * THREADING: loop thread. */
   opsup_status (*set_agent_fields)(opsup_host *host, opsup_bytes agent_to_server);
 
@@ -248,7 +254,9 @@ typedef struct opsup_module_descriptor {
   /* AgentCapabilities bits this module owns. Exactly one module may own each bit;
    * ReportsStatus and ReportsHeartbeat belong to the host. */
   uint64_t capabilities;
-  /* NULL-terminated array of custom capability names (reverse DNS), or NULL. */
+  /* NULL-terminated array of custom capability names (reverse DNS), or NULL. The host
+   * advertises them (AgentToServer.custom_capabilities) while the module is started, and
+   * delivers custom messages of exactly these capabilities to it. */
   const char *const *custom_capabilities;
 
   /* ServerToAgent field numbers this module wants. Whenever a message from the server

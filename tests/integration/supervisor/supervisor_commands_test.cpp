@@ -7,6 +7,8 @@
 #include <csignal>
 #include <fstream>
 
+#include <boost/json/serialize.hpp>
+
 #include "supervisor_fixture.hpp"
 
 namespace opsup::testing {
@@ -189,6 +191,36 @@ TEST(SupervisorModuleCommands, ModulesListsEvenWhenTheCollectorExecutableIsMissi
   EXPECT_NE(result.output.find("\"Example in C: answers io.opsup.example.hello ping"),
             std::string::npos)
       << result.output;
+}
+
+// The server sees a module's custom capability although the module never sends it (and
+// clears its fields at start): the supervisor advertises it from the descriptor.
+TEST(SupervisorModuleCommands, RunAdvertisesCustomCapabilitiesFromTheDescriptor) {
+  TempDir dir;
+  TempDir modules;
+  install_test_module("silent_custom.so", modules.path());
+  OpampServerProcess server;
+  const SupervisorRun run{.endpoint = server.websocket_url(),
+                          .storage = dir.path() / "storage",
+                          .modules_dir = modules.path()};
+  auto supervisor = start_supervisor(run, dir.path());
+  const std::string uid = wait_for_connected_agent(server, kDeadline);
+  ASSERT_FALSE(uid.empty()) << supervisor->output();
+  EXPECT_TRUE(eventually(
+      [&] {
+        const std::string capabilities =
+            boost::json::serialize(at(server.agent(uid), {"custom_capabilities"}));
+        return capabilities.find("io.opsup.test.silent") != std::string::npos;
+      },
+      kDeadline))
+      << "the descriptor's custom capability never reached the server:\n"
+      << supervisor->output();
+  // The load log names it.
+  EXPECT_TRUE(
+      supervisor->wait_for_line("custom capabilities io\\.opsup\\.test\\.silent", kDeadline))
+      << supervisor->output();
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0);
 }
 
 TEST(SupervisorModuleCommands, RunSaysOnceThatItDoesNotStartTheCollector) {

@@ -58,6 +58,39 @@ TEST(FieldOwnership, ForeignFieldIsRejectedNamingModuleAndField) {
             "by this module");
 }
 
+TEST(FieldOwnership, CustomNamesOutsideTheDescriptorAreRejected) {
+  const std::vector<std::string> declared{"com.example.a"};
+  AgentToServer fields;
+  fields.mutable_custom_capabilities()->add_capabilities("com.example.a");
+  fields.mutable_custom_message()->set_capability("com.example.a");
+  EXPECT_EQ(agent_fields_problem("m", {12, 13}, fields.SerializeAsString(), &declared),
+            std::nullopt);
+  fields.mutable_custom_capabilities()->add_capabilities("com.example.b");
+  const auto extra = agent_fields_problem("m", {12, 13}, fields.SerializeAsString(), &declared);
+  ASSERT_TRUE(extra);
+  EXPECT_NE(extra->find("custom capability \"com.example.b\" is not in the module's descriptor"),
+            std::string::npos)
+      << *extra;
+  AgentToServer message;
+  message.mutable_custom_message()->set_capability("com.example.b");
+  const auto foreign = agent_fields_problem("m", {12, 13}, message.SerializeAsString(), &declared);
+  ASSERT_TRUE(foreign);
+  EXPECT_NE(foreign->find("custom_message capability \"com.example.b\""), std::string::npos)
+      << *foreign;
+}
+
+TEST(FieldOwnership, EncodesTheHostsOwnCustomFields) {
+  AgentToServer capabilities;
+  ASSERT_TRUE(capabilities.ParseFromString(encode_custom_capabilities({"a.b", "c.d"})));
+  ASSERT_EQ(capabilities.custom_capabilities().capabilities_size(), 2);
+  EXPECT_EQ(capabilities.custom_capabilities().capabilities(1), "c.d");
+  AgentToServer message;
+  ASSERT_TRUE(message.ParseFromString(encode_custom_message("a.b", "pong", std::string("\0x", 2))));
+  EXPECT_EQ(message.custom_message().capability(), "a.b");
+  EXPECT_EQ(message.custom_message().type(), "pong");
+  EXPECT_EQ(message.custom_message().data(), std::string("\0x", 2));
+}
+
 TEST(FieldOwnership, BytesThatDoNotParseAreRejected) {
   const auto problem = agent_fields_problem("m", {5}, std::string("\x2a\x10", 2));
   ASSERT_TRUE(problem);
