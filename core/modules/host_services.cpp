@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "modules/field_ownership.hpp"
+#include "modules/module_settings.hpp"
 #include "modules/module_slot.hpp"
 #include "modules/module_storage.hpp"
 #include "opsup/opamp_constants.h"
@@ -183,6 +184,105 @@ const char *own_settings_yaml(opsup_host *host) {
   return slot_of(host).own_settings_yaml.c_str();
 }
 
+void write_error(opsup_error_buffer error, const std::string &text) {
+  if (error.data == nullptr || error.capacity == 0)
+    return;
+  const size_t length = std::min(text.size(), error.capacity - 1);
+  std::memcpy(error.data, text.data(), length);
+  error.data[length] = '\0';
+}
+
+// Runs the lookup shared by the setting_* services; `store` takes the value when found.
+template <class Store>
+opsup_status setting(opsup_host *host, const char *key, bool has_out, SettingType type,
+                     opsup_error_buffer error, Store &&store) {
+  ModuleSlot &slot = slot_of(host);
+  const std::string name = "plugins." + id_of(slot) + "." + (key != nullptr ? key : "");
+  if (key == nullptr || !has_out) {
+    write_error(error, name + ": setting: the key and the output must not be NULL");
+    return OPSUP_ERR_INVALID_ARGUMENT;
+  }
+  SettingResult result = read_setting(slot.own_settings_yaml, key, type);
+  switch (result.status) {
+    case SettingResult::Status::kNotFound:
+      return OPSUP_ERR_NOT_FOUND;
+    case SettingResult::Status::kWrongType:
+      write_error(error, name + ": " + result.problem);
+      return OPSUP_ERR_INVALID_ARGUMENT;
+    case SettingResult::Status::kOk:
+      break;
+  }
+  store(slot, result);
+  return OPSUP_OK;
+}
+
+opsup_status setting_string(opsup_host *host, const char *key, const char **out_value,
+                            opsup_error_buffer error) {
+  return setting(host, key, out_value != nullptr, SettingType::kString, error,
+                 [&](ModuleSlot &slot, SettingResult &result) {
+                   auto it = slot.setting_strings.try_emplace(key, std::move(result.text)).first;
+                   *out_value = it->second.c_str();
+                 });
+}
+
+opsup_status setting_int(opsup_host *host, const char *key, int64_t *out_value,
+                         opsup_error_buffer error) {
+  return setting(host, key, out_value != nullptr, SettingType::kInt, error,
+                 [&](ModuleSlot &, SettingResult &result) { *out_value = result.integer; });
+}
+
+opsup_status setting_bool(opsup_host *host, const char *key, int32_t *out_value,
+                          opsup_error_buffer error) {
+  return setting(host, key, out_value != nullptr, SettingType::kBool, error,
+                 [&](ModuleSlot &, SettingResult &result) { *out_value = result.boolean ? 1 : 0; });
+}
+
+opsup_status setting_duration_ms(opsup_host *host, const char *key, uint64_t *out_value,
+                                 opsup_error_buffer error) {
+  return setting(host, key, out_value != nullptr, SettingType::kDurationMs, error,
+                 [&](ModuleSlot &, SettingResult &result) { *out_value = result.duration_ms; });
+}
+
+opsup_status setting_list(opsup_host *host, const char *key, const char *const **out_items,
+                          size_t *out_count, opsup_error_buffer error) {
+  return setting(host, key, out_items != nullptr && out_count != nullptr, SettingType::kList, error,
+                 [&](ModuleSlot &slot, SettingResult &result) {
+                   auto [it, inserted] = slot.setting_lists.try_emplace(key);
+                   if (inserted) {
+                     it->second.items = std::move(result.list);
+                     for (const std::string &item : it->second.items)
+                       it->second.pointers.push_back(item.c_str());
+                   }
+                   *out_items = it->second.pointers.data();
+                   *out_count = it->second.items.size();
+                 });
+}
+
+opsup_status send_custom_message(opsup_host *host, const char *capability, const char *type,
+                                 opsup_bytes data) {
+  ModuleSlot &slot = slot_of(host);
+  if (capability == nullptr || type == nullptr || (data.data == nullptr && data.size != 0)) {
+    spdlog::error("module {}: send_custom_message: capability, type and data must be set",
+                  id_of(slot));
+    return OPSUP_ERR_INVALID_ARGUMENT;
+  }
+  if (!slot.accepting->load())
+    return OPSUP_ERR_FAILED;
+  const auto &declared = slot.candidate.info.custom_capabilities;
+  if (std::find(declared.begin(), declared.end(), capability) == declared.end()) {
+    spdlog::error(
+        "module {}: send_custom_message: custom capability \"{}\" is not in the module's "
+        "descriptor",
+        id_of(slot), capability);
+    return OPSUP_ERR_INVALID_ARGUMENT;
+  }
+  static constexpr uint32_t kCustomMessageField[] = {OPSUP_A2S_CUSTOM_MESSAGE};
+  const std::string_view bytes(reinterpret_cast<const char *>(data.data), data.size);
+  slot.core->context.set_agent_fields(id_of(slot), kCustomMessageField,
+                                      encode_custom_message(capability, type, bytes));
+  return OPSUP_OK;
+}
+
 }  // namespace
 
 const opsup_host_api &host_api_table() {
@@ -201,6 +301,12 @@ const opsup_host_api &host_api_table() {
     api.storage_read = &storage_read;
     api.storage_write = &storage_write;
     api.own_settings_yaml = &own_settings_yaml;
+    api.setting_string = &setting_string;
+    api.setting_int = &setting_int;
+    api.setting_bool = &setting_bool;
+    api.setting_duration_ms = &setting_duration_ms;
+    api.setting_list = &setting_list;
+    api.send_custom_message = &send_custom_message;
     return api;
   }();
   return table;

@@ -256,4 +256,41 @@ std::optional<std::vector<size_t>> route_agent_to_server(
   return recipients;
 }
 
+std::optional<DecodedCustomMessage> decoded_custom_message(std::string_view server_to_agent) {
+  const auto fields = scan_wire_fields(server_to_agent);
+  if (!fields)
+    return std::nullopt;
+  std::optional<std::string_view> custom;
+  for (const WireField &field : *fields) {
+    if (field.number == OPSUP_S2A_COMMAND)
+      return std::nullopt;
+    if (field.number == OPSUP_S2A_CUSTOM_MESSAGE && field.length_delimited)
+      custom = field.bytes;
+  }
+  if (!custom)
+    return std::nullopt;
+  const auto parts = scan_wire_fields(*custom);
+  if (!parts)
+    return std::nullopt;
+  DecodedCustomMessage decoded;
+  for (const WireField &part : *parts) {
+    if (!part.length_delimited)
+      continue;
+    switch (part.number) {
+      case OPSUP_CUSTOM_MESSAGE_CAPABILITY:
+        decoded.capability = part.bytes;
+        break;
+      case OPSUP_CUSTOM_MESSAGE_TYPE:
+        decoded.type = part.bytes;
+        break;
+      case OPSUP_CUSTOM_MESSAGE_DATA:
+        decoded.data = part.bytes;
+        break;
+      default:
+        break;
+    }
+  }
+  return decoded;
+}
+
 }  // namespace opsup::modules

@@ -48,6 +48,18 @@ std::optional<Routing> route_server_to_agent(std::string_view server_to_agent,
 std::optional<std::string> without_unadvertised_fields(std::string_view server_to_agent,
                                                        uint64_t advertised_capabilities);
 
+// ServerToAgent.custom_message split into its parts (views into the scanned bytes).
+struct DecodedCustomMessage {
+  std::string_view capability;
+  std::string_view type;
+  std::string_view data;
+};
+
+// The custom_message of `server_to_agent` for the on_custom_message hook, or nullopt when
+// there is none, the message carries a command (its other fields are ignored), or the
+// bytes are malformed. Of repeated occurrences (or parts), the last counts.
+std::optional<DecodedCustomMessage> decoded_custom_message(std::string_view server_to_agent);
+
 // Indexes of the modules that asked for a field present in `agent_to_server` (from the
 // local Collector), or nullopt when the bytes are malformed.
 std::optional<std::vector<size_t>> route_agent_to_server(std::string_view agent_to_server,

@@ -312,17 +312,37 @@ std::vector<std::string> ModuleRegistry::route_server_message(std::string_view s
         server_to_agent_field_name(field), modules[index]->candidate.info.id);
   }
   std::vector<std::string> delivered;
-  if (routing->recipients.empty())
-    return delivered;
-  const std::optional<std::string> stripped =
-      without_unadvertised_fields(server_to_agent, advertised_capabilities);
-  const std::string_view view = stripped ? std::string_view(*stripped) : server_to_agent;
-  const opsup_bytes bytes{reinterpret_cast<const uint8_t *>(view.data()), view.size()};
-  for (size_t index : routing->recipients) {
-    detail::ModuleSlot &slot = *modules[index];
-    delivered.push_back(slot.candidate.info.id);
-    if (slot.candidate.hooks.on_server_message != nullptr) {
-      slot.candidate.hooks.on_server_message(slot.instance, bytes);
+  if (!routing->recipients.empty()) {
+    const std::optional<std::string> stripped =
+        without_unadvertised_fields(server_to_agent, advertised_capabilities);
+    const std::string_view view = stripped ? std::string_view(*stripped) : server_to_agent;
+    const opsup_bytes bytes{reinterpret_cast<const uint8_t *>(view.data()), view.size()};
+    for (size_t index : routing->recipients) {
+      detail::ModuleSlot &slot = *modules[index];
+      delivered.push_back(slot.candidate.info.id);
+      if (slot.candidate.hooks.on_server_message != nullptr) {
+        slot.candidate.hooks.on_server_message(slot.instance, bytes);
+      }
+    }
+  }
+  // The decoded custom message, to the started module declaring its capability (ABI 1.2).
+  if (const auto custom = decoded_custom_message(server_to_agent)) {
+    const std::string capability(custom->capability);
+    const std::string type(custom->type);
+    const opsup_bytes data{reinterpret_cast<const uint8_t *>(custom->data.data()),
+                           custom->data.size()};
+    for (detail::ModuleSlot *slot : modules) {
+      const auto hook = slot->candidate.hooks.on_custom_message;
+      const auto &declared = slot->candidate.info.custom_capabilities;
+      if (hook == nullptr ||
+          std::find(declared.begin(), declared.end(), capability) == declared.end()) {
+        continue;
+      }
+      if (std::find(delivered.begin(), delivered.end(), slot->candidate.info.id) ==
+          delivered.end()) {
+        delivered.push_back(slot->candidate.info.id);
+      }
+      hook(slot->instance, capability.c_str(), type.c_str(), data);
     }
   }
   return delivered;

@@ -47,6 +47,14 @@ struct ModuleSlot {
   // plugins.<id> as YAML ("" when absent): own_settings_yaml hands out its c_str(), so it
   // is set before create and not changed while an instance may hold the pointer.
   std::string own_settings_yaml;
+  // What setting_string and setting_list handed out, by key: the host keeps them until the
+  // module is destroyed (the section never changes, so a key's value is stored once).
+  std::map<std::string, std::string> setting_strings;
+  struct SettingList {
+    std::vector<std::string> items;
+    std::vector<const char *> pointers;
+  };
+  std::map<std::string, SettingList> setting_lists;
   // Cleared once the module is stopped: posts, timers and done callbacks queued for it
   // are then dropped. Shared with queued handlers so they never touch a dead slot.
   std::shared_ptr<std::atomic<bool>> accepting = std::make_shared<std::atomic<bool>>(true);

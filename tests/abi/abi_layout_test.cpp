@@ -75,11 +75,20 @@ TEST_F(AbiLayout, HasFieldTellsWhichFieldsASmallerStructCarries) {
   api.struct_size = offsetof(opsup_host_api, own_settings_yaml);
   EXPECT_TRUE(OPSUP_HOST_HAS(&api, storage_write));
   EXPECT_FALSE(OPSUP_HOST_HAS(&api, own_settings_yaml));
+  // A minor-1 host's table ends after own_settings_yaml.
+  api.struct_size = offsetof(opsup_host_api, setting_string);
+  EXPECT_TRUE(OPSUP_HOST_HAS(&api, own_settings_yaml));
+  EXPECT_FALSE(OPSUP_HOST_HAS(&api, setting_string));
+  EXPECT_FALSE(OPSUP_HOST_HAS(&api, send_custom_message));
+  // A minor-1 module's hooks end before on_custom_message.
+  const uint32_t minor1_hooks = offsetof(opsup_module_hooks, on_custom_message);
+  EXPECT_TRUE(OPSUP_HAS_FIELD(opsup_module_hooks, minor1_hooks, validate_collector_config));
+  EXPECT_FALSE(OPSUP_HAS_FIELD(opsup_module_hooks, minor1_hooks, on_custom_message));
 }
 
 TEST_F(AbiLayout, ConstantsAreStable) {
   EXPECT_EQ(OPSUP_ABI_MAJOR, 1);
-  EXPECT_EQ(OPSUP_HEADER_ABI_MINOR, 1);  // own_settings_yaml
+  EXPECT_EQ(OPSUP_HEADER_ABI_MINOR, 2);  // 1: own_settings_yaml, 2: settings, custom messages
   // Without OPSUP_TARGET_ABI_MINOR a translation unit targets the header's newest minor.
   EXPECT_EQ(OPSUP_TARGET_ABI_MINOR, OPSUP_HEADER_ABI_MINOR);
   EXPECT_EQ(OPSUP_ABI_MINOR, OPSUP_HEADER_ABI_MINOR);

@@ -135,6 +135,28 @@ TEST_F(LoaderTest, CExampleLoadsAndAnswersAPing) {
   EXPECT_TRUE(logs_.contains("hello_c stopped after 1 pings")) << logs_.all();
 }
 
+// hello_c reads plugins.<id>.reply_type through setting_string (ABI 1.2).
+TEST_F(LoaderTest, CExampleReadsItsSettingThroughTheHost) {
+  install_module(example_module("hello_c.so"), modules_dir_.path(), "hello_c.so");
+  ModuleRegistry &modules =
+      load_and_start("plugins:\n  io.opsup.example.hello:\n    reply_type: hello-back\n");
+  modules.route_server_message(custom_message("io.opsup.example.hello", "ping", "d"), 0);
+  EXPECT_TRUE(sent("io.opsup.example.hello/hello-back:d"))
+      << ::testing::PrintToString(sent_custom_messages());
+}
+
+TEST_F(LoaderTest, CExampleRejectsASettingOfTheWrongTypeNamingTheKey) {
+  install_module(example_module("hello_c.so"), modules_dir_.path(), "hello_c.so");
+  ModuleRegistry &modules = registry();
+  modules.load();
+  const auto failures =
+      modules.create("plugins:\n  io.opsup.example.hello:\n    reply_type: [a, b]\n");
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_EQ(failures[0].status, OPSUP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(failures[0].reason,
+            "plugins.io.opsup.example.hello.reply_type: must be a single value, not a list");
+}
+
 TEST_F(LoaderTest, TwoOpampParsingModulesWorkTogetherInOneProcess) {
   install_module(example_module("echo_cpp.so"), modules_dir_.path(), "echo_cpp.so");
   install_module(test_module("proto_peer.so"), modules_dir_.path(), "proto_peer.so");
@@ -573,7 +595,7 @@ TEST_F(LoaderTest, InspectListsWithoutCreating) {
   const auto entries = inspect_modules(modules_dir_.path(), {});
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[0].id, "io.opsup.example.hello");
-  EXPECT_EQ(entries[0].version, "1.0.0");
+  EXPECT_EQ(entries[0].version, "1.1.0");
   EXPECT_FALSE(entries[0].description.empty());
   EXPECT_EQ(entries[0].state, ModuleState::kLoaded);
   EXPECT_EQ(entries[1].state, ModuleState::kRefused);

@@ -47,8 +47,9 @@ extern "C" {
 #endif
 
 #define OPSUP_ABI_MAJOR 1
-/* The newest minor this header describes. 1: own_settings_yaml. */
-#define OPSUP_HEADER_ABI_MINOR 1
+/* The newest minor this header describes. 1: own_settings_yaml. 2: setting_*,
+ * send_custom_message, the on_custom_message hook. */
+#define OPSUP_HEADER_ABI_MINOR 2
 
 /* The minor this module targets (see "Targeting an older minor" above). */
 #ifndef OPSUP_TARGET_ABI_MINOR
@@ -220,6 +221,47 @@ typedef struct opsup_host_api {
    * destroy hook returns. THREADING: loop thread (create, the other hooks, callbacks). */
   const char *(*own_settings_yaml)(opsup_host *host);
 #endif /* minor 1 */
+
+#if OPSUP_TARGET_ABI_MINOR >= 2
+  /* ---- ABI minor 2: settings and custom messages without protobuf or YAML ---- */
+
+  /* Read one setting of the module's own section plugins.<module id> by dotted key:
+   * "reply_type" is plugins.<id>.reply_type, "limits.max" walks into the map `limits`
+   * (a key that itself contains '.' cannot be reached this way; use own_settings_yaml).
+   * Each returns OPSUP_OK and sets *out_value; OPSUP_ERR_NOT_FOUND when the key is absent
+   * or null (*out_value untouched: keep your default); OPSUP_ERR_INVALID_ARGUMENT when
+   * the value has another type, or key/out_value is NULL. On INVALID_ARGUMENT `error`
+   * (may be {NULL, 0}) receives "plugins.<id>.<key>: <what is wrong>", ready to return
+   * from create: the supervisor then adds the config file and line.
+   *   setting_string: any scalar, as written ("5s", "42" and "true" are strings too).
+   *   setting_int: a decimal integer that fits int64_t.
+   *   setting_bool: true or false.
+   *   setting_duration_ms: a Go duration ("250ms", "1m30s", "1.5h"), not negative, in
+   *     whole milliseconds (rounded down).
+   *   setting_list: a sequence of scalars; *out_items is an array of *out_count strings.
+   * OWNERSHIP: strings and arrays handed out belong to the host and stay valid and
+   * unchanged until the module's destroy hook returns.
+   * THREADING: loop thread (create, the other hooks, callbacks). */
+  opsup_status (*setting_string)(opsup_host *host, const char *key, const char **out_value,
+                                 opsup_error_buffer error);
+  opsup_status (*setting_int)(opsup_host *host, const char *key, int64_t *out_value,
+                              opsup_error_buffer error);
+  opsup_status (*setting_bool)(opsup_host *host, const char *key, int32_t *out_value,
+                               opsup_error_buffer error);
+  opsup_status (*setting_duration_ms)(opsup_host *host, const char *key, uint64_t *out_value,
+                                      opsup_error_buffer error);
+  opsup_status (*setting_list)(opsup_host *host, const char *key, const char *const **out_items,
+                               size_t *out_count, opsup_error_buffer error);
+
+  /* Sends AgentToServer.custom_message {capability, type, data} to the server once (queued
+   * like a custom_message given to set_agent_fields; nothing else the module owns
+   * changes). `capability` must be one of the descriptor's custom capabilities.
+   * Returns OPSUP_ERR_INVALID_ARGUMENT for an undeclared capability or a NULL string
+   * (the log says which), OPSUP_ERR_FAILED once the module is stopped. `capability` and
+   * `type` (NUL-terminated UTF-8) and `data` are copied. THREADING: loop thread. */
+  opsup_status (*send_custom_message)(opsup_host *host, const char *capability, const char *type,
+                                      opsup_bytes data);
+#endif /* minor 2 */
 } opsup_host_api;
 
 #define OPSUP_HOST_HAS(api, member) OPSUP_HAS_FIELD(opsup_host_api, (api)->struct_size, member)
@@ -317,6 +359,20 @@ struct opsup_module_hooks {
                                             opsup_error_buffer reason);
 
   void *reserved[4];
+
+#if OPSUP_TARGET_ABI_MINOR >= 2
+  /* ---- ABI minor 2 ---- */
+
+  /* A ServerToAgent.custom_message for one of the descriptor's custom capabilities,
+   * already decoded: a C module needs no protobuf to receive it. Called for every such
+   * message, whether or not server_to_agent_fields lists custom_message (when it does,
+   * on_server_message gets the whole message first). Not called for a message that
+   * carries a command (the spec ignores its other fields).
+   * OWNERSHIP: `capability` and `type` (NUL-terminated) and `data` are valid only during
+   * the call. */
+  void (*on_custom_message)(opsup_module *module, const char *capability, const char *type,
+                            opsup_bytes data);
+#endif /* minor 2 */
 };
 
 /* The entry point every module exports (OPSUP_MODULE_ENTRY_SYMBOL). Must not do more than

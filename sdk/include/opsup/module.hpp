@@ -350,7 +350,96 @@ class Host {
   }
 #endif  // OPSUP_ABI_MINOR >= 1
 
+#if OPSUP_ABI_MINOR >= 2
+  // Sends AgentToServer.custom_message {capability, type, data} once; `capability` must be
+  // one of the descriptor's custom capabilities. Nothing else the module owns changes.
+  // The bytes are copied. Returns OPSUP_OK, OPSUP_ERR_INVALID_ARGUMENT (undeclared
+  // capability), OPSUP_ERR_FAILED (stopped) or OPSUP_ERR_UNSUPPORTED (host older than
+  // ABI 1.2). THREADING: loop thread.
+  opsup_status send_custom_message(std::string_view capability, std::string_view type,
+                                   std::string_view data) const {
+    if (!OPSUP_DETAIL_HAS(send_custom_message))
+      return OPSUP_ERR_UNSUPPORTED;
+    const std::string capability_text(capability);
+    const std::string type_text(type);
+    const opsup_bytes bytes{reinterpret_cast<const uint8_t *>(data.data()), data.size()};
+    return api_->send_custom_message(handle_, capability_text.c_str(), type_text.c_str(), bytes);
+  }
+
+  // One setting of plugins.<module id> by dotted key ("limits.max"); nullopt when absent or
+  // null. Throws ConfigError("plugins.<id>.<key>: ...") when the value has another type
+  // (let it escape the constructor: create then fails naming the key, and the supervisor
+  // adds the file and line), and StatusError(OPSUP_ERR_UNSUPPORTED) when the host is older
+  // than ABI 1.2. THREADING: loop thread (the constructor included).
+  std::optional<std::string> setting_string(std::string_view key) const {
+    const char *value = nullptr;
+    if (!read_setting(OPSUP_DETAIL_HAS(setting_string), key, [&](const char *k, auto error) {
+          return api_->setting_string(handle_, k, &value, error);
+        })) {
+      return std::nullopt;
+    }
+    return std::string(value != nullptr ? value : "");
+  }
+  std::optional<int64_t> setting_int(std::string_view key) const {
+    int64_t value = 0;
+    if (!read_setting(OPSUP_DETAIL_HAS(setting_int), key, [&](const char *k, auto error) {
+          return api_->setting_int(handle_, k, &value, error);
+        })) {
+      return std::nullopt;
+    }
+    return value;
+  }
+  std::optional<bool> setting_bool(std::string_view key) const {
+    int32_t value = 0;
+    if (!read_setting(OPSUP_DETAIL_HAS(setting_bool), key, [&](const char *k, auto error) {
+          return api_->setting_bool(handle_, k, &value, error);
+        })) {
+      return std::nullopt;
+    }
+    return value != 0;
+  }
+  std::optional<std::chrono::milliseconds> setting_duration(std::string_view key) const {
+    uint64_t value = 0;
+    if (!read_setting(OPSUP_DETAIL_HAS(setting_duration_ms), key, [&](const char *k, auto error) {
+          return api_->setting_duration_ms(handle_, k, &value, error);
+        })) {
+      return std::nullopt;
+    }
+    return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(value));
+  }
+  std::optional<std::vector<std::string>> setting_list(std::string_view key) const {
+    const char *const *items = nullptr;
+    size_t count = 0;
+    if (!read_setting(OPSUP_DETAIL_HAS(setting_list), key, [&](const char *k, auto error) {
+          return api_->setting_list(handle_, k, &items, &count, error);
+        })) {
+      return std::nullopt;
+    }
+    return std::vector<std::string>(items, items + count);
+  }
+#endif  // OPSUP_ABI_MINOR >= 2
+
  private:
+#if OPSUP_ABI_MINOR >= 2
+  // Calls one setting_* service; true when found. Throws as documented above.
+  template <class Call>
+  static bool read_setting(bool available, std::string_view key, Call &&call) {
+    if (!available) {
+      throw StatusError(OPSUP_ERR_UNSUPPORTED,
+                        "the supervisor is older than module ABI 1.2 and has no setting_* "
+                        "services; read own_settings_yaml() instead");
+    }
+    const std::string key_text(key);
+    char text[512] = "";
+    const opsup_status status = call(key_text.c_str(), opsup_error_buffer{text, sizeof text});
+    if (status == OPSUP_OK)
+      return true;
+    if (status == OPSUP_ERR_NOT_FOUND)
+      return false;
+    throw ConfigError(text[0] != '\0' ? text : "setting " + key_text + " is invalid");
+  }
+#endif
+
   // Runs a callback the host calls once on the loop thread (timer or run_blocking done).
   static void run_timer(void *user_data) noexcept {
     auto *raw = static_cast<detail::Callback *>(user_data);
@@ -426,13 +515,22 @@ class Module {
   virtual void on_collector_message(std::string_view /*agent_to_server*/) {}
   // A supervisor event (Collector started/exited/healthy, server connected...).
   virtual void on_event(const Event & /*event*/) {}
+#if OPSUP_ABI_MINOR >= 2
+  // A custom message from the server for one of ModuleInfo::custom_capabilities, decoded
+  // (ABI 1.2): called whether or not server_to_agent_fields lists custom_message (when it
+  // does, on_server_message runs first). The views are valid only during the call.
+  virtual void on_custom_message(std::string_view /*capability*/, std::string_view /*type*/,
+                                 std::string_view /*data*/) {}
+#endif
   // Inspects a candidate Collector config. Return a reason to veto it, nullopt to accept.
   virtual std::optional<std::string> validate_collector_config(std::string_view /*config_yaml*/) {
     return std::nullopt;
   }
 
  protected:
-  Host &host() const noexcept { return host_; }
+  Host &host() const noexcept {
+    return host_;
+  }
 
  private:
   Host &host_;
@@ -582,6 +680,9 @@ struct Adapter {
     hooks.on_collector_message = &on_collector_message;
     hooks.on_event = &on_event;
     hooks.validate_collector_config = &validate_collector_config;
+#if OPSUP_ABI_MINOR >= 2
+    hooks.on_custom_message = &on_custom_message;
+#endif
     return hooks;
   }
 
@@ -645,6 +746,19 @@ struct Adapter {
     Instance *instance = instance_of(module);
     guarded_void(instance, "on_event", [&] { instance->module->on_event(Event::from(*event)); });
   }
+
+#if OPSUP_ABI_MINOR >= 2
+  static void on_custom_message(opsup_module *module, const char *capability, const char *type,
+                                opsup_bytes data) noexcept {
+    if (module == nullptr)
+      return;
+    Instance *instance = instance_of(module);
+    guarded_void(instance, "on_custom_message", [&] {
+      instance->module->on_custom_message(capability ? capability : "", type ? type : "",
+                                          view_of(data));
+    });
+  }
+#endif
 
   static opsup_status validate_collector_config(opsup_module *module, const char *config_yaml,
                                                 opsup_error_buffer reason) noexcept {

@@ -35,32 +35,27 @@ TEST_F(HelloC, DescriptorOwnsOnlyItsCustomCapability) {
   EXPECT_STREQ(host_.descriptor().id, "io.opsup.example.hello");
   EXPECT_EQ(host_.descriptor().capabilities, 0u);
   EXPECT_EQ(host_.custom_capabilities(), std::vector<std::string>{"io.opsup.example.hello"});
-  ASSERT_EQ(host_.descriptor().server_to_agent_field_count, 1u);
-  EXPECT_EQ(host_.descriptor().server_to_agent_fields[0], uint32_t{OPSUP_S2A_CUSTOM_MESSAGE});
+  // It reads no ServerToAgent itself: custom messages come decoded (on_custom_message).
+  EXPECT_EQ(host_.descriptor().server_to_agent_field_count, 0u);
+  EXPECT_NE(host_.hooks().on_custom_message, nullptr);
 }
 
-TEST_F(HelloC, AnnouncesItsCapabilityAtStart) {
-  ASSERT_EQ(host_.agent_fields().size(), 1u);
-  AgentToServer fields;
-  ASSERT_TRUE(fields.ParseFromString(host_.agent_fields()[0]));
-  ASSERT_EQ(fields.custom_capabilities().capabilities_size(), 1);
-  EXPECT_EQ(fields.custom_capabilities().capabilities(0), "io.opsup.example.hello");
-  EXPECT_FALSE(fields.has_custom_message());
+TEST_F(HelloC, SendsNothingAtStart) {
+  // The host advertises the descriptor's capability; the module need not announce it.
+  EXPECT_TRUE(host_.agent_fields().empty());
+  EXPECT_TRUE(host_.sent_custom_messages().empty());
   EXPECT_TRUE(host_.logged("hello_c started", OPSUP_LOG_INFO));
 }
 
 TEST_F(HelloC, AnswersPingWithPongCarryingTheSameData) {
-  const std::string data(300, '\x7f');  // long enough for a two-byte length
+  const std::string data("\0binary\xff" + std::string(300, '\x7f'));
   host_.deliver_server_message(ping("io.opsup.example.hello", "ping", data));
-  ASSERT_EQ(host_.agent_fields().size(), 2u);
-  AgentToServer reply;
-  ASSERT_TRUE(reply.ParseFromString(host_.agent_fields()[1]));
-  EXPECT_EQ(reply.custom_message().capability(), "io.opsup.example.hello");
-  EXPECT_EQ(reply.custom_message().type(), "pong");
-  EXPECT_EQ(reply.custom_message().data(), data);
-  // Owned fields are always resent: a field left out would be cleared.
-  EXPECT_EQ(reply.custom_capabilities().capabilities_size(), 1);
-  EXPECT_TRUE(host_.rejected_agent_fields().empty());
+  ASSERT_EQ(host_.sent_custom_messages().size(), 1u);
+  const auto &reply = host_.sent_custom_messages()[0];
+  EXPECT_EQ(reply.capability, "io.opsup.example.hello");
+  EXPECT_EQ(reply.type, "pong");
+  EXPECT_EQ(reply.data, data);
+  EXPECT_TRUE(host_.agent_fields().empty());
 }
 
 TEST_F(HelloC, IgnoresOtherCapabilitiesTypesAndGarbage) {
@@ -70,8 +65,7 @@ TEST_F(HelloC, IgnoresOtherCapabilitiesTypesAndGarbage) {
   no_custom.set_flags(1);
   host_.deliver_server_message(no_custom.SerializeAsString());
   host_.deliver_server_message(std::string("\x5a\x7f", 2));
-  EXPECT_EQ(host_.agent_fields().size(), 1u);
-  EXPECT_TRUE(host_.logged("malformed", OPSUP_LOG_WARN));
+  EXPECT_TRUE(host_.sent_custom_messages().empty());
 }
 
 TEST_F(HelloC, CountsPingsUntilStopped) {
@@ -79,6 +73,26 @@ TEST_F(HelloC, CountsPingsUntilStopped) {
   host_.deliver_server_message(ping("io.opsup.example.hello", "ping", "2"));
   host_.stop();
   EXPECT_TRUE(host_.logged("hello_c stopped after 2 pings"));
+}
+
+TEST(HelloCSettings, RepliesWithTheConfiguredType) {
+  opsup::testing::FakeHost host;
+  host.set_setting("reply_type", "ack");
+  ASSERT_EQ(host.load(&opsup_module_entry_v1), OPSUP_OK);
+  ASSERT_EQ(host.create(), OPSUP_OK) << host.last_error();
+  ASSERT_EQ(host.start(), OPSUP_OK) << host.last_error();
+  host.deliver_server_message(ping("io.opsup.example.hello", "ping", "x"));
+  ASSERT_EQ(host.sent_custom_messages().size(), 1u);
+  EXPECT_EQ(host.sent_custom_messages()[0].type, "ack");
+}
+
+TEST(HelloCSettings, RejectsAListNamingTheKey) {
+  opsup::testing::FakeHost host;
+  host.set_setting_list("reply_type", {"a", "b"});
+  ASSERT_EQ(host.load(&opsup_module_entry_v1), OPSUP_OK);
+  EXPECT_EQ(host.create(), OPSUP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(host.last_error(),
+            "plugins.io.opsup.example.hello.reply_type: must be a single value, not a list");
 }
 
 TEST(HelloCEntry, RefusesAHostThatOnlyAcceptsNewerMinors) {

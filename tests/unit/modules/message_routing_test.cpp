@@ -122,6 +122,26 @@ TEST_F(Routing, CustomMessageGoesOnlyToTheModuleDeclaringItsCapability) {
   EXPECT_EQ(route(capabilities), std::vector<size_t>{5});  // only module 5 asked for field 10
 }
 
+TEST(DecodedCustomMessage, SplitsTheCustomMessageUnlessItIsACommand) {
+  ServerToAgent message;
+  message.set_instance_uid(std::string(16, 'u'));
+  message.mutable_custom_message()->set_capability("com.example.a");
+  message.mutable_custom_message()->set_type("ping");
+  message.mutable_custom_message()->set_data(std::string("\0x", 2));
+  const auto decoded = decoded_custom_message(message.SerializeAsString());
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->capability, "com.example.a");
+  EXPECT_EQ(decoded->type, "ping");
+  EXPECT_EQ(decoded->data, std::string("\0x", 2));
+
+  message.mutable_command()->set_type(opamp::proto::v1::CommandType_Restart);
+  EXPECT_FALSE(decoded_custom_message(message.SerializeAsString()));
+  ServerToAgent plain;
+  plain.set_flags(1);
+  EXPECT_FALSE(decoded_custom_message(plain.SerializeAsString()));
+  EXPECT_FALSE(decoded_custom_message(std::string("\x5a\x7f", 2)));
+}
+
 TEST_F(Routing, MalformedMessageGoesNowhere) {
   EXPECT_EQ(route_server_to_agent(std::string("\x1a\x09zz", 4), kAll, targets_), std::nullopt);
   // A malformed custom_message payload is malformed too.

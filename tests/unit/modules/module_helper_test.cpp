@@ -22,6 +22,12 @@ class HelperModule : public opsup::Module {
       throw std::runtime_error("constructor exploded");
     }
     settings = std::string(host.own_settings_yaml());
+    // ABI 1.2 settings: absent ones keep the defaults; a wrong type throws ConfigError.
+    limit = host.setting_int("limit").value_or(-1);
+    verbose = host.setting_bool("verbose").value_or(false);
+    every = host.setting_duration("every").value_or(0ms);
+    name = host.setting_string("name").value_or("none");
+    tags = host.setting_list("tags").value_or(std::vector<std::string>{});
     current = this;
   }
   ~HelperModule() override { current = nullptr; }
@@ -68,6 +74,13 @@ class HelperModule : public opsup::Module {
     }
   }
 
+  void on_custom_message(std::string_view capability, std::string_view type,
+                         std::string_view data) override {
+    fired.push_back("custom " + std::string(capability) + "/" + std::string(type) + ":" +
+                    std::string(data));
+    last_status = host().send_custom_message(capability, "re-" + std::string(type), data);
+  }
+
   std::optional<std::string> validate_collector_config(std::string_view yaml) override {
     if (yaml.find("crash") != std::string_view::npos)
       throw std::runtime_error("validator broke");
@@ -82,6 +95,11 @@ class HelperModule : public opsup::Module {
   std::vector<std::string> fired;
   std::thread::id worker;
   opsup_status last_status = -1;
+  int64_t limit = 0;
+  bool verbose = false;
+  std::chrono::milliseconds every{};
+  std::string name;
+  std::vector<std::string> tags;
   std::shared_ptr<int> token = std::make_shared<int>(0);
 };
 
@@ -246,6 +264,53 @@ opsup_status counting_storage_read(opsup_host *, const char *, opsup_bytes_sink,
 }
 opsup_status fake_run_blocking(opsup_host *, opsup_callback, opsup_callback, void *) {
   return OPSUP_OK;
+}
+
+TEST_F(Helper, SettingsComeTypedFromTheHost) {
+  host_.set_setting("limit", "7");
+  host_.set_setting("verbose", "true");
+  host_.set_setting("every", "1m30s");
+  host_.set_setting("name", "edge");
+  host_.set_setting_list("tags", {"a", "b"});
+  start();
+  EXPECT_EQ(module().limit, 7);
+  EXPECT_TRUE(module().verbose);
+  EXPECT_EQ(module().every, 90s);
+  EXPECT_EQ(module().name, "edge");
+  EXPECT_EQ(module().tags, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(Helper, AbsentSettingsKeepTheDefaults) {
+  start();
+  EXPECT_EQ(module().limit, -1);
+  EXPECT_FALSE(module().verbose);
+  EXPECT_EQ(module().name, "none");
+  EXPECT_TRUE(module().tags.empty());
+}
+
+TEST_F(Helper, ASettingOfTheWrongTypeFailsCreateNamingTheKey) {
+  host_.set_setting("limit", "many");
+  EXPECT_EQ(host_.create(), OPSUP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(host_.last_error(),
+            "plugins.io.opsup.test.helper.limit: must be an integer, not \"many\"");
+}
+
+TEST_F(Helper, CustomMessagesArriveDecodedAndRepliesGoOut) {
+  start();
+  std::string message;  // ServerToAgent{custom_message{capability, type, data}} by hand
+  const std::string capability = "io.x.y", type = "ping", data("\0d", 2);
+  std::string custom;
+  custom += '\x0a' + std::string(1, static_cast<char>(capability.size())) + capability;
+  custom += '\x12' + std::string(1, static_cast<char>(type.size())) + type;
+  custom += '\x1a' + std::string(1, static_cast<char>(data.size())) + data;
+  message += '\x5a' + std::string(1, static_cast<char>(custom.size())) + custom;
+  host_.deliver_server_message(message);
+  ASSERT_EQ(module().fired.size(), 1u);
+  EXPECT_EQ(module().fired[0], "custom io.x.y/ping:" + data);
+  EXPECT_EQ(module().last_status, OPSUP_OK);
+  ASSERT_EQ(host_.sent_custom_messages().size(), 1u);
+  EXPECT_EQ(host_.sent_custom_messages()[0].type, "re-ping");
+  EXPECT_EQ(host_.sent_custom_messages()[0].data, data);
 }
 
 TEST(HostWrapper, ServicesBeyondTheHostsTableAreUnsupportedAndNotCalled) {

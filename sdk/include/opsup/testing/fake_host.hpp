@@ -29,6 +29,12 @@
 //   - own_settings_yaml returns what set_own_settings_yaml() gave ("" by default): with
 //     no YAML parser here, it is not cut out of the config passed to create().
 //   - Messages are delivered to the hooks as given; routing by field is not simulated.
+//     deliver_server_message also decodes a custom_message for on_custom_message (ABI 1.2)
+//     when its capability is in the descriptor, as the real host does.
+//   - The setting_* services (ABI 1.2) read what set_setting()/set_setting_list() gave,
+//     not YAML: set_setting("a.b", "5s") is plugins.<id>.a.b. Durations are integers with
+//     units (ns, us, ms, s, m, h, combined as "1m30s"); fractions are not supported.
+//   - send_custom_message (ABI 1.2) records into sent_custom_messages(), not agent_fields().
 //
 // THREADING: use one FakeHost from one test thread. The module may call log and post
 // from any thread, as with the real host.
@@ -39,9 +45,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -84,6 +92,18 @@ class FakeHost {
   std::map<std::string, std::string> &storage() { return storage_; }
   // What own_settings_yaml returns: the module's plugins.<id> section as YAML text.
   void set_own_settings_yaml(std::string_view yaml) { own_settings_yaml_ = std::string(yaml); }
+  // One setting for the setting_* services, by dotted key, as its text ("42", "true", "5s").
+  void set_setting(const std::string &dotted_key, std::string text) {
+    settings_[dotted_key] = std::move(text);
+  }
+  // A list setting for setting_list.
+  void set_setting_list(const std::string &dotted_key, std::vector<std::string> items) {
+    auto &list = setting_lists_[dotted_key];
+    list.items = std::move(items);
+    list.pointers.clear();
+    for (const auto &item : list.items)
+      list.pointers.push_back(item.c_str());
+  }
 
   // ---- Lifecycle --------------------------------------------------------------------
   // Calls the module's entry with the minor range [minor_min, minor_max] and copies its
@@ -193,6 +213,39 @@ class FakeHost {
     if (hooks_.on_server_message != nullptr) {
       hooks_.on_server_message(module_, bytes_of(server_to_agent));
     }
+#if OPSUP_ABI_MINOR >= 2
+    if (hooks_.on_custom_message == nullptr)
+      return;
+    // Decode custom_message (field 11) unless the message is a command (field 9).
+    std::optional<std::string_view> custom;
+    if (!for_each_field(server_to_agent,
+                        [&](uint32_t number, std::string_view payload) {
+                          if (number == OPSUP_S2A_COMMAND)
+                            return false;
+                          if (number == OPSUP_S2A_CUSTOM_MESSAGE)
+                            custom = payload;
+                          return true;
+                        }) ||
+        !custom) {
+      return;
+    }
+    std::string parts[4];
+    if (!for_each_field(*custom, [&](uint32_t number, std::string_view payload) {
+          if (number >= 1 && number <= 3)
+            parts[number] = std::string(payload);
+          return true;
+        })) {
+      return;
+    }
+    const auto declared = custom_capabilities();
+    if (std::find(declared.begin(), declared.end(), parts[OPSUP_CUSTOM_MESSAGE_CAPABILITY]) ==
+        declared.end()) {
+      return;
+    }
+    hooks_.on_custom_message(module_, parts[OPSUP_CUSTOM_MESSAGE_CAPABILITY].c_str(),
+                             parts[OPSUP_CUSTOM_MESSAGE_TYPE].c_str(),
+                             bytes_of(parts[OPSUP_CUSTOM_MESSAGE_DATA]));
+#endif
   }
   void deliver_collector_message(std::string_view agent_to_server) {
     if (hooks_.on_collector_message != nullptr) {
@@ -284,8 +337,12 @@ class FakeHost {
     return finished;
   }
 
-  uint64_t now_ms() const { return now_ms_; }
-  size_t pending_timer_count() const { return timers_.size(); }
+  uint64_t now_ms() const {
+    return now_ms_;
+  }
+  size_t pending_timer_count() const {
+    return timers_.size();
+  }
 
   // ---- What the module did ------------------------------------------------------------
   std::vector<LogLine> logs() const {
@@ -299,9 +356,23 @@ class FakeHost {
       return (!level || line.level == *level) && line.message.find(text) != std::string::npos;
     });
   }
+  struct CustomMessage {
+    std::string capability;
+    std::string type;
+    std::string data;
+  };
+  // What send_custom_message sent, oldest first.
+  const std::vector<CustomMessage> &sent_custom_messages() const {
+    return custom_messages_;
+  }
+
   // Accepted set_agent_fields payloads (serialized AgentToServer), oldest first.
-  const std::vector<std::string> &agent_fields() const { return agent_fields_; }
-  const std::vector<Rejection> &rejected_agent_fields() const { return rejected_; }
+  const std::vector<std::string> &agent_fields() const {
+    return agent_fields_;
+  }
+  const std::vector<Rejection> &rejected_agent_fields() const {
+    return rejected_;
+  }
 
   // The AgentToServer field numbers a module with this descriptor may set.
   static std::set<uint32_t> owned_agent_to_server_fields(const opsup_module_descriptor &d) {
@@ -324,6 +395,58 @@ class FakeHost {
       fields.insert(OPSUP_A2S_CUSTOM_MESSAGE);
     }
     return fields;
+  }
+
+  // Calls fn(number, payload) for each top-level field of a serialized protobuf message
+  // (payload: the bytes of a length-delimited field, else empty) until fn returns false.
+  // False when the bytes are not well-formed or fn stopped.
+  template <class Fn>
+  static bool for_each_field(std::string_view bytes, Fn &&fn) {
+    size_t pos = 0;
+    auto varint = [&](uint64_t &value) {
+      value = 0;
+      for (int shift = 0; shift < 64 && pos < bytes.size(); shift += 7) {
+        const auto byte = static_cast<uint8_t>(bytes[pos++]);
+        value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+        if ((byte & 0x80) == 0)
+          return true;
+      }
+      return false;
+    };
+    while (pos < bytes.size()) {
+      uint64_t key = 0;
+      if (!varint(key) || (key >> 3) == 0 || (key >> 3) > 0x1fffffff)
+        return false;
+      uint64_t skip = 0;
+      bool delimited = false;
+      switch (key & 7) {
+        case 0:
+          if (!varint(skip))
+            return false;
+          skip = 0;
+          break;
+        case 1:
+          skip = 8;
+          break;
+        case 2:
+          if (!varint(skip))
+            return false;
+          delimited = true;
+          break;
+        case 5:
+          skip = 4;
+          break;
+        default:
+          return false;
+      }
+      if (skip > bytes.size() - pos)
+        return false;
+      const std::string_view payload = delimited ? bytes.substr(pos, skip) : std::string_view();
+      pos += skip;
+      if (!fn(static_cast<uint32_t>(key >> 3), payload))
+        return false;
+    }
+    return true;
   }
 
   // Top-level field numbers of a serialized protobuf message, or nullopt when the bytes
@@ -374,8 +497,12 @@ class FakeHost {
   }
 
  private:
-  static FakeHost &self(opsup_host *host) { return *reinterpret_cast<FakeHost *>(host); }
-  opsup_host *handle() { return reinterpret_cast<opsup_host *>(this); }
+  static FakeHost &self(opsup_host *host) {
+    return *reinterpret_cast<FakeHost *>(host);
+  }
+  opsup_host *handle() {
+    return reinterpret_cast<opsup_host *>(this);
+  }
   static opsup_bytes bytes_of(std::string_view text) {
     return opsup_bytes{reinterpret_cast<const uint8_t *>(text.data()), text.size()};
   }
@@ -509,10 +636,153 @@ class FakeHost {
         return self(h).own_settings_yaml_.c_str();
       };
 #endif
+#if OPSUP_ABI_MINOR >= 2
+      t.setting_string = [](opsup_host *h, const char *key, const char **out,
+                            opsup_error_buffer error) -> opsup_status {
+        const std::string *text = nullptr;
+        const opsup_status status = self(h).find_setting(key, out != nullptr, error, text);
+        if (status == OPSUP_OK)
+          *out = text->c_str();
+        return status;
+      };
+      t.setting_int = [](opsup_host *h, const char *key, int64_t *out,
+                         opsup_error_buffer error) -> opsup_status {
+        const std::string *text = nullptr;
+        opsup_status status = self(h).find_setting(key, out != nullptr, error, text);
+        if (status != OPSUP_OK)
+          return status;
+        char *end = nullptr;
+        errno = 0;
+        const long long value = std::strtoll(text->c_str(), &end, 10);
+        if (text->empty() || *end != '\0' || errno != 0)
+          return self(h).wrong_setting(key, "must be an integer, not \"" + *text + "\"", error);
+        *out = value;
+        return OPSUP_OK;
+      };
+      t.setting_bool = [](opsup_host *h, const char *key, int32_t *out,
+                          opsup_error_buffer error) -> opsup_status {
+        const std::string *text = nullptr;
+        opsup_status status = self(h).find_setting(key, out != nullptr, error, text);
+        if (status != OPSUP_OK)
+          return status;
+        if (*text != "true" && *text != "false")
+          return self(h).wrong_setting(key, "must be true or false, not \"" + *text + "\"", error);
+        *out = *text == "true" ? 1 : 0;
+        return OPSUP_OK;
+      };
+      t.setting_duration_ms = [](opsup_host *h, const char *key, uint64_t *out,
+                                 opsup_error_buffer error) -> opsup_status {
+        const std::string *text = nullptr;
+        opsup_status status = self(h).find_setting(key, out != nullptr, error, text);
+        if (status != OPSUP_OK)
+          return status;
+        const auto ms = duration_ms(*text);
+        if (!ms)
+          return self(h).wrong_setting(key, "must be a duration, not \"" + *text + "\"", error);
+        *out = *ms;
+        return OPSUP_OK;
+      };
+      t.setting_list = [](opsup_host *h, const char *key, const char *const **out_items,
+                          size_t *out_count, opsup_error_buffer error) -> opsup_status {
+        FakeHost &host = self(h);
+        if (key == nullptr || out_items == nullptr || out_count == nullptr)
+          return OPSUP_ERR_INVALID_ARGUMENT;
+        const auto it = host.setting_lists_.find(key);
+        if (it == host.setting_lists_.end()) {
+          if (host.settings_.count(key))
+            return host.wrong_setting(key, "must be a list", error);
+          return OPSUP_ERR_NOT_FOUND;
+        }
+        *out_items = it->second.pointers.data();
+        *out_count = it->second.items.size();
+        return OPSUP_OK;
+      };
+      t.send_custom_message = [](opsup_host *h, const char *capability, const char *type,
+                                 opsup_bytes data) -> opsup_status {
+        FakeHost &host = self(h);
+        if (capability == nullptr || type == nullptr || (data.data == nullptr && data.size != 0))
+          return OPSUP_ERR_INVALID_ARGUMENT;
+        if (host.stopped_)
+          return OPSUP_ERR_FAILED;
+        const auto declared = host.custom_capabilities();
+        if (std::find(declared.begin(), declared.end(), capability) == declared.end()) {
+          host.record_log(OPSUP_LOG_ERROR,
+                          std::string("send_custom_message: custom capability \"") + capability +
+                              "\" is not in the module's descriptor");
+          return OPSUP_ERR_INVALID_ARGUMENT;
+        }
+        host.custom_messages_.push_back(CustomMessage{
+            capability, type, std::string(reinterpret_cast<const char *>(data.data), data.size)});
+        return OPSUP_OK;
+      };
+#endif
       return t;
     }();
     return table;
   }
+
+#if OPSUP_ABI_MINOR >= 2
+  std::string setting_name(const char *key) const {
+    return std::string("plugins.") + (descriptor_.id ? descriptor_.id : "?") + "." +
+           (key ? key : "");
+  }
+  opsup_status wrong_setting(const char *key, const std::string &problem,
+                             opsup_error_buffer error) const {
+    const std::string text = setting_name(key) + ": " + problem;
+    if (error.data != nullptr && error.capacity > 0) {
+      const size_t length = std::min(text.size(), error.capacity - 1);
+      std::memcpy(error.data, text.data(), length);
+      error.data[length] = '\0';
+    }
+    return OPSUP_ERR_INVALID_ARGUMENT;
+  }
+  opsup_status find_setting(const char *key, bool has_out, opsup_error_buffer error,
+                            const std::string *&text) const {
+    if (key == nullptr || !has_out)
+      return wrong_setting(key, "the key and the output must not be NULL", error);
+    if (setting_lists_.count(key))
+      return wrong_setting(key, "must be a single value, not a list", error);
+    const auto it = settings_.find(key);
+    if (it == settings_.end())
+      return OPSUP_ERR_NOT_FOUND;
+    text = &it->second;
+    return OPSUP_OK;
+  }
+  // Integer durations with units ("1m30s", "250ms"); nullopt when not one.
+  static std::optional<uint64_t> duration_ms(std::string_view text) {
+    if (text == "0")
+      return 0;
+    static constexpr std::pair<std::string_view, double> kUnits[] = {
+        {"ns", 1e-6}, {"us", 1e-3}, {"ms", 1}, {"s", 1e3}, {"m", 6e4}, {"h", 3.6e6}};
+    double total = 0;
+    size_t pos = 0;
+    if (text.empty())
+      return std::nullopt;
+    while (pos < text.size()) {
+      size_t digits = pos;
+      while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+        ++digits;
+      if (digits == pos)
+        return std::nullopt;
+      const double number = std::stod(std::string(text.substr(pos, digits - pos)));
+      size_t unit_end = digits;
+      while (unit_end < text.size() && (text[unit_end] < '0' || text[unit_end] > '9'))
+        ++unit_end;
+      const std::string_view unit = text.substr(digits, unit_end - digits);
+      bool known = false;
+      for (const auto &[name, factor] : kUnits) {
+        if (unit == name) {
+          total += number * factor;
+          known = true;
+        }
+      }
+      if (!known)
+        return std::nullopt;
+      pos = unit_end;
+    }
+    return static_cast<uint64_t>(total);
+  }
+#endif
 
   opsup_host_info info_{};
   opsup_module_descriptor descriptor_{};
@@ -527,6 +797,13 @@ class FakeHost {
   uint64_t server_capabilities_ = 0;
   std::map<std::string, std::string> storage_;
   std::string own_settings_yaml_;
+  std::map<std::string, std::string> settings_;
+  struct SettingList {
+    std::vector<std::string> items;
+    std::vector<const char *> pointers;
+  };
+  std::map<std::string, SettingList> setting_lists_;
+  std::vector<CustomMessage> custom_messages_;
   std::vector<std::string> agent_fields_;
   std::vector<Rejection> rejected_;
 
