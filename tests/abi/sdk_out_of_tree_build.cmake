@@ -8,7 +8,8 @@
 #     from find_package, so the SDK package must not require it;
 #   - a C++ module targeting ABI minor 0 through OPSUP_TARGET_ABI_MINOR (it must declare
 #     minor 0), and a C and a C++ file using a minor-1 service, which must compile with the
-#     header's default target and fail with OPSUP_TARGET_ABI_MINOR=0.
+#     header's default target and fail with OPSUP_TARGET_ABI_MINOR=0;
+#   - echo_cpp with STATIC_PROTOBUF (see step 5).
 # Inputs: BUILD_DIR, WORK_DIR, GENERATOR, INSPECT, SOURCE_DIR, CLANG, CXX.
 cmake_minimum_required(VERSION 3.25)
 
@@ -163,3 +164,32 @@ foreach(language c cpp)
   endif()
   message(STATUS "hides_newer.${language} is refused for minor 0: ok")
 endforeach()
+
+# 5. STATIC_PROTOBUF: protobuf-lite inside the module. With a position-independent
+# libprotobuf-lite.a the module must build, need no libprotobuf at run time and load; with
+# a non-PIC one (Debian's) configuring must stop with the advice, not fail at link time.
+set(source "${SOURCE_DIR}/tests/abi/out_of_tree/static_protobuf")
+set(build "${WORK_DIR}/build_static_protobuf")
+execute_process(
+  COMMAND ${CMAKE_COMMAND} -S "${source}" -B "${build}" -G "${GENERATOR}"
+    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release
+    "-DECHO_SOURCE=${prefix}/share/opsup-sdk/examples/echo_cpp/echo_module.cpp"
+  RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
+if(result EQUAL 0)
+  run_step("build the STATIC_PROTOBUF module" ${CMAKE_COMMAND} --build "${build}" -j 2)
+  run_step("read the STATIC_PROTOBUF module's dependencies" readelf -d "${build}/echo_static.so")
+  if(step_output MATCHES "libprotobuf")
+    message(FATAL_ERROR "echo_static.so still needs a shared libprotobuf:\n${step_output}")
+  endif()
+  load_module(echo_static "${build}/echo_static.so" "io\\.opsup\\.example\\.echo .*\\[loaded\\]")
+elseif(output MATCHES "STATIC_PROTOBUF: [^\n]*libprotobuf-lite\\.a is not[ \n]+position-independent"
+       AND output MATCHES "CMAKE_POSITION_INDEPENDENT_CODE=ON")
+  # Refused for the right reason: the linker could not put the archive in a shared object.
+  file(READ "${build}/opsup_static_protobuf_check/link.log" link_log)
+  if(NOT link_log MATCHES "recompile with -fPIC|can not be used when making a shared object")
+    message(FATAL_ERROR "STATIC_PROTOBUF refused the archive, but not for PIC:\n${link_log}")
+  endif()
+  message(STATUS "STATIC_PROTOBUF refuses the system's non-PIC libprotobuf-lite.a with advice: ok")
+else()
+  message(FATAL_ERROR "configuring the STATIC_PROTOBUF module failed (${result}):\n${output}")
+endif()
