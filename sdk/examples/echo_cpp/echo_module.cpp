@@ -33,9 +33,7 @@ class EchoModule : public opsup::Module {
         count_ = 0;
       }
     }
-    opamp::proto::v1::AgentToServer fields;
-    fields.mutable_custom_capabilities()->add_capabilities(kCapability);
-    send(fields);
+    // Nothing to send: the supervisor advertises the descriptor's custom capability.
     host().info("echo_cpp started; " + std::to_string(count_) + " messages echoed so far");
   }
 
@@ -51,7 +49,6 @@ class EchoModule : public opsup::Module {
     const opamp::proto::v1::CustomMessage &received = message.custom_message();
 
     opamp::proto::v1::AgentToServer fields;
-    fields.mutable_custom_capabilities()->add_capabilities(kCapability);
     opamp::proto::v1::CustomMessage *reply = fields.mutable_custom_message();
     reply->set_capability(kCapability);
     reply->set_type(received.type());
