@@ -223,6 +223,27 @@ TEST(SupervisorModuleCommands, RunAdvertisesCustomCapabilitiesFromTheDescriptor)
   EXPECT_EQ(supervisor->wait_exit(kDeadline), 0);
 }
 
+// A setting a module rejects stops `run` with the file and line, and nothing says it
+// carries on without the module.
+TEST(SupervisorModuleCommands, RunStopsOnARejectedSettingWithoutClaimingToContinue) {
+  TempDir dir;
+  TempDir modules;
+  install_test_module("flaky.so", modules.path());
+  const SupervisorRun run{
+      .endpoint = "ws://127.0.0.1:1/v1/opamp",
+      .storage = dir.path() / "storage",
+      .modules_dir = modules.path(),
+      .extra_yaml = "plugins:\n  io.opsup.test.flaky:\n    mode: fail_create\n"};
+  auto supervisor = start_supervisor(run, dir.path());
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 1) << supervisor->output();
+  supervisor->wait_output_closed(10s);
+  const std::string output = supervisor->output();
+  EXPECT_NE(output.find("plugins.io.opsup.test.flaky.mode: fail_create makes create fail"),
+            std::string::npos)
+      << output;
+  EXPECT_EQ(output.find("continuing without it"), std::string::npos) << output;
+}
+
 TEST(SupervisorModuleCommands, RunSaysOnceThatItDoesNotStartTheCollector) {
   TempDir dir;
   TempDir modules;
