@@ -79,14 +79,22 @@ void impose_supervisor_keys(YAML::Node &config, const CompositionInput &input) {
     merge_config(config, extensions_only);
   }
   if (!input.instance_uid.empty()) {
-    YAML::Node instance(YAML::NodeType::Map);
-    YAML::Node attribute(YAML::NodeType::Map);
-    attribute["name"] = "service.instance.id";
-    attribute["value"] = common::yaml_string(input.instance_uid);
-    instance["service"]["telemetry"]["resource"]["attributes"].push_back(attribute);
     const YAML::Node telemetry = config_at(config, {"service", "telemetry"});
     if (telemetry.IsMap() && telemetry["resource"] && !telemetry["resource"].IsMap())
       config["service"]["telemetry"].remove("resource");  // not a map: cannot hold the id
+    // The id goes in the form the config already uses: the `attributes` list of the
+    // declarative schema, or else the inline map, the only form the Collector v0.149.0
+    // accepts (it refuses a list there).
+    YAML::Node instance(YAML::NodeType::Map);
+    if (config_at(config, {"service", "telemetry", "resource", "attributes"}).IsSequence()) {
+      YAML::Node attribute(YAML::NodeType::Map);
+      attribute["name"] = "service.instance.id";
+      attribute["value"] = common::yaml_string(input.instance_uid);
+      instance["service"]["telemetry"]["resource"]["attributes"].push_back(attribute);
+    } else {
+      instance["service"]["telemetry"]["resource"]["service.instance.id"] =
+          common::yaml_string(input.instance_uid);
+    }
     merge_config(config, instance);
   }
 }

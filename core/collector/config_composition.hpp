@@ -9,7 +9,8 @@
 //   service::telemetry::resource::attributes replaces the list built so far.
 //   Module layers, in the order given, right after $REMOTE_CONFIG.
 //   The supervisor's own keys, imposed after everything: `extensions.opamp` replaced whole,
-//   `opamp` kept in service::extensions, service.instance.id in the resource attributes; so
+//   `opamp` kept in service::extensions, service.instance.id in the resource (in the
+//   `attributes` list when the config uses one, else in the inline map v0.149.0 takes); so
 //   no remote or module layer can cut the supervisor off from its Collector.
 //
 // Later layers win (see config_merge.hpp). `${...}` references stay text for the Collector,
