@@ -177,18 +177,19 @@ std::map<std::string, std::string> decode_resource(const YAML::Node &telemetry) 
       !telemetry["resource"].IsMap()) {
     return resource;
   }
+  // v0.149.0 reads the resource as a map of strings only (no `attributes` list).
   for (const auto &entry : telemetry["resource"]) {
     std::string key = entry.first.as<std::string>();
-    if (key == "attributes" && entry.second.IsSequence()) {
-      for (const auto &attribute : entry.second) {
-        if (attribute.IsMap() && attribute["name"] && attribute["value"] &&
-            attribute["value"].IsScalar()) {
-          resource[attribute["name"].as<std::string>()] = attribute["value"].Scalar();
-        }
-      }
-    } else if (entry.second.IsScalar()) {
-      resource[key] = entry.second.Scalar();
+    if (entry.second.IsSequence() || entry.second.IsMap()) {
+      std::string message = "'service.telemetry.resource[";
+      message += key;
+      message += "]' expected type 'string', got unconvertible type '";
+      message += entry.second.IsSequence() ? "[]interface {}" : "map[string]interface {}";
+      message += "'";
+      decode_failure(message);
     }
+    if (entry.second.IsScalar())
+      resource[key] = entry.second.Scalar();
   }
   return resource;
 }

@@ -70,6 +70,14 @@ std::string bad_field() {
   config["exporters"]["debug"]["bogus_field"] = 1;
   return YAML::Dump(config);
 }
+std::string resource_attributes_list() {
+  YAML::Node config = minimal_pipeline_config();
+  YAML::Node attribute;
+  attribute["name"] = "team";
+  attribute["value"] = "payments";
+  config["service"]["telemetry"]["resource"]["attributes"].push_back(attribute);
+  return YAML::Dump(config);
+}
 std::string yaml_syntax_error() {
   return "receivers:\n  otlp: [\n";
 }
@@ -91,6 +99,8 @@ INSTANTIATE_TEST_SUITE_P(Configs, CollectorValidateConformance,
                          ::testing::Values(ValidateCase{"GoodConfig", good_config},
                                            ValidateCase{"UnknownComponent", unknown_component},
                                            ValidateCase{"BadField", bad_field},
+                                           ValidateCase{"ResourceAttributesList",
+                                                        resource_attributes_list},
                                            ValidateCase{"YamlSyntaxError", yaml_syntax_error}),
                          [](const auto &info) { return std::string(info.param.name); });
 

@@ -242,9 +242,9 @@ ppid: )" + std::to_string(::getpid()) +
 ppid_poll_interval: 5s
 )");
   add_extension(config, "opamp", opamp);
-  config["service"]["telemetry"]["resource"]["attributes"] =
-      YAML::Load("[{name: service.instance.id, value: " + std::string(kInstanceUid) +
-                 "}, {name: team.name, value: observability}]");
+  // The inline map: v0.149.0 refuses an `attributes` list here (collector_conformance).
+  config["service"]["telemetry"]["resource"]["service.instance.id"] = kInstanceUid;
+  config["service"]["telemetry"]["resource"]["team.name"] = "observability";
   auto collector = start_fake_otelcol({"--config", write_config(dir, config)});
   auto first = server.wait_for_message([](const Message &m) { return m.has_agent_description(); },
                                        kDeadline);

@@ -94,9 +94,7 @@ extensions:
     logs:
       encoding: json
     resource:
-      attributes:
-        - name: service.instance.id
-          value: "0190f6a8-1234-7abc-8def-0123456789ab"
+      service.instance.id: "0190f6a8-1234-7abc-8def-0123456789ab"
   extensions:
     - health_check
     - opamp
