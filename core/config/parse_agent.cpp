@@ -91,46 +91,115 @@ void read_description(MapReader section, AgentDescriptionConfig &description) {
   section.finish();
 }
 
-void read_unix_socket(MapReader &section, AgentConfig &agent) {
+// Problems with a socket path written at `key` of `section`.
+void check_socket_path(MapReader &section, std::string_view key, const std::string &socket) {
+  if (!socket.starts_with('/')) {
+    section.error(key, "must be an absolute path, got " + quote_for_message(socket));
+  } else if (socket.size() > kMaxUnixSocketPathBytes) {
+    section.error(key, "the path is " + std::to_string(socket.size()) +
+                           " bytes, over the platform limit of " +
+                           std::to_string(kMaxUnixSocketPathBytes) + " bytes");
+  }
+}
+
+// An octal permission mode written at `key`; reports it unless it is "0".."0777".
+void check_socket_mode(MapReader &section, std::string_view key, const std::string &mode) {
+  uint64_t value = 0;
+  bool octal = mode.size() <= 11;
+  for (char c : mode) {
+    if (c < '0' || c > '7')
+      octal = false;
+    if (octal)
+      value = value * 8 + static_cast<uint64_t>(c - '0');
+  }
+  if (!octal || value > 0777) {
+    section.error(key, "must be an octal permission mode between \"0\" and \"0777\", got " +
+                           quote_for_message(mode));
+  }
+}
+
+void check_not_with_port(MapReader &section, std::string_view key, const AgentConfig &agent) {
+  if (agent.opamp_server_port != 0) {
+    section.error(key, "cannot be used together with agent.opamp_server_port (" +
+                           std::to_string(agent.opamp_server_port) + "); set only one");
+  }
+}
+
+// The older keys: opamp_server_unix_socket and opamp_server_unix_socket_mode.
+void read_legacy_unix_socket(MapReader &section, AgentConfig &agent) {
   std::string socket;
   if (section.read_string("opamp_server_unix_socket", socket) && !socket.empty()) {
-    if (!socket.starts_with('/')) {
-      section.error("opamp_server_unix_socket",
-                    "must be an absolute path, got " + quote_for_message(socket));
-    } else if (socket.size() > kMaxUnixSocketPathBytes) {
-      section.error("opamp_server_unix_socket", "the path is " + std::to_string(socket.size()) +
-                                                    " bytes, over the platform limit of " +
-                                                    std::to_string(kMaxUnixSocketPathBytes) +
-                                                    " bytes");
-    }
-    if (agent.opamp_server_port != 0) {
-      section.error("opamp_server_unix_socket",
-                    "cannot be used together with agent.opamp_server_port (" +
-                        std::to_string(agent.opamp_server_port) + "); set only one");
-    }
+    check_socket_path(section, "opamp_server_unix_socket", socket);
+    check_not_with_port(section, "opamp_server_unix_socket", agent);
     agent.opamp_server_unix_socket = socket;
   }
-
   std::string mode;
   if (section.read_string("opamp_server_unix_socket_mode", mode) && !mode.empty()) {
     if (socket.empty()) {
       section.error("opamp_server_unix_socket_mode", "requires agent.opamp_server_unix_socket");
     }
-    uint64_t value = 0;
-    bool octal = mode.size() <= 11;
-    for (char c : mode) {
-      if (c < '0' || c > '7')
-        octal = false;
-      if (octal)
-        value = value * 8 + static_cast<uint64_t>(c - '0');
-    }
-    if (!octal || value > 0777) {
-      section.error("opamp_server_unix_socket_mode",
-                    "must be an octal permission mode between \"0\" and \"0777\", got " +
-                        quote_for_message(mode));
-    }
+    check_socket_mode(section, "opamp_server_unix_socket_mode", mode);
     agent.opamp_server_unix_socket_mode = mode;
   }
+}
+
+// The newest keys: opamp_server_socket {endpoint, transport} and opamp_server_socket_mode.
+// They fill the same fields as the older ones, which they exclude.
+void read_socket(MapReader &section, AgentConfig &agent) {
+  const bool legacy = !agent.opamp_server_unix_socket.empty();
+  bool socket_set = false;
+  if (section.has("opamp_server_socket")) {
+    MapReader socket_section = section.section("opamp_server_socket");
+    if (socket_section.is_mapping()) {
+      std::string endpoint;
+      std::string transport = "unix";
+      socket_section.read_string("transport", transport);
+      if (transport == "npipe") {
+        socket_section.error("transport",
+                             "\"npipe\" (a Windows named pipe) is not supported on this "
+                             "platform; use \"unix\"");
+      } else if (transport != "unix") {
+        socket_section.error("transport",
+                             "must be \"unix\" or \"npipe\", got " + quote_for_message(transport));
+      }
+      if (socket_section.read_string("endpoint", endpoint) && !endpoint.empty()) {
+        check_socket_path(socket_section, "endpoint", endpoint);
+        socket_set = true;
+      } else {
+        socket_section.sink().error(socket_section.line_of_key("endpoint"),
+                                    socket_section.key_path("endpoint"),
+                                    "must be specified (the socket's absolute path)");
+      }
+      socket_section.finish();
+      if (socket_set) {
+        check_not_with_port(section, "opamp_server_socket", agent);
+        if (legacy) {
+          section.error("opamp_server_socket",
+                        "cannot be used together with agent.opamp_server_unix_socket (its "
+                        "older name); set only one");
+        }
+        agent.opamp_server_unix_socket = endpoint;
+      }
+    }
+  }
+  std::string mode;
+  if (section.read_string("opamp_server_socket_mode", mode) && !mode.empty()) {
+    if (!socket_set) {
+      section.error("opamp_server_socket_mode", "requires agent.opamp_server_socket");
+    }
+    if (!agent.opamp_server_unix_socket_mode.empty()) {
+      section.error("opamp_server_socket_mode",
+                    "cannot be used together with agent.opamp_server_unix_socket_mode (its "
+                    "older name); set only one");
+    }
+    check_socket_mode(section, "opamp_server_socket_mode", mode);
+    agent.opamp_server_unix_socket_mode = mode;
+  }
+}
+
+void read_unix_socket(MapReader &section, AgentConfig &agent) {
+  read_legacy_unix_socket(section, agent);
+  read_socket(section, agent);
 }
 
 void read_identity(const Entry &item, CosignIdentity &identity, DiagnosticSink &sink) {

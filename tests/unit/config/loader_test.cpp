@@ -267,6 +267,28 @@ TEST(Loader, InstanceIdFormsLikeGoogleUuid) {
   }
 }
 
+TEST(Loader, NewestSocketKeysFillTheUnixSocketSettings) {
+  const std::string text = std::string(kBase) +
+                           "  opamp_server_socket:\n"
+                           "    endpoint: /run/otelcol/opamp.sock\n"
+                           "    transport: unix\n"
+                           "  opamp_server_socket_mode: \"0660\"\n";
+  const LoadResult result = load_text(text, options_with({}));
+  ASSERT_TRUE(result.ok()) << describe(result.errors);
+  EXPECT_EQ(result.config->agent.opamp_server_unix_socket, "/run/otelcol/opamp.sock");
+  EXPECT_EQ(result.config->agent.unix_socket_file_mode(), 0660u);
+}
+
+TEST(Loader, SocketTransportDefaultsToUnix) {
+  const std::string text = std::string(kBase) +
+                           "  opamp_server_socket:\n"
+                           "    endpoint: /run/otelcol/opamp.sock\n";
+  const LoadResult result = load_text(text, options_with({}));
+  ASSERT_TRUE(result.ok()) << describe(result.errors);
+  EXPECT_EQ(result.config->agent.opamp_server_unix_socket, "/run/otelcol/opamp.sock");
+  EXPECT_EQ(result.config->agent.unix_socket_file_mode(), 0600u);
+}
+
 TEST(Loader, ModuleSectionForAbsentModuleIsAWarning) {
   const std::string text = std::string(kBase) +
                            "plugins:\n"             // 5
