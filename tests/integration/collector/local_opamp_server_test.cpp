@@ -125,10 +125,25 @@ TEST_F(LocalServerWithCollector, RealCollectorConnectsOverWebSocketOnAFreePort) 
   EXPECT_EQ(endpoint_, "ws://127.0.0.1:" + std::to_string(port_) + "/v1/opamp");
   expect_described_and_healthy();
   EXPECT_EQ(harness_->connected_peers().size(), 1u);
+  // Healthy with the pipeline in the tree, as the extension reports it (maybe after a
+  // healthy report without it).
+  ASSERT_TRUE(harness_->wait_for_message([](const Message &m) {
+    return healthy(m) && m.health().component_health_map().count("pipeline:traces") > 0;
+  })) << collector_->output();
   harness_->on_io([&](LocalOpampServer &server) {
-    // Healthy with the pipeline in the tree, as the extension reports it.
     EXPECT_TRUE(server.last_health()->healthy());
     EXPECT_GT(server.last_health()->component_health_map().count("pipeline:traces"), 0u);
+  });
+  // The effective config comes in the first message or a later one.
+  ASSERT_TRUE(harness_->wait_for_message([](const Message &m) { return m.has_effective_config(); }))
+      << collector_->output();
+  harness_->on_io([&](LocalOpampServer &server) {
+    ASSERT_NE(server.last_effective_config(), nullptr);
+    const auto &files = server.last_effective_config()->config_map().config_map();
+    ASSERT_EQ(files.count(""), 1u);
+    EXPECT_NE(files.at("").body().find("opamp"), std::string::npos);
+    ASSERT_NE(server.last_available_components(), nullptr);
+    EXPECT_FALSE(server.last_available_components()->hash().empty());
   });
 }
 
@@ -204,6 +219,82 @@ TEST_F(LocalServerWithCollector, CollectorStopIsReportedAsADisconnect) {
     // What it reported stays known.
     EXPECT_NE(server.last_agent_description(), nullptr);
   });
+}
+
+// A raw client on loopback, for what the real Collector does not do.
+class LocalServerOnLoopback : public ::testing::Test {
+ protected:
+  void start(std::size_t max_message_bytes = opsup::collector::kLocalServerMaxMessageBytes) {
+    LocalOpampServerOptions options;
+    options.instance_uid = opsup::common::format_uuid(opsup::common::generate_uuid_v7());
+    options.max_message_bytes = max_message_bytes;
+    harness_ = std::make_unique<LocalServerHarness>(options);
+    harness_->on_io([&](LocalOpampServer &server) { port_ = server.port(); });
+  }
+  std::string ws_url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/v1/opamp"; }
+  std::string http_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1/opamp"; }
+
+  std::unique_ptr<LocalServerHarness> harness_;
+  uint16_t port_ = 0;
+};
+
+Message described(const std::string &service_name) {
+  Message message;
+  message.set_instance_uid(uid_bytes(opsup::common::generate_uuid_v7()));
+  auto *name = message.mutable_agent_description()->add_identifying_attributes();
+  name->set_key("service.name");
+  name->mutable_value()->set_string_value(service_name);
+  return message;
+}
+
+TEST_F(LocalServerOnLoopback, PlainHttpCollectorGetsQueuedMessagesAsReplies) {
+  start();
+  RawOpampClient client(http_url());
+  client.send(described("first"));
+  ASSERT_TRUE(
+      harness_->wait_for_message([](const Message &m) { return m.has_agent_description(); }));
+  pb::ServerToAgent down;
+  down.set_flags(pb::ServerToAgentFlags_ReportFullState);
+  bool sent = false;
+  harness_->on_io([&](LocalOpampServer &server) {
+    EXPECT_TRUE(server.collector_connected());
+    sent = server.send(down);
+  });
+  ASSERT_TRUE(sent);
+  client.send(described("second"));  // the next poll carries the reply
+  EXPECT_TRUE(client.wait_for_message([](const pb::ServerToAgent &m) {
+    return (m.flags() & pb::ServerToAgentFlags_ReportFullState) != 0;
+  }));
+  EXPECT_EQ(harness_->connects(), 1u);
+}
+
+TEST_F(LocalServerOnLoopback, NothingIsSentWithoutACollector) {
+  start();
+  bool sent = true;
+  harness_->on_io([&](LocalOpampServer &server) { sent = server.send(pb::ServerToAgent()); });
+  EXPECT_FALSE(sent);
+}
+
+TEST_F(LocalServerOnLoopback, AnUndecodableMessageClosesTheConnection) {
+  start();
+  RawOpampClient client(ws_url());
+  ASSERT_TRUE(client.wait_connected());
+  // Field 1 (instance_uid, bytes) announcing 100 bytes that never come.
+  client.send_raw(std::string("\x0a\x64", 2));
+  ASSERT_TRUE(client.wait_disconnected());
+  EXPECT_TRUE(harness_->wait_disconnects(1));
+  EXPECT_EQ(harness_->message_count(), 0u);
+}
+
+TEST_F(LocalServerOnLoopback, AnOversizedMessageIsRefused) {
+  start(4096);
+  RawOpampClient client(ws_url());
+  ASSERT_TRUE(client.wait_connected());
+  client.send(described(std::string(8192, 'x')));
+  const auto closed = client.wait_disconnected();
+  ASSERT_TRUE(closed);
+  EXPECT_TRUE(closed->message_too_large) << closed->reason;
+  EXPECT_EQ(harness_->message_count(), 0u);
 }
 
 class LocalServerOnUnixSocket : public ::testing::Test {

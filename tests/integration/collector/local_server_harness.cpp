@@ -194,7 +194,11 @@ RawOpampClient::~RawOpampClient() {
 }
 
 void RawOpampClient::send(const opamp::proto::v1::AgentToServer &message) {
-  boost::asio::post(state_->io, [state = state_, data = message.SerializeAsString()] {
+  send_raw(message.SerializeAsString());
+}
+
+void RawOpampClient::send_raw(std::string bytes) {
+  boost::asio::post(state_->io, [state = state_, data = std::move(bytes)] {
     state->outgoing.push_back(data);
     state->client->notify_pending();
   });

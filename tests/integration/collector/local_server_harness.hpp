@@ -61,6 +61,7 @@ class RawOpampClient {
   RawOpampClient &operator=(const RawOpampClient &) = delete;
 
   void send(const opamp::proto::v1::AgentToServer &message);
+  void send_raw(std::string bytes);  // sent as they are, e.g. not an AgentToServer
   bool wait_connected(std::chrono::milliseconds timeout = kGenerousTimeout);
   // The disconnect (refusal) info, once reported; nullopt at the deadline.
   std::optional<transport::DisconnectInfo> wait_disconnected(
