@@ -399,4 +399,19 @@ TEST_F(LocalServerOnUnixSocket, TheConnectedPeerIsClosedWhenTheCollectorPidChang
   EXPECT_TRUE(harness_->wait_disconnects(1));
 }
 
+// The real Collector here (v0.149.0) cannot follow the Unix-socket form: its extension
+// learnt `server.ws.unix_socket` in v0.159.0. When this fails, the Collector in tools/otelcol
+// was upgraded: run the Unix-socket tests above with the real Collector instead.
+TEST_F(LocalServerOnUnixSocket, TheRealCollectorDoesNotKnowTheUnixSocketKeyYet) {
+  start();
+  TempDir config_dir;
+  const auto config = collector_config(config_dir, extension_yaml_);
+  auto collector = opsup::testing::start_collector(CollectorKind::kReal, {"--config", config});
+  EXPECT_EQ(collector->wait_exit(opsup::testing::kGenerousTimeout), 1) << collector->output();
+  EXPECT_TRUE(collector->wait_for_line("'server.ws' has invalid keys: unix_socket",
+                                       opsup::testing::kGenerousTimeout))
+      << collector->output();
+  EXPECT_EQ(harness_->connects(), 0u);
+}
+
 }  // namespace
