@@ -220,7 +220,13 @@ struct LocalOpampServer::Impl final : transport::ServerHandler {
     out << YAML::Key << "reports_health" << YAML::Value << true;
     out << YAML::Key << "reports_available_components" << YAML::Value
         << options.reports_available_components;
-    out << YAML::EndMap << YAML::EndMap << YAML::EndMap;  // capabilities, opamp, extensions
+    out << YAML::EndMap;  // capabilities
+    if (options.include_resource_attributes) {
+      out << YAML::Key << "agent_description" << YAML::Value << YAML::BeginMap;
+      out << YAML::Key << "include_resource_attributes" << YAML::Value << true;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap << YAML::EndMap;  // opamp, extensions
     out << YAML::Key << "service" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "extensions" << YAML::Value << YAML::Flow << YAML::BeginSeq << "opamp"
         << YAML::EndSeq;

@@ -55,6 +55,9 @@ struct LocalOpampServerOptions {
   // For extension_config_yaml():
   std::string instance_uid;  // canonical UUID text; required
   bool reports_available_components = true;
+  // agent.description.include_resource_attributes: the extension adds the Collector's
+  // resource attributes to the non-identifying ones.
+  bool include_resource_attributes = false;
 };
 
 struct LocalOpampServerCallbacks {
@@ -95,10 +98,11 @@ class LocalOpampServer {
 
   // The `$OPAMP_EXTENSION_CONFIG` layer for compose_collector_config(): extensions.opamp
   // (instance_uid, server.ws.endpoint, tls.insecure, capabilities; for a Unix socket also
-  // server.ws.unix_socket, which the extension understands only from v0.159.0 on) and
-  // service.extensions [opamp]. Call after start() so the port is known. No `ppid`: the
-  // Collector ignores it (tools/fake-otelcol/README.md, fact 1), so it would only suggest a
-  // protection that is not there; the supervisor itself stops its Collector.
+  // server.ws.unix_socket, which the extension understands only from v0.159.0 on),
+  // agent_description.include_resource_attributes when set, and service.extensions [opamp]. Call
+  // after start() so the port is known. No `ppid`: the Collector ignores it
+  // (tools/fake-otelcol/README.md, fact 1), so it would only suggest a protection that is not
+  // there; the supervisor itself stops its Collector.
   std::string extension_config_yaml() const;
 
   // What the Collector reported last, kept across reconnects; nullptr until it did.

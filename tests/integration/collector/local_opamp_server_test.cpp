@@ -388,6 +388,20 @@ TEST_F(LocalServerOnUnixSocket, EveryPeerIsRefusedWhileNoCollectorRuns) {
   EXPECT_EQ(harness_->connects(), 0u);
 }
 
+TEST_F(LocalServerOnUnixSocket, AForeignPlainHttpPeerIsRefusedToo) {
+  start();
+  harness_->on_io([](LocalOpampServer &server) { server.expect_collector_pid(getpid() + 1); });
+  RawOpampClient peer("http://localhost/v1/opamp", socket_path_.string());
+  Message hello;
+  hello.set_instance_uid(uid_bytes(opsup::common::generate_uuid_v7()));
+  peer.send(hello);
+  const auto refused = peer.wait_disconnected();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->http_status, 403) << refused->reason;
+  EXPECT_EQ(harness_->connects(), 0u);
+  EXPECT_EQ(harness_->message_count(), 0u);
+}
+
 TEST_F(LocalServerOnUnixSocket, TheConnectedPeerIsClosedWhenTheCollectorPidChanges) {
   start();
   harness_->on_io([](LocalOpampServer &server) { server.expect_collector_pid(getpid()); });

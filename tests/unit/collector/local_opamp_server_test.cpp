@@ -58,19 +58,21 @@ TEST(LocalOpampServerConfig, ExtensionConfigPointsTheExtensionAtTheBoundPort) {
   EXPECT_TRUE(opamp["capabilities"]["reports_health"].as<bool>());
   EXPECT_TRUE(opamp["capabilities"]["reports_available_components"].as<bool>());
   EXPECT_FALSE(opamp["ppid"]) << "ppid does nothing in the Collector; it is left out";
+  EXPECT_FALSE(opamp["agent_description"]);
   ASSERT_TRUE(config["service"]["extensions"].IsSequence());
   EXPECT_EQ(config["service"]["extensions"][0].as<std::string>(), "opamp");
 }
 
-TEST(LocalOpampServerConfig, AvailableComponentsCanBeTurnedOff) {
+TEST(LocalOpampServerConfig, AvailableComponentsAndResourceAttributesFollowTheOptions) {
   boost::asio::io_context io;
   auto options = options_with_uid();
   options.reports_available_components = false;
+  options.include_resource_attributes = true;
   LocalOpampServer server(io, options, {});
   server.start();
-  const YAML::Node config = YAML::Load(server.extension_config_yaml());
-  EXPECT_FALSE(
-      config["extensions"]["opamp"]["capabilities"]["reports_available_components"].as<bool>());
+  const YAML::Node opamp = YAML::Load(server.extension_config_yaml())["extensions"]["opamp"];
+  EXPECT_FALSE(opamp["capabilities"]["reports_available_components"].as<bool>());
+  EXPECT_TRUE(opamp["agent_description"]["include_resource_attributes"].as<bool>());
 }
 
 TEST(LocalOpampServerConfig, OptionsAreChecked) {
