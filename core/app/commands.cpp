@@ -261,6 +261,7 @@ int run_supervisor(const CommandLine &command) {
   // SIGTERM/SIGINT: agent_disconnect, close, stop modules, exit 0. A second signal during
   // that bounded wait exits at once.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::signal_set hangups(io, SIGHUP);  // see below
   bool stopping = false;
   std::function<void(const boost::system::error_code &, int)> on_signal =
       [&](const boost::system::error_code &error, int signal_number) {
@@ -277,10 +278,23 @@ int run_supervisor(const CommandLine &command) {
           registry_ptr = nullptr;
           registry.stop();
           signals.cancel();
+          hangups.cancel();
           io.stop();
         });
       };
   signals.async_wait(on_signal);
+  // SIGHUP (systemctl reload; upstream's packages send it) must not end the process by its
+  // default action. Re-reading the config on SIGHUP comes later; until then it is logged.
+  std::function<void(const boost::system::error_code &, int)> on_hangup =
+      [&](const boost::system::error_code &error, int) {
+        if (error)
+          return;
+        spdlog::warn(
+            "Received SIGHUP; reloading the configuration is not supported yet, ignoring it "
+            "(restart the supervisor to apply a changed config)");
+        hangups.async_wait(on_hangup);
+      };
+  hangups.async_wait(on_hangup);
   io.run();
   spdlog::info("Supervisor stopped");
   return 0;

@@ -20,8 +20,10 @@ int main(int argc, char **argv) {
   try {
     switch (command.verb) {
       case Verb::kVersion:
-        std::cout << "opampsupervisor " << OPSUP_VERSION << " (module ABI " << OPSUP_ABI_MAJOR
-                  << "." << OPSUP_HEADER_ABI_MINOR << ")\n";
+        // Version (CMake's project version), commit (see core/app/CMakeLists.txt) and the
+        // newest module ABI this host loads.
+        std::cout << "opampsupervisor " << OPSUP_VERSION << " (commit " << OPSUP_COMMIT
+                  << ", module ABI " << OPSUP_ABI_MAJOR << "." << OPSUP_HEADER_ABI_MINOR << ")\n";
         return 0;
       case Verb::kHelp:
         std::cout << usage_text();

@@ -8,6 +8,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "opsup/module.h"
 #include "supervisor_fixture.hpp"
 
 namespace opsup::testing {
@@ -62,6 +63,21 @@ TEST_F(SupervisorProcess, ConnectsOverWebSocketAndSendsAgentDisconnectOnSigterm)
   const auto &list = at(messages, {"messages"}).as_array();
   ASSERT_FALSE(list.empty());
   EXPECT_EQ(at(list.back(), {"agent_disconnect"}), boost::json::value(true));
+}
+
+TEST_F(SupervisorProcess, SighupIsLoggedAndDoesNotStopIt) {
+  // systemctl reload sends SIGHUP; its default action would end the supervisor.
+  auto supervisor = start_supervisor(run_with(server_.websocket_url()), dir_.path());
+  ASSERT_FALSE(wait_for_connected_agent(server_, kDeadline).empty());
+  supervisor->send_signal(SIGHUP);
+  EXPECT_TRUE(
+      supervisor->wait_for_line("Received SIGHUP; reloading the configuration is not "
+                                "supported yet",
+                                kDeadline))
+      << supervisor->output();
+  EXPECT_TRUE(supervisor->running());
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0);
 }
 
 TEST_F(SupervisorProcess, SecretsNeverReachItsLogs) {
@@ -224,7 +240,11 @@ TEST(SupervisorCommands, ModulesListsEachModuleWithWhatItOwns) {
 TEST(SupervisorCommands, VersionAndHelp) {
   CommandResult result = run_supervisor_command({"--version"});
   EXPECT_EQ(result.exit_code, 0);
-  EXPECT_NE(result.output.find("module ABI 1."), std::string::npos) << result.output;
+  // Version from CMake's project(), commit from configure time, ABI from the SDK header.
+  const std::string expected =
+      "opampsupervisor " OPSUP_EXPECTED_VERSION " (commit " OPSUP_EXPECTED_COMMIT ", module ABI " +
+      std::to_string(OPSUP_ABI_MAJOR) + "." + std::to_string(OPSUP_HEADER_ABI_MINOR) + ")";
+  EXPECT_EQ(result.output.substr(0, result.output.find_last_not_of('\n') + 1), expected);
   result = run_supervisor_command({"--help"});
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_NE(result.output.find("--modules-dir"), std::string::npos);
