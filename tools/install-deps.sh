@@ -11,6 +11,7 @@ packages=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
   python3
+  dpkg-dev systemd adduser
   chromium chromium-driver python3-selenium
 )
 
