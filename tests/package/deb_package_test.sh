@@ -2,7 +2,8 @@
 # The Debian packages end to end: `cpack -G DEB` in the build tree, their contents (paths,
 # modes, owners, conffiles, Depends), then `dpkg -i` on this machine, the installed service
 # (--version, the module directory, the system user, the storage directory, `validate` as that
-# user, `systemd-analyze verify`), then `dpkg --purge` and nothing left behind.
+# user, `systemd-analyze verify`), a reinstall that keeps state and the edited conffile,
+# `dpkg --remove` that keeps them, then `dpkg --purge` and nothing left behind.
 #
 # Run by ctest (tests/package/CMakeLists.txt sets the variables below). It fails, never
 # skips, on a missing tool or without root, unless told otherwise:
@@ -187,7 +188,23 @@ echo "$verify"
 [[ $status == 0 ]] || fail "systemd-analyze verify exited $status"
 grep -q "opampsupervisor" <<<"$verify" && fail "systemd-analyze verify complains about the unit"
 
-# ---- Purge ----------------------------------------------------------------------------------
+# ---- Reinstall, remove, purge ----------------------------------------------------------------
+step "dpkg -i again (the upgrade path of the maintainer scripts) keeps the state"
+runuser -u "$OPSUP_DEB_USER" -- sh -c "echo state >'$OPSUP_DEB_STORAGE_DIR/persistent_state.yaml'"
+echo "# edited by the test" >>"$OPSUP_DEB_CONFIG_DIR/config.yaml"
+dpkg -i --force-confold "$deb" || fail "reinstalling over the installed package failed"
+[[ $(stat -c '%U:%G %a' "$OPSUP_DEB_STORAGE_DIR") == "$OPSUP_DEB_USER:$OPSUP_DEB_USER 700" ]] \
+    || fail "reinstalling changed $OPSUP_DEB_STORAGE_DIR to $(stat -c '%U:%G %a' "$OPSUP_DEB_STORAGE_DIR")"
+[[ -f "$OPSUP_DEB_STORAGE_DIR/persistent_state.yaml" ]] || fail "reinstalling lost the supervisor's state"
+grep -q "edited by the test" "$OPSUP_DEB_CONFIG_DIR/config.yaml" || fail "reinstalling overwrote the edited conffile"
+
+step "dpkg --remove keeps config, state and user"
+dpkg --remove opampsupervisor-dev opampsupervisor || fail "dpkg --remove failed"
+[[ -e /usr/bin/opampsupervisor || -e "$unit" ]] && fail "dpkg --remove left the binary or the unit"
+[[ -f "$OPSUP_DEB_CONFIG_DIR/config.yaml" && -f "$OPSUP_DEB_STORAGE_DIR/persistent_state.yaml" ]] \
+    || fail "dpkg --remove deleted the config or the state (only purge may)"
+getent passwd "$OPSUP_DEB_USER" >/dev/null || fail "dpkg --remove deleted the user (only purge may)"
+
 step "dpkg --purge"
 dpkg --purge opampsupervisor-dev opampsupervisor || fail "dpkg --purge failed"
 installed=0
