@@ -1,0 +1,56 @@
+#include "packages/mapped_file.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace opsup::packages {
+namespace {
+
+std::runtime_error file_error(const std::filesystem::path &path, std::string_view step,
+                              int error_number) {
+  return std::runtime_error("cannot " + std::string(step) + " \"" + path.string() +
+                            "\": " + std::strerror(error_number));
+}
+
+}  // namespace
+
+MappedFile::MappedFile(const std::filesystem::path &path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw file_error(path, "open", errno);
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    const int saved = errno;
+    ::close(fd);
+    throw file_error(path, "stat", saved);
+  }
+  if (!S_ISREG(info.st_mode)) {
+    ::close(fd);
+    throw std::runtime_error("cannot read \"" + path.string() + "\": not a regular file");
+  }
+  size_ = static_cast<std::size_t>(info.st_size);
+  if (size_ > 0) {
+    data_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (data_ == MAP_FAILED) {
+      const int saved = errno;
+      data_ = nullptr;
+      ::close(fd);
+      throw file_error(path, "map", saved);
+    }
+  }
+  ::close(fd);
+}
+
+MappedFile::~MappedFile() {
+  if (data_)
+    ::munmap(data_, size_);
+}
+
+}  // namespace opsup::packages
