@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build clang-format clang
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   libprotobuf-dev protobuf-compiler
-  libssl-dev openssl zlib1g-dev
+  libssl-dev openssl zlib1g-dev libarchive-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
   python3
