@@ -18,6 +18,12 @@
 namespace opsup::packages {
 namespace {
 
+// Leaves this thread's OpenSSL error queue empty, so a failed check cannot confuse a later
+// TLS operation on the same thread.
+struct ClearOpensslErrors {
+  ~ClearOpensslErrors() { ERR_clear_error(); }
+};
+
 // Fulcio certificate extensions (github.com/sigstore/fulcio docs/oid-info.md).
 constexpr const char *kOidIssuerV1 = "1.3.6.1.4.1.57264.1.1";  // raw string (deprecated)
 constexpr const char *kOidWorkflowRepositoryV1 = "1.3.6.1.4.1.57264.1.5";  // raw string
@@ -239,8 +245,10 @@ CertificateCheck check_chain(const SignaturePolicy &policy, X509 *leaf,
   auto roots = read_pem_certificates(policy.trusted_roots_pem);
   if (!roots)
     return fail(SignatureStatus::kInvalidPolicy, "trusted roots are not valid PEM certificates");
-  if (roots->empty())
-    return fail(SignatureStatus::kNotConfigured, "no trusted roots configured");
+  if (roots->empty()) {
+    return fail(SignatureStatus::kInvalidPolicy,
+                "trusted roots contain no PEM certificate (\"-----BEGIN CERTIFICATE-----\")");
+  }
   auto intermediates = read_pem_certificates(policy.intermediates_pem);
   if (!intermediates) {
     return fail(SignatureStatus::kInvalidPolicy,
@@ -305,6 +313,7 @@ CertificateCheck check_chain(const SignaturePolicy &policy, X509 *leaf,
 }  // namespace
 
 CertificateCheck check_certificate(const SignaturePolicy &policy, std::string_view certificate) {
+  const ClearOpensslErrors clear_errors;
   auto certs = read_certificates(certificate);
   if (!certs || certs->empty()) {
     return fail(SignatureStatus::kMalformed,

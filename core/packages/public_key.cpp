@@ -2,6 +2,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/pem.h>
@@ -11,6 +12,12 @@
 
 namespace opsup::packages {
 namespace {
+
+// Leaves this thread's OpenSSL error queue empty, so a failed check cannot confuse a later
+// TLS operation on the same thread.
+struct ClearOpensslErrors {
+  ~ClearOpensslErrors() { ERR_clear_error(); }
+};
 
 struct PkeyFree {
   void operator()(EVP_PKEY *key) const { EVP_PKEY_free(key); }
@@ -87,6 +94,7 @@ std::string ec_curve_name(EVP_PKEY *key) {
 
 std::optional<KeyCheck> check_signature(std::string_view spki_der, const SignedData &data,
                                         std::string_view signature) {
+  const ClearOpensslErrors clear_errors;
   const unsigned char *cursor = bytes(spki_der);
   Pkey key(d2i_PUBKEY(nullptr, &cursor, static_cast<long>(spki_der.size())));
   if (!key)
@@ -110,6 +118,7 @@ std::optional<KeyCheck> check_signature(std::string_view spki_der, const SignedD
 }
 
 std::optional<std::string> public_key_der_from_pem(std::string_view pem) {
+  const ClearOpensslErrors clear_errors;
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio)
     return std::nullopt;

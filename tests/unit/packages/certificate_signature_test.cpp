@@ -306,7 +306,9 @@ TEST_F(CertificateSignature, MissingOrBrokenTrustConfigurationIsNamed) {
 
   auto not_pem = policy();
   not_pem.trusted_roots_pem = "not a certificate";
-  EXPECT_EQ(verify(not_pem, field).status, SignatureStatus::kNotConfigured);
+  result = verify(not_pem, field);
+  EXPECT_EQ(result.status, SignatureStatus::kInvalidPolicy);
+  EXPECT_THAT(result.reason, HasSubstr("trusted roots contain no PEM certificate"));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Key-based signatures (`cosign sign-blob --key` output) over real files.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 
 #include "common/sha256.hpp"
 #include "packages/signature.hpp"
@@ -145,6 +146,8 @@ TEST_F(KeySignature, ConfigurationProblemsAreNamed) {
   const auto not_pem = verify_file_signature(policy_with({"not a key"}), file_, signature);
   EXPECT_EQ(not_pem.status, SignatureStatus::kInvalidPolicy);
   EXPECT_THAT(not_pem.reason, HasSubstr("public key 1 is not a PEM PUBLIC KEY"));
+  // Refusals leave no OpenSSL error behind for a later TLS operation on this thread.
+  EXPECT_EQ(ERR_peek_error(), 0u);
 
   for (const auto type : {KeyType::kRsa, KeyType::kP384}) {
     const auto key = generate_key(type);
