@@ -11,7 +11,7 @@ packages=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
   python3
-  dpkg-dev systemd adduser
+  dpkg-dev file systemd adduser
   chromium chromium-driver python3-selenium
 )
 

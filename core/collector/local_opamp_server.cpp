@@ -10,12 +10,20 @@
 #include <system_error>
 #include <vector>
 
+#include "common/log_throttle.hpp"
 #include "common/logging.hpp"
 #include "opamp.pb.h"
 #include "transport/server_transport.hpp"
 
 namespace opsup::collector {
 namespace {
+
+constexpr std::size_t kMaxPendingHttpReplies = 64;
+
+std::string held_back_note(uint64_t held_back) {
+  return held_back == 0 ? std::string()
+                        : " (" + std::to_string(held_back) + " more refusals not logged)";
+}
 
 namespace pb = opamp::proto::v1;
 
@@ -68,6 +76,8 @@ struct LocalOpampServer::Impl final : transport::ServerHandler {
   std::shared_ptr<transport::ServerConnection> active;  // the connected Collector
   std::string active_peer;
   std::vector<std::string> pending_http_replies;  // serialized, for an HTTP Collector
+  // Any local process can provoke refusals at will: their log lines are rate-limited.
+  mutable common::LogThrottle refusal_log;
 
   std::optional<pb::AgentDescription> description;
   std::optional<pb::ComponentHealth> health;
@@ -95,10 +105,13 @@ struct LocalOpampServer::Impl final : transport::ServerHandler {
         return refused;
     }
     if (active && (request.websocket_upgrade || request.peer != active_peer)) {
-      logger()->warn(
-          "local OpAMP server: refused a second Collector connection from {} ({}): {} is "
-          "connected; answered 409",
-          request.peer, describe_credentials(request), active_peer);
+      uint64_t held_back = 0;
+      if (refusal_log.admit(held_back)) {
+        logger()->warn(
+            "local OpAMP server: refused a second Collector connection from {} ({}): {} is "
+            "connected; answered 409{}",
+            request.peer, describe_credentials(request), active_peer, held_back_note(held_back));
+      }
       return transport::Rejection{409, "another Collector is connected\n", std::nullopt};
     }
     return std::nullopt;
@@ -121,8 +134,11 @@ struct LocalOpampServer::Impl final : transport::ServerHandler {
     } else {
       return std::nullopt;
     }
-    logger()->warn("local OpAMP server: refused {} ({}): {}; answered 403", request.peer,
-                   describe_credentials(request), why);
+    uint64_t held_back = 0;
+    if (refusal_log.admit(held_back)) {
+      logger()->warn("local OpAMP server: refused {} ({}): {}; answered 403{}", request.peer,
+                     describe_credentials(request), why, held_back_note(held_back));
+    }
     return transport::Rejection{403, "only the supervised Collector may connect\n", std::nullopt};
   }
 
@@ -286,6 +302,10 @@ bool LocalOpampServer::send(const pb::ServerToAgent &message) {
   if (impl_->active->is_websocket()) {
     impl_->active->send(std::move(serialized));
   } else {
+    // A Collector polling slowly must not make the queue grow without end: the oldest
+    // queued message goes when the queue is full.
+    if (impl_->pending_http_replies.size() >= kMaxPendingHttpReplies)
+      impl_->pending_http_replies.erase(impl_->pending_http_replies.begin());
     impl_->pending_http_replies.push_back(std::move(serialized));
   }
   return true;

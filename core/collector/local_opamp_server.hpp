@@ -89,7 +89,8 @@ class LocalOpampServer {
   void expect_collector_pid(pid_t pid);
 
   // Sends to the connected Collector: at once over WebSocket, as the reply to its next
-  // request over HTTP. False (and nothing queued) when no Collector is connected.
+  // request over HTTP (at most 64 queued; when full, the oldest is dropped). False (and
+  // nothing queued) when no Collector is connected.
   bool send(const opamp::proto::v1::ServerToAgent &message);
 
   bool collector_connected() const;

@@ -147,7 +147,11 @@ class HttpConnection final : public HttpExchangeBase,
     if (!parser_->is_done() && !parser_->content_length()) {
       // Chunked or until EOF: reserve address space for the largest body once, so the
       // body never doubles and copies (pages are only used as they are written).
-      parser_->get().body().reserve(setup_->options.max_message_bytes);
+      // A reservation the machine cannot give is not fatal: the body then grows as it comes.
+      try {
+        parser_->get().body().reserve(setup_->options.max_message_bytes);
+      } catch (const std::bad_alloc &) {
+      }
     }
     http::async_read(*stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](const boost::system::error_code &ec,

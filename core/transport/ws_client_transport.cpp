@@ -222,8 +222,14 @@ class WsSession final : public WsSessionBase,
     }
     if (!ws_.is_message_done()) {
       // One allocation of the announced size instead of doubling (which copies).
-      if (announced > read_buffer_.capacity())
-        read_buffer_.reserve(announced);
+      if (announced > read_buffer_.capacity()) {
+        try {
+          read_buffer_.reserve(announced);
+        } catch (const std::bad_alloc &) {
+          announced_bytes_ = announced;
+          return refuse_too_large();  // the peer announced more than this machine can hold
+        }
+      }
       return read_next();
     }
     if (!ws_.got_binary()) {

@@ -26,7 +26,7 @@ step() { echo "== $*"; }
 
 # ---- Tools and guards -------------------------------------------------------------------
 missing=()
-for tool in "$CPACK" dpkg dpkg-deb dpkg-query dpkg-shlibdeps systemd-analyze adduser runuser getent stat; do
+for tool in "$CPACK" dpkg dpkg-deb dpkg-query dpkg-shlibdeps file systemd-analyze adduser runuser getent stat; do
     command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [[ ${#missing[@]} -gt 0 ]]; then

@@ -21,12 +21,19 @@ mkdir -p "$work" "$build/bin"
 # Go's caches live under $HOME; a bare environment (CI, cron) may not set it.
 : "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
 export HOME
-if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+# The machines' Go lives in /usr/local/go; it wins over an older distribution `go` on PATH.
+if [[ -x /usr/local/go/bin/go ]]; then
   PATH=/usr/local/go/bin:$PATH
 fi
 if ! command -v go >/dev/null 2>&1; then
-  echo "otelcol build: no 'go' on PATH or in /usr/local/go/bin; Go (1.26) is needed to" \
-    "build the real Collector" >&2
+  echo "otelcol build: no 'go' in /usr/local/go/bin or on PATH; Go 1.25 or newer (1.26 here)" \
+    "is needed to build the real Collector" >&2
+  exit 1
+fi
+go_minor=$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+if [[ -z "$go_minor" || "$go_minor" -lt 25 ]]; then
+  echo "otelcol build: $(command -v go) is $(go env GOVERSION); the Collector builder" \
+    "v0.149.0 needs Go 1.25 or newer (1.26 here)" >&2
   exit 1
 fi
 
@@ -49,9 +56,24 @@ sed "s|^  output_path:.*|  output_path: $src|" "$here/manifest.yaml" >"$work/man
 log=$work/build.log
 
 export CGO_ENABLED=0
-# The builder passes -trimpath and strips the binary unless debug_compilation is set.
-if ! (cd "$work" && go run "$builder_module" --config "$work/manifest.yaml") >"$log" 2>&1; then
-  refused=$(grep -E 'not available|403 Forbidden|404 Not Found|410 Gone|unknown revision|invalid version|no matching versions' "$log" |
+refusal='not available|403 Forbidden|404 Not Found|410 Gone|unknown revision|invalid version|no matching versions'
+# The builder passes -trimpath and strips the binary unless debug_compilation is set. A
+# failure that is not a refusal (a dropped connection to the proxy) is tried once more.
+build_once() { (cd "$work" && go run "$builder_module" --config "$work/manifest.yaml") >"$log" 2>&1; }
+built=0
+for attempt in 1 2; do
+  if build_once; then
+    built=1
+    break
+  fi
+  grep -qE "$refusal" "$log" && break  # refused: trying again cannot help
+  if [[ $attempt == 1 ]]; then
+    echo "otelcol build: the build failed without a refusal; trying once more" >&2
+    sleep 5
+  fi
+done
+if [[ $built == 0 ]]; then
+  refused=$(grep -E "$refusal" "$log" |
     grep -oE '[A-Za-z0-9._~/-]+@v[0-9][A-Za-z0-9.+-]*' | head -n 1 || true)
   if [[ -n "$refused" ]]; then
     echo "otelcol build: the Go module proxy refused $refused" >&2

@@ -132,10 +132,10 @@ TEST(CollectorBootstrap, AnExitGivesTheStatusAndTheLastLines) {
 TEST(CollectorBootstrap, NeverConnectingTimesOut) {
   TempDir storage;
   auto options = options_for(script(storage, "echo waiting\nexec sleep 60\n"), storage);
-  options.timeout = 500ms;
+  options.timeout = 3s;  // long enough for the script's line to be read on a loaded machine
   options.stop_grace = 5s;
   EXPECT_EQ(bootstrap(options).error,
-            "the Collector did not connect to the local OpAMP server within 500 ms "
+            "the Collector did not connect to the local OpAMP server within 3000 ms "
             "(agent.bootstrap_timeout); its last lines:\n  waiting");
 }
 
@@ -164,9 +164,9 @@ TEST(CollectorBootstrap, ConnectingWithoutADescriptionTimesOut) {
       "0190f6a812347abc8def0123456789ab"
       "1001";
   auto options = options_for(script(storage, http_peer(message)), storage);
-  options.timeout = 3s;
+  options.timeout = 10s;  // python3 must start and post within it on a loaded machine
   const auto error = bootstrap(options).error;
-  EXPECT_EQ(error.rfind("the Collector connected but sent no AgentDescription within 3000 ms "
+  EXPECT_EQ(error.rfind("the Collector connected but sent no AgentDescription within 10000 ms "
                         "(agent.bootstrap_timeout)",
                         0),
             0u)
