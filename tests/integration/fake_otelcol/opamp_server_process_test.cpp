@@ -197,8 +197,7 @@ TEST_P(FakeOtelcolWithOpampServer, ReportsEverythingAndAnswersTheServer) {
   EXPECT_FALSE(remote_config_sent) << "remote config went to an agent that does not accept it";
   // Like the real extension, it reports an empty status (UNSET, no hash) and never applies.
   EXPECT_EQ(string_at(view, {"remote_config_status", "status"}), "UNSET") << text(view);
-  EXPECT_EQ(string_at(view, {"remote_config_status", "last_remote_config_hash"}), "")
-      << text(view);
+  EXPECT_EQ(string_at(view, {"remote_config_status", "last_remote_config_hash"}), "") << text(view);
   EXPECT_FALSE(string_at(view, {"remote_config", "hash"}).empty()) << text(view);
 
   // ---- restart: fake-otelcol reloads, says goodbye and reports as a new connection ----
