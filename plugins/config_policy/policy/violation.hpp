@@ -17,7 +17,9 @@ struct Violation {
 // "receivers/filelog/app include[0]=/etc/shadow breaks access_dirs.read.deny: /etc"
 std::string describe(const Violation &violation);
 
-// "3 policy violations: 1) ...; 2) ...; 3) ..."
-std::string describe_all(const std::vector<Violation> &violations);
+// "3 policy violations: 1) ...; 2) ...; 3) ...". When the text would be longer than
+// `max_bytes`, it ends after the last item that fits with "; and N more (see the log)".
+std::string describe_all(const std::vector<Violation> &violations,
+                         size_t max_bytes = std::string::npos);
 
 }  // namespace opsup::config_policy

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "checker.hpp"
@@ -127,6 +128,24 @@ endpoints: {allowed_hosts: [0.0.0.0]}
   EXPECT_NE(text.find("3) receivers/otlp protocols.grpc.tls.cert_file=/etc/ssl/x.pem"),
             std::string::npos);
   EXPECT_NE(text.find("4) exporters/otlphttp endpoint="), std::string::npos);
+}
+
+TEST(ConfigPolicyChecker, LongListsEndWithHowManyMoreWithinTheLimit) {
+  std::string config = "receivers:\n";
+  for (int i = 0; i < 50; ++i)
+    config += "  exec/" + std::to_string(i) + ": {}\n";
+  const auto v = check(config, "components: {receivers: {deny: [exec]}}");
+  ASSERT_EQ(v.size(), 50u);
+  const std::string text = describe_all(v, 1000);
+  EXPECT_LE(text.size(), 1000u);
+  EXPECT_EQ(text.rfind("50 policy violations: 1) receivers/exec/0 type=exec", 0), 0u);
+  const size_t more = text.find("; and ");
+  ASSERT_NE(more, std::string::npos);
+  EXPECT_TRUE(text.ends_with(" more (see the log)")) << text;
+  // The items shown plus "N more" account for all 50.
+  const size_t shown = static_cast<size_t>(std::count(text.begin(), text.end(), ')')) - 1;
+  EXPECT_EQ(shown + std::stoul(text.substr(more + 6)), 50u) << text;
+  EXPECT_EQ(describe_all(v).find("and"), std::string::npos);
 }
 
 TEST(ConfigPolicyChecker, BoundsInput) {
