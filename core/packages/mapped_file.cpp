@@ -10,17 +10,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "storage/file_error.hpp"
+
 namespace opsup::packages {
-namespace {
 
-std::runtime_error file_error(const std::filesystem::path &path, std::string_view step,
-                              int error_number) {
-  return std::runtime_error("cannot " + std::string(step) + " \"" + path.string() +
-                            "\": " + std::strerror(error_number));
-}
-
-}  // namespace
-
+using storage::file_error;
 MappedFile::MappedFile(const std::filesystem::path &path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)

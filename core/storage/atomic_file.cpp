@@ -10,18 +10,9 @@
 #include <system_error>
 
 #include "storage/atomic_writer.hpp"
+#include "storage/file_error.hpp"
 
 namespace opsup::storage {
-namespace {
-
-std::runtime_error file_error(const std::filesystem::path &path, std::string_view step,
-                              int error_number) {
-  return std::runtime_error("cannot " + std::string(step) + " \"" + path.string() +
-                            "\": " + std::strerror(error_number));
-}
-
-}  // namespace
-
 void write_file_atomically(const std::filesystem::path &path, std::string_view contents,
                            std::filesystem::perms mode) {
   AtomicFileWriter writer(path, mode);

@@ -9,14 +9,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "storage/file_error.hpp"
+
 namespace opsup::storage {
 namespace {
-
-std::runtime_error file_error(const std::filesystem::path &path, std::string_view step,
-                              int error_number) {
-  return std::runtime_error("cannot " + std::string(step) + " \"" + path.string() +
-                            "\": " + std::strerror(error_number));
-}
 
 std::filesystem::path directory_of(const std::filesystem::path &path) {
   std::filesystem::path directory = path.parent_path();
