@@ -147,6 +147,23 @@ INSTANTIATE_TEST_SUITE_P(
 // field 1 with wire type 6, which does not exist.
 const std::string kGarbage = std::string("\x0e\x01", 2);
 
+// Reconnects from 1 s up to 60 s (full jitter).
+SupervisorSettings backing_off_from_1s(const std::string &scheme) {
+  SupervisorSettings settings;
+  settings.scheme = scheme;
+  settings.reconnect_yaml = "    initial_interval: 1s\n    max_interval: 60s\n";
+  return settings;
+}
+
+// A backoff reset on every upgrade (or 2xx) keeps the delay under 1 s: at least 11
+// connections in 10 s. Growing from 1 s towards 60 s, 10 or more is practically impossible.
+void expect_backed_off(const HostileServer &server, const char *what) {
+  const std::size_t count = connections_in_window(server);
+  std::cout << "[ measure  ] " << what << ": " << count << " connections in 10 s\n";
+  EXPECT_LE(count, 9u);
+  EXPECT_GE(count, 2u);
+}
+
 TEST(HostileServer, GarbageOverWebSocketBacksOffAndIsRefusedWithACloseFrame) {
   std::mutex mutex;
   std::vector<int> close_codes;
@@ -158,16 +175,8 @@ TEST(HostileServer, GarbageOverWebSocketBacksOffAndIsRefusedWithACloseFrame) {
     std::lock_guard lock(mutex);
     close_codes.push_back(code);
   });
-  SupervisorSettings settings;
-  settings.reconnect_yaml = "    initial_interval: 1s\n    max_interval: 60s\n";
-  Supervisor supervisor(server.port(), settings);
-
-  const std::size_t count = connections_in_window(server);
-  std::cout << "[ measure  ] garbage over WebSocket: " << count << " connections in 10 s\n";
-  // Reset on every upgrade, the delay stays under 1 s: at least 11 in 10 s. Growing
-  // from 1 s towards 60 s (full jitter), 10 or more is practically impossible.
-  EXPECT_LE(count, 9u);
-  EXPECT_GE(count, 2u);
+  Supervisor supervisor(server.port(), backing_off_from_1s("ws"));
+  expect_backed_off(server, "garbage over WebSocket");
   EXPECT_TRUE(supervisor.process().wait_for_line(
       "cannot decode the ServerToAgent message \\(2 bytes\\).*: invalid wire type 6 \\(field "
       "1\\) at byte 0",
@@ -184,15 +193,8 @@ TEST(HostileServer, GarbageOverHttpBacksOff) {
     if (hostile::read_http_request(socket))
       hostile::write_all(socket, http_response("200 OK", "", kGarbage));
   });
-  SupervisorSettings settings;
-  settings.scheme = "http";
-  settings.reconnect_yaml = "    initial_interval: 1s\n    max_interval: 60s\n";
-  Supervisor supervisor(server.port(), settings);
-
-  const std::size_t count = connections_in_window(server);
-  std::cout << "[ measure  ] garbage over HTTP: " << count << " connections in 10 s\n";
-  EXPECT_LE(count, 9u);
-  EXPECT_GE(count, 2u);
+  Supervisor supervisor(server.port(), backing_off_from_1s("http"));
+  expect_backed_off(server, "garbage over HTTP");
   EXPECT_TRUE(supervisor.process().wait_for_line("invalid wire type 6 \\(field 1\\)", 5s));
 }
 

@@ -453,46 +453,12 @@ class FakeHost {
   // are not well-formed at the top level.
   static std::optional<std::vector<uint32_t>> top_level_fields(std::string_view bytes) {
     std::vector<uint32_t> fields;
-    size_t pos = 0;
-    auto varint = [&](uint64_t &value) {
-      value = 0;
-      for (int shift = 0; shift < 64 && pos < bytes.size(); shift += 7) {
-        const auto byte = static_cast<uint8_t>(bytes[pos++]);
-        value |= static_cast<uint64_t>(byte & 0x7f) << shift;
-        if ((byte & 0x80) == 0)
-          return true;
-      }
-      return false;
-    };
-    while (pos < bytes.size()) {
-      uint64_t key = 0;
-      if (!varint(key) || (key >> 3) == 0 || (key >> 3) > 0x1fffffff)
-        return std::nullopt;
-      uint64_t skip = 0;
-      switch (key & 7) {
-        case 0:
-          if (!varint(skip))
-            return std::nullopt;
-          skip = 0;
-          break;
-        case 1:
-          skip = 8;
-          break;
-        case 2:
-          if (!varint(skip))
-            return std::nullopt;
-          break;
-        case 5:
-          skip = 4;
-          break;
-        default:
-          return std::nullopt;  // groups are not used by OpAMP
-      }
-      if (skip > bytes.size() - pos)
-        return std::nullopt;
-      pos += skip;
-      fields.push_back(static_cast<uint32_t>(key >> 3));
-    }
+    const bool well_formed = for_each_field(bytes, [&](uint32_t number, std::string_view) {
+      fields.push_back(number);
+      return true;
+    });
+    if (!well_formed)
+      return std::nullopt;
     return fields;
   }
 
