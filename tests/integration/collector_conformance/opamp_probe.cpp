@@ -24,8 +24,9 @@ std::string sorted_joined(std::vector<std::string> items) {
   return text;
 }
 
-// The top-level fields a message carries (sequence_num and instance_uid always do).
-std::string fields_set(const Message &m) {
+// The top-level fields a message carries (sequence_num and instance_uid always do), with
+// effective_config left out when `with_effective_config` is false.
+std::string fields_set(const Message &m, bool with_effective_config = true) {
   std::vector<std::string> fields;
   if (m.has_agent_description())
     fields.push_back("agent_description");
@@ -33,7 +34,7 @@ std::string fields_set(const Message &m) {
     fields.push_back("capabilities");
   if (m.has_health())
     fields.push_back("health");
-  if (m.has_effective_config())
+  if (with_effective_config && m.has_effective_config())
     fields.push_back("effective_config");
   if (m.has_remote_config_status())
     fields.push_back("remote_config_status");
@@ -168,10 +169,7 @@ Shape observe_opamp_session(CollectorKind kind, std::string &output) {
   }
   shape["first.sequence_num"] = std::to_string(first->sequence_num());
   // Whether the effective config rides in the first message is a race in the real one.
-  std::string first_fields = fields_set(*first);
-  if (auto at = first_fields.find(",effective_config"); at != std::string::npos)
-    first_fields.erase(at, std::string(",effective_config").size());
-  shape["first.fields"] = first_fields;
+  shape["first.fields"] = fields_set(*first, /*with_effective_config=*/false);
   shape["first.capabilities"] = capability_names(first->capabilities());
   if (first->has_remote_config_status()) {
     const auto &status = first->remote_config_status();
