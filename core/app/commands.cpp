@@ -15,6 +15,7 @@
 #include "app/offline_context.hpp"
 #include "app/session_options_mapping.hpp"
 #include "app/startup.hpp"
+#include "app/supervisor.hpp"
 #include "common/logging.hpp"
 #include "common/uuid.hpp"
 #include "config/capabilities.hpp"
@@ -54,15 +55,6 @@ std::optional<config::SupervisorConfig> load_config(const CommandLine &command,
     return std::nullopt;
   }
   return std::move(result.config);
-}
-
-modules::ModulesConfig modules_config(const CommandLine &command,
-                                      const config::SupervisorConfig &config) {
-  modules::ModulesConfig modules;
-  modules.directory = resolve_module_directory(command.modules_dir, config.plugins.directory);
-  modules.disabled_ids = config.plugins.disable;
-  modules.host_version = OPSUP_VERSION;
-  return modules;
 }
 
 // One note per enabled gate this supervisor does not act on, for `run` and `validate`.
@@ -195,109 +187,8 @@ int run_supervisor(const CommandLine &command) {
     return 1;
   }
   log_feature_gates(command);
-  // Said once and plainly, so nobody waits for a Collector that this version never starts.
-  spdlog::warn(
-      "agent.executable {} is not started: this version of opampsupervisor runs the OpAMP "
-      "session and its modules only; the Collector is not started by this version",
-      config->agent.executable.string());
-
-  boost::asio::io_context io;
-  modules::ModuleRegistry *registry_ptr = nullptr;
-  session::SessionCallbacks callbacks;
-  callbacks.route_server_message = [&registry_ptr](std::string_view message, uint64_t advertised) {
-    if (registry_ptr != nullptr)
-      registry_ptr->route_server_message(message, advertised);
-  };
-  auto publish = [&registry_ptr](opsup_event_kind kind, std::string_view reason) {
-    if (registry_ptr == nullptr)
-      return;
-    const std::string message(reason);
-    opsup_event event{};
-    event.struct_size = sizeof(event);
-    event.kind = kind;
-    event.time_unix_nano =
-        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count());
-    event.message = message.c_str();
-    registry_ptr->publish_event(event);
-  };
-  // The session logs connection changes itself; modules hear of them as events.
-  callbacks.on_connected = [publish] { publish(OPSUP_EVENT_SERVER_CONNECTED, ""); };
-  callbacks.on_disconnected = [publish](std::string_view reason) {
-    publish(OPSUP_EVENT_SERVER_DISCONNECTED, reason);
-  };
-
-  std::unique_ptr<session::ClientSession> session;
-  try {
-    session = std::make_unique<session::ClientSession>(
-        io, make_session_options(*config, /*advertised_capabilities=*/0x1), std::move(callbacks));
-  } catch (const std::exception &error) {
-    spdlog::error("Cannot start the OpAMP session: {}", error.what());
-    return 1;
-  }
-
-  modules::ModuleRegistry registry(io, *session, modules_config(command, *config));
-  registry_ptr = &registry;
-  StartupOutcome outcome = load_and_create_modules(registry, *config);
-  for (const auto &info : outcome.infos)
-    spdlog::info("{}", info);
-  if (!outcome.errors.empty()) {
-    for (const auto &error : outcome.errors)
-      spdlog::error("{}", error);
-    registry_ptr = nullptr;
-    registry.stop();
-    return 1;
-  }
-  session->set_capabilities(outcome.advertised_capabilities);
-  for (const auto &failure : registry.start()) {
-    spdlog::error("Module {} did not start: {}", failure.id, failure.reason);
-  }
-  spdlog::info("Supervisor starting: id {}, advertising {}",
-               common::format_uuid(session->instance_uid()),
-               config::capability_names(session->capabilities()));
-  session->start();
-
-  // SIGTERM/SIGINT: agent_disconnect, close, stop modules, exit 0. A second signal during
-  // that bounded wait exits at once.
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  boost::asio::signal_set hangups(io, SIGHUP);  // see below
-  bool stopping = false;
-  std::function<void(const boost::system::error_code &, int)> on_signal =
-      [&](const boost::system::error_code &error, int signal_number) {
-        if (error)
-          return;
-        if (stopping) {
-          spdlog::warn("Second signal {}; exiting now", signal_number);
-          std::_Exit(1);
-        }
-        stopping = true;
-        spdlog::info("Received signal {}; shutting down", signal_number);
-        signals.async_wait(on_signal);
-        session->shutdown([&] {
-          registry_ptr = nullptr;
-          registry.stop();
-          signals.cancel();
-          hangups.cancel();
-          io.stop();
-        });
-      };
-  signals.async_wait(on_signal);
-  // SIGHUP (systemctl reload; upstream's packages send it) must not end the process by its
-  // default action. Re-reading the config on SIGHUP comes later; until then it is logged.
-  std::function<void(const boost::system::error_code &, int)> on_hangup =
-      [&](const boost::system::error_code &error, int) {
-        if (error)
-          return;
-        spdlog::warn(
-            "Received SIGHUP; reloading the configuration is not supported yet, ignoring it "
-            "(restart the supervisor to apply a changed config)");
-        hangups.async_wait(on_hangup);
-      };
-  hangups.async_wait(on_hangup);
-  io.run();
-  spdlog::info("Supervisor stopped");
-  return 0;
+  Supervisor supervisor(command, *config);
+  return supervisor.run();
 }
 
 }  // namespace opsup::app

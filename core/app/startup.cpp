@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "app/module_directory.hpp"
 #include "config/capabilities.hpp"
 #include "config/config_loader.hpp"
 #include "config/redaction.hpp"
@@ -34,6 +35,15 @@ std::vector<config::InstalledModule> installed_modules(
     }
   }
   return installed;
+}
+
+modules::ModulesConfig modules_config(const CommandLine &command,
+                                      const config::SupervisorConfig &config) {
+  modules::ModulesConfig modules;
+  modules.directory = resolve_module_directory(command.modules_dir, config.plugins.directory);
+  modules.disabled_ids = config.plugins.disable;
+  modules.host_version = OPSUP_VERSION;
+  return modules;
 }
 
 StartupOutcome load_and_create_modules(modules::ModuleRegistry &registry,

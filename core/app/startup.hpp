@@ -6,11 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "app/cli.hpp"
 #include "config/capabilities.hpp"
 #include "config/supervisor_config.hpp"
 #include "modules/module_registry.hpp"
 
 namespace opsup::app {
+
+// The module host's settings from the command line and the config.
+modules::ModulesConfig modules_config(const CommandLine &command,
+                                      const config::SupervisorConfig &config);
 
 struct StartupOutcome {
   uint64_t advertised_capabilities = 0;

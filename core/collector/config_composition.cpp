@@ -117,6 +117,8 @@ std::vector<std::string> layer_order(const std::vector<std::string> &config_file
 
 std::string compose_collector_config(const CompositionInput &input) {
   YAML::Node config(YAML::NodeType::Map);
+  if (!input.base_yaml.empty())
+    merge_config(config, parse_layer(input.base_yaml, "the supervisor's base layer"));
   for (const auto &entry : layer_order(input.config_files)) {
     if (entry == kOwnTelemetryToken) {
       merge_config(config, parse_layer(input.own_telemetry_yaml, entry));

@@ -13,8 +13,9 @@
 //   `attributes` list when the config uses one, else in the inline map v0.149.0 takes); so
 //   no remote or module layer can cut the supervisor off from its Collector.
 //
-// Later layers win (see config_merge.hpp). `${...}` references stay text for the Collector,
-// and scalars keep their YAML type (common/yaml_emit.hpp).
+// Later layers win (see config_merge.hpp); `base_yaml`, when given, lies under all of them.
+// `${...}` references stay text for the Collector, and scalars keep their YAML type
+// (common/yaml_emit.hpp).
 #pragma once
 
 #include <stdexcept>
@@ -33,6 +34,9 @@ struct ConfigLayer {
 };
 
 struct CompositionInput {
+  // Merged under every other layer (the nop pipeline when a Collector without the
+  // service.AllowNoPipelines gate would otherwise have no pipeline).
+  std::string base_yaml;
   std::vector<std::string> config_files;   // agent.config_files as written
   std::string own_telemetry_yaml;          // $OWN_TELEMETRY_CONFIG ("" = none)
   std::string opamp_extension_yaml;        // $OPAMP_EXTENSION_CONFIG ("" = none)

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "hostile_server.hpp"
+#include "support/collector.hpp"
 #include "support/test_support.hpp"
 
 namespace opsup::testing {
@@ -33,17 +34,18 @@ class Supervisor {
  public:
   Supervisor(uint16_t port, const SupervisorSettings &settings) {
     std::filesystem::create_directories(dir_.path() / "modules");
-    const std::string yaml = "server:\n  endpoint: " + settings.scheme +
-                             "://127.0.0.1:" + std::to_string(port) +
-                             "/v1/opamp\n"
-                             "  shutdown_timeout: 2s\n"
-                             "  reconnect:\n" +
-                             settings.reconnect_yaml + settings.server_yaml +
-                             "agent:\n  executable: /bin/true\n"
-                             "storage:\n  directory: " +
-                             (dir_.path() / "storage").string() +
-                             "\n"
-                             "telemetry:\n  logs:\n    level: debug\n    encoding: console\n";
+    const std::string yaml =
+        "server:\n  endpoint: " + settings.scheme + "://127.0.0.1:" + std::to_string(port) +
+        "/v1/opamp\n"
+        "  shutdown_timeout: 2s\n"
+        "  reconnect:\n" +
+        settings.reconnect_yaml + settings.server_yaml +
+        "agent:\n  executable: " + collector_executable(CollectorKind::kStandIn).string() +
+        "\n  bootstrap_timeout: 30s\n"
+        "storage:\n  directory: " +
+        (dir_.path() / "storage").string() +
+        "\n"
+        "telemetry:\n  logs:\n    level: debug\n    encoding: console\n";
     const auto config = dir_.write_file("supervisor.yaml", yaml);
     ProcessOptions options;
     options.executable = binary("opampsupervisor");

@@ -2,6 +2,8 @@
 
 #include <fstream>
 
+#include "support/collector.hpp"
+
 namespace opsup::testing {
 
 std::string supervisor_yaml(const SupervisorRun &run) {
@@ -13,7 +15,10 @@ std::string supervisor_yaml(const SupervisorRun &run) {
          "  shutdown_timeout: 5s\n" +
          run.server_yaml +
          "agent:\n"
-         "  executable: /bin/true\n"
+         "  executable: " +
+         (run.collector.empty() ? collector_executable(CollectorKind::kStandIn) : run.collector)
+             .string() +
+         "\n  bootstrap_timeout: 30s\n" + run.agent_yaml +
          "storage:\n"
          "  directory: " +
          run.storage.string() +

@@ -22,9 +22,13 @@ struct SupervisorRun {
   std::string extra_yaml{};               // appended to the generated config
   std::string server_yaml{};              // appended inside `server:` (indent it two spaces)
   std::vector<std::string> extra_args{};  // after --config and --modules-dir
+  // agent.executable; empty: the stand-in (tools/fake-otelcol), which starts fast and needs
+  // no config of its own. Tests about the Collector itself pass the real one.
+  std::filesystem::path collector{};
+  std::string agent_yaml{};  // appended inside `agent:` (indent it two spaces)
 };
 
-// The supervisor's YAML for `run` (executable /bin/true: no Collector is started yet).
+// The supervisor's YAML for `run`.
 std::string supervisor_yaml(const SupervisorRun &run);
 
 // Starts `opampsupervisor --config <dir>/supervisor.yaml --modules-dir ...`.

@@ -1,0 +1,32 @@
+#include "app/collector_options_mapping.hpp"
+
+#include "config/capability_bits.hpp"
+
+namespace opsup::app {
+
+collector::CollectorControllerOptions make_collector_options(const config::SupervisorConfig &config,
+                                                             const std::string &instance_uid) {
+  const config::AgentConfig &agent = config.agent;
+  collector::CollectorControllerOptions options;
+  options.executable = agent.executable;
+  options.args = agent.args;
+  options.env = agent.env;
+  options.storage_directory = config.storage.directory;
+  options.config_files = agent.config_files;
+  options.instance_uid = instance_uid;
+  options.bootstrap_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(agent.bootstrap_timeout);
+  options.local_server_port = static_cast<std::uint16_t>(agent.opamp_server_port);
+  options.local_server_socket = agent.opamp_server_unix_socket;
+  options.local_server_socket_mode = agent.unix_socket_file_mode();
+  options.passthrough_logs = agent.passthrough_logs;
+  options.use_hup_config_reload = agent.use_hup_config_reload;
+  options.crash_log_snippet_bytes =
+      static_cast<std::size_t>(agent.collector_crash_log_snippet_kib) * 1024;
+  options.include_resource_attributes = agent.description.include_resource_attributes;
+  options.identifying_overrides = agent.description.identifying_attributes;
+  options.non_identifying_overrides = agent.description.non_identifying_attributes;
+  return options;
+}
+
+}  // namespace opsup::app

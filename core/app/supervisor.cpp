@@ -1,0 +1,242 @@
+#include "app/supervisor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <csignal>
+#include <functional>
+#include <string>
+
+#include "app/collector_options_mapping.hpp"
+#include "app/session_options_mapping.hpp"
+#include "app/startup.hpp"
+#include "collector/collector_controller.hpp"
+#include "common/uuid.hpp"
+#include "config/capabilities.hpp"
+#include "modules/module_registry.hpp"
+#include "opamp.pb.h"
+#include "session/client_session.hpp"
+
+namespace opsup::app {
+namespace {
+
+namespace pb = opamp::proto::v1;
+
+std::uint64_t now_unix_nano() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+opsup_event_kind event_kind(collector::CollectorNoticeKind kind) {
+  switch (kind) {
+    case collector::CollectorNoticeKind::kStarted:
+      return OPSUP_EVENT_COLLECTOR_STARTED;
+    case collector::CollectorNoticeKind::kHealthy:
+      return OPSUP_EVENT_COLLECTOR_HEALTHY;
+    case collector::CollectorNoticeKind::kUnhealthy:
+      return OPSUP_EVENT_COLLECTOR_UNHEALTHY;
+    case collector::CollectorNoticeKind::kExited:
+      return OPSUP_EVENT_COLLECTOR_EXITED;
+  }
+  return OPSUP_EVENT_COLLECTOR_UNHEALTHY;
+}
+
+bool asks_for_full_state(std::string_view server_to_agent) {
+  pb::ServerToAgent message;
+  return message.ParseFromArray(server_to_agent.data(), static_cast<int>(server_to_agent.size())) &&
+         (message.flags() & pb::ServerToAgentFlags_ReportFullState) != 0;
+}
+
+}  // namespace
+
+struct Supervisor::Impl {
+  const CommandLine &command;
+  const config::SupervisorConfig &config;
+  boost::asio::io_context io;
+  std::unique_ptr<session::ClientSession> session;
+  std::unique_ptr<modules::ModuleRegistry> registry;
+  std::unique_ptr<collector::CollectorController> collector;
+  bool modules_active = false;  // between registry start and stop: route and publish
+  bool stopping = false;
+
+  Impl(const CommandLine &command_line, const config::SupervisorConfig &supervisor_config)
+      : command(command_line), config(supervisor_config) {}
+
+  void publish(opsup_event_kind kind, std::string_view text, pid_t pid = 0, int exit_code = 0,
+               std::uint64_t generation = 0) {
+    if (!modules_active)
+      return;
+    const std::string message(text);
+    opsup_event event{};
+    event.struct_size = sizeof(event);
+    event.kind = kind;
+    event.pid = pid;
+    event.exit_code = exit_code;
+    event.time_unix_nano = now_unix_nano();
+    event.message = message.c_str();
+    (void)generation;
+    registry->publish_event(event);
+  }
+
+  session::SessionCallbacks session_callbacks() {
+    session::SessionCallbacks callbacks;
+    callbacks.route_server_message = [this](std::string_view message, uint64_t advertised) {
+      if (collector && asks_for_full_state(message))
+        collector->request_full_state();
+      if (modules_active)
+        registry->route_server_message(message, advertised);
+    };
+    // The session logs connection changes itself; modules hear of them as events.
+    callbacks.on_connected = [this] { publish(OPSUP_EVENT_SERVER_CONNECTED, ""); };
+    callbacks.on_disconnected = [this](std::string_view reason) {
+      publish(OPSUP_EVENT_SERVER_DISCONNECTED, reason);
+    };
+    return callbacks;
+  }
+
+  collector::CollectorControllerCallbacks collector_callbacks() {
+    collector::CollectorControllerCallbacks callbacks;
+    callbacks.on_description = [this](const std::string &description) {
+      try {
+        session->set_agent_description(description);
+      } catch (const std::exception &error) {
+        spdlog::warn("The Collector's AgentDescription is not used: {}", error.what());
+      }
+    };
+    callbacks.on_collector_message = [this](const std::string &message) {
+      if (modules_active)
+        registry->route_collector_message(message);
+    };
+    callbacks.on_notice = [this](const collector::CollectorNotice &notice) {
+      publish(event_kind(notice.kind), notice.message, notice.pid, notice.exit_code,
+              notice.generation);
+    };
+    callbacks.veto = [this](const std::string &config_yaml) {
+      std::string reasons;
+      if (!modules_active)
+        return reasons;
+      for (const auto &veto : registry->validate_collector_config(config_yaml))
+        reasons += (reasons.empty() ? "" : "; ") + ("module " + veto.id + ": " + veto.reason);
+      return reasons;
+    };
+    return callbacks;
+  }
+
+  // Everything before the loop runs. False when start-up must stop (already logged).
+  bool start() {
+    try {
+      session = std::make_unique<session::ClientSession>(
+          io, make_session_options(config, /*advertised_capabilities=*/0x1), session_callbacks());
+    } catch (const std::exception &error) {
+      spdlog::error("Cannot start the OpAMP session: {}", error.what());
+      return false;
+    }
+    registry =
+        std::make_unique<modules::ModuleRegistry>(io, *session, modules_config(command, config));
+    StartupOutcome outcome = load_and_create_modules(*registry, config);
+    for (const auto &info : outcome.infos)
+      spdlog::info("{}", info);
+    if (!outcome.errors.empty()) {
+      for (const auto &error : outcome.errors)
+        spdlog::error("{}", error);
+      registry->stop();
+      return false;
+    }
+    const std::string instance_uid = common::format_uuid(session->instance_uid());
+    collector = std::make_unique<collector::CollectorController>(
+        io, make_collector_options(config, instance_uid), collector_callbacks());
+    try {
+      collector->prepare();
+    } catch (const std::exception &error) {
+      spdlog::error("Cannot run the Collector: {}", error.what());
+      registry->stop();
+      return false;
+    }
+    session->set_capabilities(outcome.advertised_capabilities);
+    modules_active = true;
+    for (const auto &failure : registry->start())
+      spdlog::error("Module {} did not start: {}", failure.id, failure.reason);
+    spdlog::info("Supervisor starting: id {}, advertising {}", instance_uid,
+                 config::capability_names(session->capabilities()));
+    try {
+      // The session connects once the Collector's description is known (or the bootstrap
+      // failed), so the server's first view of this agent is the Collector's own.
+      collector->start([this](const std::string &) {
+        if (!stopping)
+          session->start();
+      });
+    } catch (const std::exception &error) {
+      spdlog::error("Cannot run the Collector: {}", error.what());
+      modules_active = false;
+      registry->stop();
+      return false;
+    }
+    return true;
+  }
+
+  // SIGTERM/SIGINT: the Collector stops, then agent_disconnect and close, then the modules.
+  // A second signal during that bounded wait exits at once.
+  void shut_down(boost::asio::signal_set &signals, boost::asio::signal_set &hangups) {
+    stopping = true;
+    collector->stop([this, &signals, &hangups] {
+      session->shutdown([this, &signals, &hangups] {
+        modules_active = false;
+        registry->stop();
+        signals.cancel();
+        hangups.cancel();
+        io.stop();
+      });
+    });
+  }
+};
+
+Supervisor::Supervisor(const CommandLine &command, const config::SupervisorConfig &config)
+    : impl_(std::make_unique<Impl>(command, config)) {}
+
+Supervisor::~Supervisor() {
+  if (impl_->registry) {
+    impl_->modules_active = false;
+    impl_->registry->stop();
+  }
+}
+
+int Supervisor::run() {
+  Impl &s = *impl_;
+  if (!s.start())
+    return 1;
+  boost::asio::signal_set signals(s.io, SIGINT, SIGTERM);
+  boost::asio::signal_set hangups(s.io, SIGHUP);
+  std::function<void(const boost::system::error_code &, int)> on_signal =
+      [&](const boost::system::error_code &error, int signal_number) {
+        if (error)
+          return;
+        if (s.stopping) {
+          spdlog::warn("Second signal {}; exiting now", signal_number);
+          std::_Exit(1);
+        }
+        spdlog::info("Received signal {}; shutting down", signal_number);
+        signals.async_wait(on_signal);
+        s.shut_down(signals, hangups);
+      };
+  signals.async_wait(on_signal);
+  // SIGHUP (systemctl reload; upstream's packages send it) must not end the process by its
+  // default action. Re-reading the config on SIGHUP comes later; until then it is logged.
+  std::function<void(const boost::system::error_code &, int)> on_hangup =
+      [&](const boost::system::error_code &error, int) {
+        if (error)
+          return;
+        spdlog::warn(
+            "Received SIGHUP; reloading the configuration is not supported yet, ignoring it "
+            "(restart the supervisor to apply a changed config)");
+        hangups.async_wait(on_hangup);
+      };
+  hangups.async_wait(on_hangup);
+  s.io.run();
+  spdlog::info("Supervisor stopped");
+  return 0;
+}
+
+}  // namespace opsup::app

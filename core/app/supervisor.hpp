@@ -1,0 +1,40 @@
+// The running supervisor: one object that wires the OpAMP session, the capability modules
+// and the Collector together, so `run` is a few lines.
+//
+//   start-up   session (persistent state, instance UID) → modules loaded and created →
+//              Collector checks (local config files, feature gates, bootstrap cache) →
+//              modules started → the Collector's description learned (bootstrap or cache)
+//              → the session connects, the local OpAMP server serves the Collector, which
+//              runs on the composed config without waiting for the server
+//   running    server messages go to modules (and ReportFullState down to the Collector);
+//              the Collector's messages go to modules, its description to the session, its
+//              process and health changes to every module as events
+//   SIGTERM    the Collector stops gracefully, then agent_disconnect, then modules stop
+//
+// Threading: construct and run() on one thread, which runs the io_context.
+#pragma once
+
+#include <memory>
+
+#include "app/cli.hpp"
+#include "config/supervisor_config.hpp"
+
+namespace opsup::app {
+
+class Supervisor {
+ public:
+  Supervisor(const CommandLine &command, const config::SupervisorConfig &config);
+  ~Supervisor();
+  Supervisor(const Supervisor &) = delete;
+  Supervisor &operator=(const Supervisor &) = delete;
+
+  // Runs until SIGTERM/SIGINT has been handled. Returns the process exit code: 1 when
+  // start-up fails (the reason is logged), else 0.
+  int run();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace opsup::app

@@ -1,0 +1,136 @@
+// The Collector side of the supervisor, in one place: it learns the Collector's description
+// (bootstrap, or the cache), serves its opamp extension (the local OpAMP server), composes
+// its config from the local files, the supervisor's own layers, the remote config and the
+// modules' layers, and keeps it running on that config (CollectorRunner). It tracks the
+// Collector's health and tells the supervisor what happens, each event carrying the
+// generation of the config the Collector runs.
+//
+// It serves the modules' Collector services (modules::CollectorAccess): config changes are
+// handled one at a time in the order made; each candidate is checked by the modules'
+// validate_collector_config (the `veto` callback) and, when asked, by the Collector's own
+// `validate`, and applied only when the composed text changed.
+//
+// Threading: everything on the io_context's thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "modules/collector_access.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace opsup::collector {
+
+struct CollectorControllerOptions {
+  std::filesystem::path executable;
+  std::vector<std::string> args;                          // agent.args
+  std::optional<std::map<std::string, std::string>> env;  // agent.env
+  std::filesystem::path storage_directory;
+  std::vector<std::string> config_files;  // agent.config_files
+  std::string instance_uid;               // canonical UUID text
+  std::chrono::milliseconds bootstrap_timeout{3000};
+  std::chrono::milliseconds stop_grace{10000};
+  // The local OpAMP server: a TCP port (0: free) or a Unix socket.
+  std::uint16_t local_server_port = 0;
+  std::filesystem::path local_server_socket;
+  std::uint32_t local_server_socket_mode = 0600;
+  bool passthrough_logs = false;
+  bool use_hup_config_reload = false;
+  std::size_t crash_log_snippet_bytes = 0;
+  bool include_resource_attributes = false;
+  bool reports_available_components = true;
+  // What the bootstrap cache is keyed by, besides the executable and its arguments.
+  std::map<std::string, std::string> identifying_overrides;
+  std::map<std::string, std::string> non_identifying_overrides;
+  // The Collector restart backoff.
+  std::chrono::milliseconds restart_initial{1000};
+  std::chrono::milliseconds restart_max{60000};
+  std::chrono::milliseconds stable_after{60000};
+};
+
+enum class CollectorNoticeKind { kStarted, kHealthy, kUnhealthy, kExited };
+
+struct CollectorNotice {
+  CollectorNoticeKind kind = CollectorNoticeKind::kStarted;
+  std::uint64_t generation = 0;  // of the config the Collector runs (or ran)
+  pid_t pid = 0;
+  int exit_code = 0;    // kExited: the code, or -signal
+  std::string message;  // kUnhealthy: last_error; kExited: how it ended (+ the log tail)
+};
+
+struct CollectorControllerCallbacks {
+  // The Collector's AgentDescription (serialized) from the bootstrap or the cache, and again
+  // whenever the extension reports a different one.
+  std::function<void(const std::string &agent_description)> on_description;
+  // Every AgentToServer (serialized) the Collector's extension sends, and once at start the
+  // bootstrap's description and available components in that form.
+  std::function<void(const std::string &agent_to_server)> on_collector_message;
+  std::function<void(const CollectorNotice &)> on_notice;
+  // The modules' validate_collector_config on a candidate: empty accepts, else the reason.
+  std::function<std::string(const std::string &config_yaml)> veto;
+};
+
+// A local config file that cannot be read, or a layer that is not a YAML map. what() names it.
+class CollectorSetupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class CollectorController final : public modules::CollectorAccess {
+ public:
+  CollectorController(boost::asio::io_context &io, CollectorControllerOptions options,
+                      CollectorControllerCallbacks callbacks);
+  ~CollectorController() override;  // a running Collector is killed
+  CollectorController(const CollectorController &) = delete;
+  CollectorController &operator=(const CollectorController &) = delete;
+
+  // Blocking checks before the loop runs: probes `featuregate`, reads the bootstrap cache
+  // and composes the local layers once, so an unreadable or invalid local config file stops
+  // start-up. Throws CollectorSetupError.
+  void prepare();
+  // Learns the description (from the cache, or by bootstrapping: `ready` runs once that is
+  // done, with "" or the bootstrap's error), starts the local server and the Collector.
+  // A failed bootstrap does not stop the supervisor: the error goes to `ready`, the
+  // supervisor keeps reporting with its own description and runs the Collector anyway.
+  void start(std::function<void(const std::string &bootstrap_error)> ready);
+  // Stops the Collector gracefully (SIGTERM, SIGKILL after stop_grace), then `done`.
+  void stop(std::function<void()> done);
+
+  // A ReportFullState from the server: asks the extension to report everything again.
+  void request_full_state();
+
+  // modules::CollectorAccess
+  void set_config_layer(std::string_view module_id, std::string_view layer_name,
+                        std::optional<std::string> yaml, modules::ConfigChangeOptions options,
+                        ChangeDone done) override;
+  void set_remote_config(std::optional<std::vector<modules::RemoteConfigFile>> files,
+                         modules::ConfigChangeOptions options, ChangeDone done) override;
+  modules::CollectorStateView collector_state() const override;
+  std::optional<std::string> composed_config() const override;
+  bool restart_collector() override;
+  void validate_collector_config(
+      std::string config_yaml,
+      std::function<void(const modules::CollectorValidation &)> done) override;
+
+  // The local server's endpoint (for logs and tests).
+  std::string local_endpoint() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace opsup::collector

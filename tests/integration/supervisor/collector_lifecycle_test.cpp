@@ -1,0 +1,323 @@
+// The supervisor runs the real Collector (tools/otelcol): bootstrap and its cache, local
+// config files with data flowing through, no-pipeline configs, the local OpAMP server's
+// port, graceful stop and dying with the supervisor. The stand-in only where the real
+// Collector cannot show the case (a failing bootstrap, the Unix-socket link, which the
+// real extension v0.149.0 does not know).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
+
+#include <csignal>
+#include <fstream>
+#include <regex>
+
+#include "supervisor_fixture.hpp"
+#include "support/collector.hpp"
+#include "support/http.hpp"
+#include "support/ports.hpp"
+
+namespace opsup::testing {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kDeadline = 60s;
+constexpr const char *kSpanName = "opsup-lifecycle-span";
+
+struct BuildInfo {
+  std::string command;
+  std::string version;
+};
+
+BuildInfo components_build_info(const std::filesystem::path &collector) {
+  ChildProcess components({collector, {"components"}, {}, {}});
+  EXPECT_EQ(components.wait_exit(kDeadline), 0);
+  components.wait_output_closed(10s);
+  const YAML::Node info = YAML::Load(components.output())["buildinfo"];
+  return {info["command"].as<std::string>(), info["version"].as<std::string>()};
+}
+
+// A Collector pipeline on a free port: OTLP/HTTP in, the debug exporter's detailed output
+// (span names included) out, internal metrics off so no fixed port has to be free.
+std::string pipeline_yaml(uint16_t otlp_http_port) {
+  return "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
+         std::to_string(otlp_http_port) +
+         "\nexporters:\n  debug:\n    verbosity: detailed\n"
+         "service:\n  telemetry:\n    metrics:\n      level: none\n"
+         "  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n";
+}
+
+std::string one_span_json() {
+  return R"({"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"scope":{},"spans":[)"
+         R"({"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",)"
+         R"("name":")" +
+         std::string(kSpanName) +
+         R"(","kind":1,"startTimeUnixNano":"1544712660000000000","endTimeUnixNano":)"
+         R"("1544712661000000000"}]}]}]})";
+}
+
+// The real Collector behind a script whose `featuregate` hides service.AllowNoPipelines, as
+// a Collector without the gate would print it (upstream's e2e test wraps it the same way).
+std::filesystem::path without_allow_no_pipelines(const TempDir &dir) {
+  const std::string real = collector_executable(CollectorKind::kReal).string();
+  const auto path = dir.write_file(
+      "otelcol-without-gate",
+      "#!/bin/sh\nif [ \"$1\" = featuregate ]; then\n  \"" + real +
+          "\" featuregate | grep -v '^service.AllowNoPipelines'\n  exit 0\nfi\nexec \"" + real +
+          "\" \"$@\"\n");
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  return path;
+}
+
+pid_t collector_pid_from(const std::string &line) {
+  std::smatch match;
+  if (!std::regex_search(line, match, std::regex("Collector started \\(pid ([0-9]+)\\)")))
+    return 0;
+  return static_cast<pid_t>(std::stoi(match[1].str()));
+}
+
+bool process_exists(pid_t pid) {
+  if (::kill(pid, 0) != 0)
+    return false;
+  // A zombie is gone for our purpose: it runs nothing.
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("State:", 0) == 0)
+      return line.find('Z') == std::string::npos;
+  }
+  return false;
+}
+
+class CollectorLifecycle : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  TempDir modules_;
+  OpampServerProcess server_;
+
+  SupervisorRun run_with(const std::filesystem::path &collector, const std::string &agent_yaml) {
+    return {.endpoint = server_.websocket_url(),
+            .storage = dir_.path() / "storage",
+            .modules_dir = modules_.path(),
+            .collector = collector,
+            .agent_yaml = agent_yaml};
+  }
+
+  std::string local_config(uint16_t otlp_port) {
+    return "  config_files:\n    - " +
+           dir_.write_file("collector.yaml", pipeline_yaml(otlp_port)).string() + "\n";
+  }
+
+  // Waits for the server to see the agent described by the Collector itself.
+  boost::json::value wait_for_collector_description(const std::string &service_name) {
+    boost::json::value agent;
+    eventually(
+        [&] {
+          const std::string uid = wait_for_connected_agent(server_, 1s);
+          if (uid.empty())
+            return false;
+          agent = server_.agent(uid);
+          return string_at(agent, {"description", "identifying_attributes", "service.name"}) ==
+                 service_name;
+        },
+        kDeadline);
+    return agent;
+  }
+
+  void expect_bootstrap_learns_build_info(const std::filesystem::path &collector) {
+    const BuildInfo info = components_build_info(collector_executable(CollectorKind::kReal));
+    auto supervisor = start_supervisor(run_with(collector, ""), dir_.path());
+    const boost::json::value agent = wait_for_collector_description(info.command);
+    EXPECT_EQ(string_at(agent, {"description", "identifying_attributes", "service.name"}),
+              info.command)
+        << supervisor->output();
+    EXPECT_EQ(string_at(agent, {"description", "identifying_attributes", "service.version"}),
+              info.version);
+    EXPECT_EQ(string_at(agent, {"description", "identifying_attributes", "service.instance.id"}),
+              string_at(agent, {"instance_uid"}));
+    // The Collector runs with no config of ours: started and connected to the local server.
+    EXPECT_TRUE(supervisor->wait_for_line("Collector started \\(pid", kDeadline))
+        << supervisor->output();
+    EXPECT_TRUE(supervisor->wait_for_line("local OpAMP server: Collector connected", kDeadline));
+    supervisor->send_signal(SIGTERM);
+    EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+  }
+};
+
+TEST_F(CollectorLifecycle, SupervisorBootstrapsCollector) {
+  expect_bootstrap_learns_build_info(collector_executable(CollectorKind::kReal));
+  // With the gate, the Collector runs without any pipeline and without a nop one.
+  const std::string effective = read_file(dir_.path() / "storage" / "effective.yaml");
+  EXPECT_EQ(effective.find("nop"), std::string::npos) << effective;
+}
+
+TEST_F(CollectorLifecycle, SupervisorBootstrapsCollectorWithoutTheAllowNoPipelinesGate) {
+  expect_bootstrap_learns_build_info(without_allow_no_pipelines(dir_));
+  // Without the gate, a nop pipeline lies under the empty config.
+  const YAML::Node effective =
+      YAML::LoadFile((dir_.path() / "storage" / "effective.yaml").string());
+  EXPECT_TRUE(effective["service"]["pipelines"]["traces"]) << YAML::Dump(effective);
+}
+
+TEST_F(CollectorLifecycle, TheSecondStartUsesTheBootstrapCacheAndAChangedBinaryDoesNot) {
+  const auto collector = dir_.path() / "otelcol-copy";
+  std::filesystem::copy_file(collector_executable(CollectorKind::kReal), collector);
+  auto run_once = [&](bool expect_cached) {
+    auto supervisor = start_supervisor(run_with(collector, ""), dir_.path());
+    ASSERT_TRUE(supervisor->wait_for_line("Collector started \\(pid", kDeadline))
+        << supervisor->output();
+    supervisor->send_signal(SIGTERM);
+    EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+    supervisor->wait_output_closed(10s);
+    EXPECT_EQ(supervisor->count_lines("taken from the bootstrap cache"), expect_cached ? 1u : 0u)
+        << supervisor->output();
+    EXPECT_EQ(supervisor->count_lines("Bootstrapping the Collector"), expect_cached ? 0u : 1u);
+  };
+  run_once(false);
+  run_once(true);
+  // The same bytes with a new modification time count as another binary.
+  std::filesystem::last_write_time(collector, std::filesystem::last_write_time(collector) + 10s);
+  run_once(false);
+  run_once(true);
+}
+
+TEST_F(CollectorLifecycle, ALocalPipelineRunsAndItsDataComesOut) {
+  const uint16_t otlp_port = free_tcp_port();
+  auto supervisor = start_supervisor(
+      run_with(collector_executable(CollectorKind::kReal), local_config(otlp_port)), dir_.path());
+  const BuildInfo info = components_build_info(collector_executable(CollectorKind::kReal));
+  wait_for_collector_description(info.command);
+  ASSERT_TRUE(supervisor->wait_for_line("local OpAMP server: Collector connected", kDeadline))
+      << supervisor->output();
+
+  const auto agent_log = dir_.path() / "storage" / "agent.log";
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto response =
+            http_post("http://127.0.0.1:" + std::to_string(otlp_port) + "/v1/traces",
+                      one_span_json(), "application/json", 5s);
+        return response.status == 200 && read_file(agent_log).find(kSpanName) != std::string::npos;
+      },
+      kDeadline))
+      << read_file(agent_log);
+
+  for (const char *name : {"agent.log", "effective.yaml"}) {
+    struct stat info {};
+    ASSERT_EQ(::stat((dir_.path() / "storage" / name).c_str(), &info), 0) << name;
+    EXPECT_EQ(info.st_mode & 0777, 0600u) << name;
+  }
+  const YAML::Node effective =
+      YAML::LoadFile((dir_.path() / "storage" / "effective.yaml").string());
+  EXPECT_TRUE(effective["extensions"]["opamp"]) << YAML::Dump(effective);
+  EXPECT_TRUE(effective["receivers"]["otlp"]) << YAML::Dump(effective);
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+}
+
+TEST_F(CollectorLifecycle, SigtermStopsTheCollectorGracefullyThenSaysGoodbye) {
+  auto supervisor = start_supervisor(
+      run_with(collector_executable(CollectorKind::kReal), local_config(free_tcp_port())),
+      dir_.path());
+  const auto started = supervisor->wait_for_line("Collector started \\(pid", kDeadline);
+  ASSERT_TRUE(started) << supervisor->output();
+  const pid_t collector_pid = collector_pid_from(*started);
+  ASSERT_GT(collector_pid, 0);
+  const std::string uid = wait_for_connected_agent(server_, kDeadline);
+  ASSERT_FALSE(uid.empty());
+  // The Collector installs its SIGTERM handler only after "Everything is ready".
+  ASSERT_TRUE(eventually(
+      [&] {
+        return read_file(dir_.path() / "storage" / "agent.log").find("Everything is ready") !=
+               std::string::npos;
+      },
+      kDeadline));
+
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+  EXPECT_FALSE(process_exists(collector_pid));
+  const std::string log = read_file(dir_.path() / "storage" / "agent.log");
+  EXPECT_NE(log.find("Shutdown complete"), std::string::npos) << log;
+  EXPECT_EQ(server_.agent(uid).at_pointer("/connection/disconnect_seen"), boost::json::value(true));
+  const boost::json::value messages = server_.get_json("/api/agents/" + uid + "/messages");
+  const auto &list = at(messages, {"messages"}).as_array();
+  ASSERT_FALSE(list.empty());
+  EXPECT_EQ(at(list.back(), {"agent_disconnect"}), boost::json::value(true));
+}
+
+TEST_F(CollectorLifecycle, TheCollectorDiesWithAKilledSupervisor) {
+  auto supervisor = start_supervisor(
+      run_with(collector_executable(CollectorKind::kReal), local_config(free_tcp_port())),
+      dir_.path());
+  const auto started = supervisor->wait_for_line("Collector started \\(pid", kDeadline);
+  ASSERT_TRUE(started) << supervisor->output();
+  const pid_t collector_pid = collector_pid_from(*started);
+  ASSERT_TRUE(process_exists(collector_pid));
+  supervisor->send_signal(SIGKILL);
+  supervisor->wait_exit(kDeadline);
+  EXPECT_TRUE(eventually([&] { return !process_exists(collector_pid); }, 10s))
+      << "the Collector (pid " << collector_pid << ") outlived its supervisor";
+  if (process_exists(collector_pid))
+    ::kill(collector_pid, SIGKILL);
+}
+
+TEST_F(CollectorLifecycle, TheConfiguredLocalServerPortIsUsed) {
+  const uint16_t port = free_tcp_port();
+  auto supervisor =
+      start_supervisor(run_with(collector_executable(CollectorKind::kReal),
+                                "  opamp_server_port: " + std::to_string(port) + "\n"),
+                       dir_.path());
+  // The bootstrap's Collector connects to a server of its own first; the second connection
+  // is the running Collector's, at the configured port.
+  ASSERT_TRUE(eventually(
+      [&] { return supervisor->count_lines("local OpAMP server: Collector connected") >= 2; },
+      kDeadline))
+      << supervisor->output();
+  EXPECT_EQ(supervisor->count_lines("listening on ws://127\\.0\\.0\\.1:" + std::to_string(port) +
+                                    "/v1/opamp"),
+            1u)
+      << supervisor->output();
+  const YAML::Node effective =
+      YAML::LoadFile((dir_.path() / "storage" / "effective.yaml").string());
+  EXPECT_EQ(effective["extensions"]["opamp"]["server"]["ws"]["endpoint"].as<std::string>(),
+            "ws://127.0.0.1:" + std::to_string(port) + "/v1/opamp");
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+}
+
+// The real extension (v0.149.0) refuses server.ws.unix_socket (added upstream in v0.159.0),
+// so the Unix-socket link is shown with the stand-in, which speaks the newer extension's key.
+TEST_F(CollectorLifecycle, TheUnixSocketLinkServesTheCollector) {
+  const auto socket = dir_.path() / "run" / "opamp.sock";
+  auto supervisor =
+      start_supervisor(run_with({}, "  opamp_server_socket:\n    endpoint: " + socket.string() +
+                                        "\n    transport: unix\n"),
+                       dir_.path());
+  ASSERT_TRUE(
+      supervisor->wait_for_line("local OpAMP server: Collector connected from unix:", kDeadline))
+      << supervisor->output();
+  struct stat info {};
+  ASSERT_EQ(::lstat(socket.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISSOCK(info.st_mode));
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+}
+
+// A failed bootstrap is named in the log; the supervisor carries on: it reports with its own
+// description and keeps trying to run the Collector.
+TEST_F(CollectorLifecycle, AFailedBootstrapIsNamedAndTheSupervisorCarriesOn) {
+  const auto collector = dir_.write_file("exits", "#!/bin/sh\necho 'no luck today' >&2\nexit 3\n");
+  std::filesystem::permissions(collector, std::filesystem::perms::owner_all);
+  auto supervisor = start_supervisor(run_with(collector, ""), dir_.path());
+  EXPECT_TRUE(supervisor->wait_for_line(
+      "Collector bootstrap failed: the Collector exited during the bootstrap \\(exit code 3\\)",
+      kDeadline))
+      << supervisor->output();
+  EXPECT_FALSE(wait_for_connected_agent(server_, kDeadline).empty()) << supervisor->output();
+  EXPECT_TRUE(supervisor->wait_for_line("exited unexpectedly: exit code 3", kDeadline))
+      << supervisor->output();
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+}
+
+}  // namespace
+}  // namespace opsup::testing
