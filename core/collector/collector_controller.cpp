@@ -55,10 +55,17 @@ bool has_pipelines(const std::string &composed) {
   }
 }
 
-void log_collector_line(std::string_view line) {
+// Logs one line of the Collector's output at its own level. The Collector's last words
+// before it exits on a config it cannot run are "Error: ..." followed by the details on
+// lines of their own; those belong to the error too (`failing`, reset at every start).
+void log_collector_line(std::string_view line, bool &failing) {
   const CollectorLogLine parsed = parse_collector_log_line(line);
+  if (parsed.text.empty())
+    return;
+  if (parsed.level == CollectorLogLevel::kError && parsed.text.rfind("Error: ", 0) == 0)
+    failing = true;
   static const auto collector_logger = common::get_logger("collector");
-  switch (parsed.level) {
+  switch (failing ? CollectorLogLevel::kError : parsed.level) {
     case CollectorLogLevel::kDebug:
       collector_logger->debug("{}", parsed.text);
       break;
@@ -123,6 +130,7 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
   bool change_running = false;
   std::deque<PendingChange> changes;
 
+  bool collector_failing = false;  // passthrough: the Collector printed its final "Error: "
   CollectorHealth health = CollectorHealth::kUnknown;
   std::string last_error = "the Collector has not started yet";
   std::uint64_t start_time_unix_nano = 0;
@@ -275,6 +283,7 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
       case CollectorEventKind::kReloaded:
         health = CollectorHealth::kUnknown;
         last_error.clear();
+        collector_failing = false;
         if (event.kind == CollectorEventKind::kStarted)
           start_time_unix_nano = now_unix_nano();
         server->expect_collector_pid(event.pid);
@@ -430,8 +439,12 @@ void CollectorController::start(std::function<void(const std::string &)> ready) 
   runner_options.env = s.options.env;
   runner_options.feature_gates = s.feature_gates;
   runner_options.storage_directory = s.options.storage_directory;
-  if (s.options.passthrough_logs)
-    runner_options.passthrough = log_collector_line;
+  if (s.options.passthrough_logs) {
+    runner_options.passthrough = [weak](std::string_view line) {
+      if (auto self = weak.lock())
+        log_collector_line(line, self->collector_failing);
+    };
+  }
   runner_options.use_hup_config_reload = s.options.use_hup_config_reload;
   runner_options.stop_grace = s.options.stop_grace;
   runner_options.restart_initial = s.options.restart_initial;

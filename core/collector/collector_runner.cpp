@@ -48,6 +48,7 @@ struct CollectorRunner::State : std::enable_shared_from_this<CollectorRunner::St
   std::string config;
   std::uint64_t generation = 0;          // of the newest composed config
   std::uint64_t running_generation = 0;  // of the config the Collector was started on
+  pid_t running_pid = 0;                 // of the last process started (kept after it exits)
   Clock::time_point started_at;
   Stopping stopping = Stopping::kNo;
   std::vector<std::function<void()>> stopped_callbacks;
@@ -116,6 +117,7 @@ struct CollectorRunner::State : std::enable_shared_from_this<CollectorRunner::St
     }
     ++counters.starts;
     running_generation = generation;
+    running_pid = process->pid();
     started_at = Clock::now();
     emit(event_of(CollectorEventKind::kStarted, running_generation, process->pid()));
   }
@@ -141,7 +143,8 @@ struct CollectorRunner::State : std::enable_shared_from_this<CollectorRunner::St
       return;
     }
     if (why == Stopping::kForGood) {
-      CollectorEvent event = event_of(CollectorEventKind::kStopped, running_generation);
+      CollectorEvent event =
+          event_of(CollectorEventKind::kStopped, running_generation, running_pid);
       event.exit = status;
       emit(event);
       auto callbacks = std::move(stopped_callbacks);
@@ -151,7 +154,7 @@ struct CollectorRunner::State : std::enable_shared_from_this<CollectorRunner::St
       return;
     }
     ++counters.unexpected_exits;
-    CollectorEvent event = event_of(CollectorEventKind::kExited, running_generation);
+    CollectorEvent event = event_of(CollectorEventKind::kExited, running_generation, running_pid);
     event.exit = status;
     event.log_tail = tail_text();
     emit(event);

@@ -283,6 +283,34 @@ TEST_F(CollectorLifecycle, TheConfiguredLocalServerPortIsUsed) {
   EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
 }
 
+// passthrough_logs: the Collector's lines go into the supervisor's log at their own level,
+// and agent.log is not written.
+TEST_F(CollectorLifecycle, PassthroughLogsKeepTheCollectorsLevels) {
+  auto supervisor =
+      start_supervisor(run_with(collector_executable(CollectorKind::kReal),
+                                local_config(free_tcp_port()) + "  passthrough_logs: true\n"),
+                       dir_.path());
+  EXPECT_TRUE(supervisor->wait_for_line("\tinfo\tcollector\t.*Everything is ready", kDeadline))
+      << supervisor->output();
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "storage" / "agent.log"));
+
+  // A config the Collector refuses: its final "Error: ..." line is logged as an error.
+  TempDir other_storage;
+  SupervisorRun broken =
+      run_with(collector_executable(CollectorKind::kReal),
+               "  config_files:\n    - " +
+                   dir_.write_file("broken.yaml", "receivers:\n  nosuchreceiver: {}\n").string() +
+                   "\n  passthrough_logs: true\n");
+  broken.storage = other_storage.path();
+  auto failing = start_supervisor(broken, dir_.path());
+  EXPECT_TRUE(failing->wait_for_line("\terror\tcollector\t.*nosuchreceiver", kDeadline))
+      << failing->output();
+  failing->send_signal(SIGTERM);
+  EXPECT_EQ(failing->wait_exit(kDeadline), 0) << failing->output();
+}
+
 // The real extension (v0.149.0) refuses server.ws.unix_socket (added upstream in v0.159.0),
 // so the Unix-socket link is shown with the stand-in, which speaks the newer extension's key.
 TEST_F(CollectorLifecycle, TheUnixSocketLinkServesTheCollector) {
