@@ -123,8 +123,8 @@ cat <<MSG
 demo: web UI      http://127.0.0.1:$ui_port/
 demo: OpAMP       ws://127.0.0.1:$opamp_port/v1/opamp
 demo: Collector   $collector with $root/etc/demo/collector.yaml
-                  (not started yet: the Collector lifecycle is the next issue; the
-                  supervisor reports itself and its modules without one)
+                  (run by the supervisor: OTLP in on 127.0.0.1:4317/4318, debug out,
+                  its output in $storage/supervisor/agent.log)
 demo: try         send custom message capability io.opsup.example.hello type ping
 demo: server log  $storage/server.log
 demo: supervisor  $storage/supervisor.log (connected, pid $supervisor_pid)

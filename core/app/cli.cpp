@@ -99,7 +99,7 @@ std::string usage_text() {
   return R"(Usage:
   opampsupervisor --config FILE [--feature-gates GATES] [--modules-dir DIR]
       Run the supervisor with FILE (the Go supervisor's YAML schema): the OpAMP
-      session and the modules; this version does not start the Collector yet.
+      session, the modules and the Collector (agent.executable) as its child.
   opampsupervisor validate --config FILE [--feature-gates GATES] [--modules-dir DIR]
       Check the config and the installed modules; exit 1 with every error.
   opampsupervisor modules [--config FILE] [--modules-dir DIR]

@@ -50,7 +50,9 @@ TEST_F(SupervisorProcess, ConnectsOverWebSocketAndSendsAgentDisconnectOnSigterm)
   // Without modules only the core's bits are advertised (the Go supervisor's "nocap").
   EXPECT_EQ(at(agent, {"capabilities", "value"}).to_number<uint64_t>(), 0x2001u);
   EXPECT_EQ(string_at(agent, {"connection", "transport"}), "ws");
-  // Until a Collector describes itself, the description comes from host facts.
+  // The session connects once the Collector (here the stand-in) has described itself.
+  EXPECT_EQ(string_at(agent, {"description", "identifying_attributes", "service.name"}),
+            "fake-otelcol");
   EXPECT_EQ(string_at(agent, {"description", "non_identifying_attributes", "os.type"}), "linux");
   EXPECT_FALSE(
       string_at(agent, {"description", "non_identifying_attributes", "host.name"}).empty());
