@@ -94,6 +94,11 @@ struct Supervisor::Impl {
     callbacks.on_disconnected = [this](std::string_view reason) {
       publish(OPSUP_EVENT_SERVER_DISCONNECTED, reason);
     };
+    // A server-assigned UID reaches the Collector's config too (extension, resource).
+    callbacks.on_instance_uid_changed = [this](const session::InstanceUid &uid) {
+      if (collector)
+        collector->set_instance_uid(common::format_uuid(uid));
+    };
     return callbacks;
   }
 

@@ -557,6 +557,20 @@ void CollectorController::request_full_state() {
   s.server->send(message);
 }
 
+void CollectorController::set_instance_uid(const std::string &instance_uid) {
+  State &s = *state_;
+  if (instance_uid == s.options.instance_uid)
+    return;
+  logger()->info("Instance UID is now {}: recomposing the Collector config", instance_uid);
+  s.options.instance_uid = instance_uid;
+  if (s.server)
+    s.server->set_instance_uid(instance_uid);
+  s.enqueue({[](Layers &) {}, {}, [](const ConfigChangeResult &result) {
+               if (result.status != ConfigChangeResult::Status::kOk)
+                 logger()->error("Cannot recompose for the new instance UID: {}", result.error);
+             }});
+}
+
 void CollectorController::set_config_layer(std::string_view module_id, std::string_view layer_name,
                                            std::optional<std::string> yaml,
                                            modules::ConfigChangeOptions options, ChangeDone done) {

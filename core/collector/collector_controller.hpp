@@ -111,6 +111,9 @@ class CollectorController final : public modules::CollectorAccess {
 
   // A ReportFullState from the server: asks the extension to report everything again.
   void request_full_state();
+  // The server assigned a new instance UID: the config is recomposed with it (the opamp
+  // extension's instance_uid, service.instance.id) and the Collector restarted on it.
+  void set_instance_uid(const std::string &instance_uid);
 
   // modules::CollectorAccess
   void set_config_layer(std::string_view module_id, std::string_view layer_name,

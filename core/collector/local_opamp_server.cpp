@@ -290,6 +290,12 @@ void LocalOpampServer::stop() {
   impl_->pending_http_replies.clear();
 }
 
+void LocalOpampServer::set_instance_uid(const std::string &instance_uid) {
+  if (instance_uid.empty())
+    throw std::invalid_argument("local OpAMP server: instance_uid must be set");
+  impl_->options.instance_uid = instance_uid;
+}
+
 void LocalOpampServer::expect_collector_pid(pid_t pid) {
   impl_->collector_pid = pid;
   impl_->recheck_active();

@@ -84,6 +84,9 @@ class LocalOpampServer {
   // Stops accepting and closes the connection; no callbacks afterwards.
   void stop();
 
+  // A new instance UID (the server assigned one): extension_config_yaml() uses it from now on.
+  void set_instance_uid(const std::string &instance_uid);
+
   // The pid of the Collector now running (0: none). Unix socket only: requests from other
   // pids are refused; a connected peer with another pid is closed.
   void expect_collector_pid(pid_t pid);

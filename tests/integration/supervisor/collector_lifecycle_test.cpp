@@ -11,9 +11,11 @@
 #include <fstream>
 #include <regex>
 
+#include "common/uuid.hpp"
 #include "supervisor_fixture.hpp"
 #include "support/collector.hpp"
 #include "support/http.hpp"
+#include "support/opamp_test_server.hpp"
 #include "support/ports.hpp"
 
 namespace opsup::testing {
@@ -279,6 +281,42 @@ TEST_F(CollectorLifecycle, TheConfiguredLocalServerPortIsUsed) {
       YAML::LoadFile((dir_.path() / "storage" / "effective.yaml").string());
   EXPECT_EQ(effective["extensions"]["opamp"]["server"]["ws"]["endpoint"].as<std::string>(),
             "ws://127.0.0.1:" + std::to_string(port) + "/v1/opamp");
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+}
+
+// A server-assigned instance UID reaches the Collector: its opamp extension and resource
+// get the new UID (the config is recomposed and the Collector restarted on it).
+TEST_F(CollectorLifecycle, AServerAssignedInstanceUidReachesTheCollector) {
+  OpampTestServer test_server;
+  SupervisorRun run = run_with({}, "");
+  run.endpoint = test_server.ws_url();
+  auto supervisor = start_supervisor(run, dir_.path());
+  const auto first = test_server.wait_for_message(
+      [](const auto &message) { return message.has_agent_description(); }, kDeadline);
+  ASSERT_TRUE(first) << supervisor->output();
+  ASSERT_TRUE(supervisor->wait_for_line("on config generation 1", kDeadline));
+
+  const std::string new_uid = "0190f6a8-9999-7abc-8def-0123456789ab";
+  const auto new_bytes = common::parse_uuid(new_uid);
+  ASSERT_TRUE(new_bytes);
+  OpampTestServer::ServerToAgent assign;
+  assign.set_instance_uid(first->instance_uid());
+  assign.mutable_agent_identification()->set_new_instance_uid(
+      std::string(new_bytes->begin(), new_bytes->end()));
+  test_server.send(assign);
+
+  ASSERT_TRUE(supervisor->wait_for_line("on config generation 2", kDeadline))
+      << supervisor->output();
+  const YAML::Node effective = YAML::LoadFile((run.storage / "effective.yaml").string());
+  EXPECT_EQ(effective["extensions"]["opamp"]["instance_uid"].as<std::string>(), new_uid);
+  EXPECT_EQ(effective["service"]["telemetry"]["resource"]["service.instance.id"].as<std::string>(),
+            new_uid);
+  EXPECT_TRUE(test_server.wait_for_message(
+      [&](const auto &message) {
+        return message.instance_uid() == std::string(new_bytes->begin(), new_bytes->end());
+      },
+      kDeadline));
   supervisor->send_signal(SIGTERM);
   EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
 }
