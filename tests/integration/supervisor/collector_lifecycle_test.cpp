@@ -285,6 +285,27 @@ TEST_F(CollectorLifecycle, TheConfiguredLocalServerPortIsUsed) {
   EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
 }
 
+// Modules hear what happens to the Collector: its messages (routed by field) and the
+// started, healthy and exited events; the exit at SIGTERM comes before the modules stop.
+TEST_F(CollectorLifecycle, ModulesHearTheCollectorsEventsAndMessages) {
+  std::filesystem::copy_file(OPSUP_EVENT_PROBE_MODULE, modules_.path() / "event_probe.so");
+  auto supervisor = start_supervisor(
+      run_with(collector_executable(CollectorKind::kReal), local_config(free_tcp_port())),
+      dir_.path());
+  const auto started = supervisor->wait_for_line("Collector started \\(pid", kDeadline);
+  ASSERT_TRUE(started) << supervisor->output();
+  const std::string pid = std::to_string(collector_pid_from(*started));
+  EXPECT_TRUE(supervisor->wait_for_line("probe event kind=1 pid=" + pid, kDeadline))
+      << supervisor->output();
+  EXPECT_TRUE(supervisor->wait_for_line("probe event kind=3 pid=" + pid, kDeadline))
+      << supervisor->output();
+  EXPECT_TRUE(supervisor->wait_for_line("probe collector message bytes=[1-9]", kDeadline));
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+  supervisor->wait_output_closed(10s);
+  EXPECT_EQ(supervisor->count_lines("probe event kind=2 pid=" + pid), 1u) << supervisor->output();
+}
+
 // A server-assigned instance UID reaches the Collector: its opamp extension and resource
 // get the new UID (the config is recomposed and the Collector restarted on it).
 TEST_F(CollectorLifecycle, AServerAssignedInstanceUidReachesTheCollector) {
