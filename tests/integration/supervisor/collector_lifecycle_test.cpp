@@ -389,6 +389,27 @@ TEST_F(CollectorLifecycle, TheUnixSocketLinkServesTheCollector) {
   EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
 }
 
+// An unreadable or invalid local config file stops start-up, naming the file and the line.
+TEST_F(CollectorLifecycle, AnInvalidLocalConfigFileStopsStartUpWithItsPathAndLine) {
+  const auto broken = dir_.write_file("broken.yaml", "receivers:\n  otlp: [unclosed\n");
+  auto supervisor = start_supervisor(
+      run_with({}, "  config_files:\n    - " + broken.string() + "\n"), dir_.path());
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 1) << supervisor->output();
+  supervisor->wait_output_closed(10s);
+  EXPECT_EQ(supervisor->count_lines("Cannot run the Collector: .*" + broken.string() + ".*line"),
+            1u)
+      << supervisor->output();
+
+  const auto missing = dir_.path() / "missing.yaml";
+  auto second = start_supervisor(run_with({}, "  config_files:\n    - " + missing.string() + "\n"),
+                                 dir_.path());
+  EXPECT_EQ(second->wait_exit(kDeadline), 1) << second->output();
+  second->wait_output_closed(10s);
+  EXPECT_EQ(second->count_lines("Cannot run the Collector: .*" + missing.string()), 1u)
+      << second->output();
+  EXPECT_EQ(second->count_lines("Collector started"), 0u);
+}
+
 // A failed bootstrap is named in the log; the supervisor carries on: it reports with its own
 // description and keeps trying to run the Collector.
 TEST_F(CollectorLifecycle, AFailedBootstrapIsNamedAndTheSupervisorCarriesOn) {
