@@ -10,8 +10,9 @@
 //     Collector. Upstream resets health to unhealthy on every OpAMP client start, which
 //     reports a healthy Collector as unhealthy after a reconnect (I#51009). The core keeps
 //     the module's field and resends it in the full report of a new connection.
-//   - COLLECTOR_HEALTHY / COLLECTOR_UNHEALTHY: the core derives them from the same reports
-//     this module reads whole, so they add nothing.
+//   - COLLECTOR_HEALTHY, and COLLECTOR_UNHEALTHY while the Collector runs: the core derives
+//     them from the same reports this module reads whole, so they add nothing. (While it
+//     does not run, COLLECTOR_UNHEALTHY says why the core could not start it.)
 #include <opsup/module.hpp>
 
 #include <chrono>
@@ -41,7 +42,7 @@ class HealthModule : public opsup::Module {
   void start() override {
     started_ = true;
     if (process_.phase == Phase::kUnknown)
-      process_.since_unix_nano = now_unix_nano();
+      process_.changed_unix_nano = now_unix_nano();
     publish();  // "unknown" until the core or the Collector says more
   }
 
@@ -54,7 +55,7 @@ class HealthModule : public opsup::Module {
     if (!message.has_health())
       return;
     // A report that arrives after the exit comes from the dead process.
-    if (process_.phase == Phase::kExited) {
+    if (process_.phase == Phase::kStopped) {
       host().debug("health: ignoring a health report from a Collector that has exited");
       return;
     }
@@ -63,15 +64,24 @@ class HealthModule : public opsup::Module {
   }
 
   void on_event(const opsup::Event &event) override {
-    if (event.kind != OPSUP_EVENT_COLLECTOR_STARTED && event.kind != OPSUP_EVENT_COLLECTOR_EXITED)
-      return;  // see the header comment
-    process_ = health::ProcessState{};
-    process_.phase = event.kind == OPSUP_EVENT_COLLECTOR_STARTED ? Phase::kRunning : Phase::kExited;
-    process_.since_unix_nano = event.time_unix_nano != 0 ? event.time_unix_nano : now_unix_nano();
-    process_.pid = event.pid;
-    if (process_.phase == Phase::kExited) {
-      process_.exit_code = event.exit_code;
-      process_.exit_message = std::string(event.message);
+    const uint64_t time = event.time_unix_nano != 0 ? event.time_unix_nano : now_unix_nano();
+    switch (event.kind) {
+      case OPSUP_EVENT_COLLECTOR_STARTED:
+        started(event.pid, time);
+        break;
+      case OPSUP_EVENT_COLLECTOR_EXITED:
+        stopped(health::exit_reason(event.exit_code, event.message), event.exit_code != 0, time);
+        break;
+      case OPSUP_EVENT_COLLECTOR_UNHEALTHY:
+        // While the Collector runs, this repeats its extension's report, which the module
+        // reads whole. While it does not run, the core could not start it and says why.
+        if (process_.phase == Phase::kRunning)
+          return;
+        stopped(event.message.empty() ? "Collector could not start" : std::string(event.message),
+                /*failed=*/true, time);
+        break;
+      default:
+        return;  // see the header comment
     }
     // The previous process's tree says nothing about the new one.
     reported_.reset();
@@ -79,6 +89,27 @@ class HealthModule : public opsup::Module {
   }
 
  private:
+  void started(int64_t pid, uint64_t time) {
+    // The same process started again: the core reloaded it (SIGHUP). Its pipelines restart,
+    // so its tree goes, but the process, and with it start_time, stays.
+    const bool reload = process_.phase == Phase::kRunning && pid != 0 && pid == process_.pid;
+    if (!reload)
+      process_.start_unix_nano = time;
+    process_.changed_unix_nano = time;
+    process_.phase = Phase::kRunning;
+    process_.pid = pid;
+    process_.reason.clear();
+    process_.failed = false;
+  }
+
+  void stopped(std::string reason, bool failed, uint64_t time) {
+    process_.phase = Phase::kStopped;
+    process_.changed_unix_nano = time;
+    process_.start_unix_nano = 0;
+    process_.reason = std::move(reason);
+    process_.failed = failed;
+  }
+
   // Sets the health field unless it is what was sent last.
   void publish() {
     if (!started_)

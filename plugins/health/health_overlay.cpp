@@ -23,7 +23,7 @@ proto::ComponentHealth unknown(const ProcessState &process) {
   health.set_healthy(false);
   health.set_status(kStatusStarting);
   health.set_last_error("Collector is not running yet; waiting for its first health report");
-  health.set_status_time_unix_nano(process.since_unix_nano);
+  health.set_status_time_unix_nano(process.changed_unix_nano);
   return health;
 }
 
@@ -32,42 +32,40 @@ proto::ComponentHealth unknown(const ProcessState &process) {
 proto::ComponentHealth starting(const ProcessState &process) {
   proto::ComponentHealth health;
   health.set_healthy(false);
-  health.set_start_time_unix_nano(process.since_unix_nano);
+  health.set_start_time_unix_nano(process.start_unix_nano);
   health.set_status(kStatusStarting);
   health.set_last_error("Collector started (pid " + std::to_string(process.pid) +
                         "); waiting for its first health report");
-  health.set_status_time_unix_nano(process.since_unix_nano);
+  health.set_status_time_unix_nano(process.changed_unix_nano);
   return health;
 }
 
-// Not running: whatever the dead process said about its components no longer holds, so
+// Not running: whatever a dead process said about its components no longer holds, so
 // its tree is dropped, and start_time is 0 as the spec requires.
-proto::ComponentHealth exited(const ProcessState &process) {
+proto::ComponentHealth stopped(const ProcessState &process) {
   proto::ComponentHealth health;
   health.set_healthy(false);
-  health.set_status(process.exit_code == 0 ? kStatusStopped : kStatusFatalError);
-  health.set_last_error(exit_reason(process.exit_code, process.exit_message));
-  health.set_status_time_unix_nano(process.since_unix_nano);
+  health.set_status(process.failed ? kStatusFatalError : kStatusStopped);
+  health.set_last_error(process.reason);
+  health.set_status_time_unix_nano(process.changed_unix_nano);
   return health;
 }
 
 }  // namespace
 
 std::string exit_reason(int32_t exit_code, std::string_view message) {
-  std::string reason = exit_code < 0
-                           ? "Collector was killed by signal " + std::to_string(-exit_code)
-                           : "Collector exited with code " + std::to_string(exit_code);
   message = trim_trailing_space(message);
   if (!message.empty())
-    reason.append(": ").append(message);
-  return reason;
+    return std::string(message);
+  return exit_code < 0 ? "Collector was killed by signal " + std::to_string(-exit_code)
+                       : "Collector exited with code " + std::to_string(exit_code);
 }
 
 proto::ComponentHealth overlay(const ProcessState &process,
                                const std::optional<proto::ComponentHealth> &reported) {
   switch (process.phase) {
-    case ProcessState::Phase::kExited:
-      return exited(process);
+    case ProcessState::Phase::kStopped:
+      return stopped(process);
     case ProcessState::Phase::kRunning:
       if (!reported)
         return starting(process);
@@ -81,8 +79,8 @@ proto::ComponentHealth overlay(const ProcessState &process,
   // The extension's tree, component_health_map and all, but with the process's start as
   // the supervisor saw it: the extension's own start_time is only approximate.
   proto::ComponentHealth health = *reported;
-  if (process.since_unix_nano != 0)
-    health.set_start_time_unix_nano(process.since_unix_nano);
+  if (process.start_unix_nano != 0)
+    health.set_start_time_unix_nano(process.start_unix_nano);
   return health;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "opamp.pb.h"
 
@@ -16,15 +17,16 @@ namespace proto = ::opamp::proto::v1;
 // What the supervisor's events said last about the Collector process.
 struct ProcessState {
   enum class Phase {
-    kUnknown,  // no COLLECTOR_STARTED or COLLECTOR_EXITED seen yet
-    kRunning,  // started; since_unix_nano is the process's start
-    kExited,   // exited; exit_code and exit_message say how
+    kUnknown,  // nothing said yet
+    kRunning,  // started
+    kStopped,  // exited, or could not start; `reason` says why
   };
   Phase phase = Phase::kUnknown;
-  uint64_t since_unix_nano = 0;  // when this phase began
+  uint64_t changed_unix_nano = 0;  // when the supervisor last said something new
+  uint64_t start_unix_nano = 0;    // kRunning: when the process started
   int64_t pid = 0;
-  int32_t exit_code = 0;  // negative: killed by signal -exit_code
-  std::string exit_message;
+  std::string reason;   // kStopped: why the Collector does not run
+  bool failed = false;  // kStopped: ended by an error rather than a clean exit
 };
 
 // Status strings: the names the Collector's component status uses (component.Status), so a
@@ -38,7 +40,9 @@ inline constexpr const char *kStatusFatalError = "StatusFatalError";
 proto::ComponentHealth overlay(const ProcessState &process,
                                const std::optional<proto::ComponentHealth> &reported);
 
-// "Collector exited with code 2: <message>" / "Collector was killed by signal 9".
+// Why the Collector stopped, from a COLLECTOR_EXITED event: its message when it has one
+// (the core words the exit and appends the log tail), else "Collector exited with code 2"
+// or "Collector was killed by signal 9".
 std::string exit_reason(int32_t exit_code, std::string_view message);
 
 }  // namespace opsup::health

@@ -143,18 +143,30 @@ TEST_F(HealthModule, ForwardsAnUnhealthyTreeAsIs) {
             "connection refused");
 }
 
-TEST_F(HealthModule, AnExitIsUnhealthyWithTheCodeAndTheMessage) {
+TEST_F(HealthModule, AnExitIsUnhealthyWithTheCoresReason) {
   start();
   collector_started();
   host().deliver_collector_message(collector_message(extension_tree(true)));
-  host().deliver_event(OPSUP_EVENT_COLLECTOR_EXITED, "error decoding 'receivers'\n", 4242, 2);
+  host().deliver_event(OPSUP_EVENT_COLLECTOR_EXITED,
+                       "the Collector exited (exit code 2); its last output:\n"
+                       "Error: cannot unmarshal the configuration\n",
+                       4242, 2);
 
   const proto::ComponentHealth health = last_health();
   EXPECT_FALSE(health.healthy());
   EXPECT_EQ(health.status(), "StatusFatalError");
-  EXPECT_EQ(health.last_error(), "Collector exited with code 2: error decoding 'receivers'");
+  EXPECT_EQ(health.last_error(),
+            "the Collector exited (exit code 2); its last output:\n"
+            "Error: cannot unmarshal the configuration");
   EXPECT_EQ(health.start_time_unix_nano(), 0u);  // the spec: 0 when not running
   EXPECT_TRUE(health.component_health_map().empty());
+}
+
+TEST_F(HealthModule, AnExitWithoutAMessageNamesTheCode) {
+  start();
+  collector_started();
+  host().deliver_event(OPSUP_EVENT_COLLECTOR_EXITED, "", 4242, 2);
+  EXPECT_EQ(last_health().last_error(), "Collector exited with code 2");
 }
 
 TEST_F(HealthModule, AKillBySignalNamesTheSignal) {
@@ -172,6 +184,38 @@ TEST_F(HealthModule, ACleanExitIsStoppedAndStillUnhealthy) {
   EXPECT_FALSE(health.healthy());
   EXPECT_EQ(health.status(), "StatusStopped");
   EXPECT_EQ(health.last_error(), "Collector exited with code 0");
+}
+
+TEST_F(HealthModule, AStartFailureIsUnhealthyWithTheCoresReason) {
+  start();
+  host().deliver_event(OPSUP_EVENT_COLLECTOR_UNHEALTHY,
+                       "cannot start the Collector: /opt/otelcol: No such file or directory");
+  const proto::ComponentHealth health = last_health();
+  EXPECT_FALSE(health.healthy());
+  EXPECT_EQ(health.status(), "StatusFatalError");
+  EXPECT_EQ(health.last_error(),
+            "cannot start the Collector: /opt/otelcol: No such file or directory");
+  EXPECT_EQ(health.start_time_unix_nano(), 0u);
+}
+
+TEST_F(HealthModule, AReloadKeepsTheStartTimeAndWaitsForANewReport) {
+  start();
+  collector_started(7);
+  const uint64_t process_start = last_health().start_time_unix_nano();
+  host().deliver_collector_message(collector_message(extension_tree(true)));
+  ASSERT_TRUE(last_health().healthy());
+
+  collector_started(7);  // SIGHUP: the same process on a new config
+  proto::ComponentHealth health = last_health();
+  EXPECT_FALSE(health.healthy());
+  EXPECT_EQ(health.status(), "StatusStarting");
+  EXPECT_EQ(health.start_time_unix_nano(), process_start);
+  EXPECT_TRUE(health.component_health_map().empty());
+
+  host().deliver_collector_message(collector_message(extension_tree(true)));
+  health = last_health();
+  EXPECT_TRUE(health.healthy());
+  EXPECT_EQ(health.start_time_unix_nano(), process_start);
 }
 
 TEST_F(HealthModule, IgnoresReportsThatArriveAfterTheExit) {
