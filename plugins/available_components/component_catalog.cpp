@@ -5,6 +5,10 @@
 namespace opsup::available_components {
 
 bool ComponentCatalog::update(const proto::AvailableComponents &reported) {
+  // An empty one says nothing: the core's start-up message carries the field even when the
+  // Collector reported no components at bootstrap.
+  if (reported.hash().empty() && reported.components().empty())
+    return false;
   if (current_ && !reported.hash().empty() && reported.hash() == current_->hash()) {
     // The same set. The extension's OpAMP client sends the hash alone until it is asked
     // for more, so a bare hash must not erase a map learned earlier (at bootstrap, or from

@@ -15,7 +15,8 @@ namespace proto = ::opamp::proto::v1;
 class ComponentCatalog {
  public:
   // Takes what the Collector reported. Returns true when it is a different set of
-  // components: a new hash or, when there is no hash, different contents.
+  // components: a new hash or, when there is no hash, different contents. An empty
+  // report (no hash, no components) is ignored.
   bool update(const proto::AvailableComponents &reported);
 
   // Whether the Collector has reported anything yet.

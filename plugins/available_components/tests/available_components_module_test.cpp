@@ -220,6 +220,17 @@ TEST_F(AvailableComponentsModule, WithoutAHashTheCollectorsReportIsForwardedWhol
   EXPECT_EQ(bytes_of(last_reported()), bytes_of(changed));
 }
 
+TEST_F(AvailableComponentsModule, AnEmptyReportSaysNothing) {
+  start();
+  // The core's start-up message when the bootstrap learned no components.
+  host().deliver_collector_message(collector_message(proto::AvailableComponents()));
+  EXPECT_EQ(sent(), 0u);
+  host().deliver_collector_message(collector_message(first_set()));
+  host().deliver_collector_message(collector_message(proto::AvailableComponents()));
+  ASSERT_EQ(sent(), 1u);
+  EXPECT_EQ(last_reported().hash(), "hash-1");
+}
+
 TEST_F(AvailableComponentsModule, WhatCameBeforeTheStartIsReportedAtTheStart) {
   ASSERT_EQ(host().create(), OPSUP_OK);
   host().deliver_collector_message(collector_message(first_set()));
