@@ -6,10 +6,14 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <cstring>
+#include <exception>
+#include <memory>
 
+#include "modules/collector_services.hpp"
 #include "modules/field_ownership.hpp"
 #include "modules/module_settings.hpp"
 #include "modules/module_slot.hpp"
+#include "modules/module_state.hpp"
 #include "modules/module_storage.hpp"
 #include "opsup/opamp_constants.h"
 
@@ -283,6 +287,236 @@ opsup_status send_custom_message(opsup_host *host, const char *capability, const
   return OPSUP_OK;
 }
 
+// ---- ABI minor 3: the Collector and persistent state ----
+
+// Runs a minor-3 service body; an exception (out of memory, a CollectorAccess failing) is
+// logged and answered with OPSUP_ERR_FAILED instead of crossing into the module.
+template <class Body>
+opsup_status guarded(const ModuleSlot &slot, const char *service, Body &&body) noexcept {
+  try {
+    return body();
+  } catch (const std::exception &error) {
+    spdlog::error("module {}: {}: {}", id_of(slot), service, error.what());
+  } catch (...) {
+    spdlog::error("module {}: {}: unknown failure", id_of(slot), service);
+  }
+  return OPSUP_ERR_FAILED;
+}
+
+opsup_status refuse_argument(const ModuleSlot &slot, const char *service,
+                             const std::string &problem) {
+  spdlog::error("module {}: {}: {}", id_of(slot), service, problem);
+  return OPSUP_ERR_INVALID_ARGUMENT;
+}
+
+// Runs `deliver` on the loop thread, but never before the service call that queued it has
+// returned (`returned`), and not at all once the module is stopped (`accepting`).
+template <class Deliver>
+void deliver_later(boost::asio::io_context &io, const std::shared_ptr<bool> &returned,
+                   const std::shared_ptr<std::atomic<bool>> &accepting, Deliver deliver) {
+  auto guarded_deliver = [accepting, deliver = std::move(deliver)]() mutable {
+    if (accepting->load())
+      deliver();
+  };
+  if (*returned) {
+    guarded_deliver();
+  } else {
+    boost::asio::post(io, std::move(guarded_deliver));
+  }
+}
+
+// The CollectorAccess callback of a config change, calling the module's `done`.
+CollectorAccess::ChangeDone change_done(ModuleSlot &slot, const std::shared_ptr<bool> &returned,
+                                        opsup_config_done done, void *user_data) {
+  if (done == nullptr)
+    return [](const ConfigChangeResult &) {};
+  return [&io = slot.core->io, returned, accepting = slot.accepting, done,
+          user_data](const ConfigChangeResult &result) {
+    const opsup_status status = config_change_status(result.status);
+    const uint64_t generation = status == OPSUP_OK ? result.generation : 0;
+    deliver_later(io, returned, accepting,
+                  [done, user_data, status, generation, error = result.error] {
+                    done(user_data, status, generation, error.c_str());
+                  });
+  };
+}
+
+opsup_status set_config_layer(opsup_host *host, const char *layer_name, const char *yaml,
+                              uint32_t flags, opsup_config_done done, void *user_data) {
+  ModuleSlot &slot = slot_of(host);
+  return guarded(slot, "set_config_layer", [&] {
+    if (auto problem = service_name_problem(layer_name, "layer name"))
+      return refuse_argument(slot, "set_config_layer", *problem);
+    if (auto problem = flags_problem(flags, OPSUP_CONFIG_VALIDATE))
+      return refuse_argument(slot, "set_config_layer", *problem);
+    CollectorAccess *collector = slot.core->collector;
+    if (collector == nullptr)
+      return OPSUP_ERR_UNSUPPORTED;
+    if (!slot.accepting->load())
+      return OPSUP_ERR_FAILED;
+    ConfigChangeOptions options;
+    options.validate_with_collector = (flags & OPSUP_CONFIG_VALIDATE) != 0;
+    std::optional<std::string> text;
+    if (yaml != nullptr)
+      text = yaml;
+    auto returned = std::make_shared<bool>(false);
+    collector->set_config_layer(id_of(slot), layer_name, std::move(text), options,
+                                change_done(slot, returned, done, user_data));
+    *returned = true;
+    return OPSUP_OK;
+  });
+}
+
+opsup_status set_remote_config(opsup_host *host, const opsup_config_file *files, size_t count,
+                               uint32_t flags, opsup_config_done done, void *user_data) {
+  ModuleSlot &slot = slot_of(host);
+  return guarded(slot, "set_remote_config", [&] {
+    if ((slot.candidate.info.capabilities & OPSUP_CAP_ACCEPTS_REMOTE_CONFIG) == 0) {
+      return refuse_argument(slot, "set_remote_config",
+                             "only the module owning AcceptsRemoteConfig may set the remote "
+                             "config");
+    }
+    if (auto problem = flags_problem(flags, OPSUP_CONFIG_VALIDATE | OPSUP_REMOTE_CONFIG_CLEAR))
+      return refuse_argument(slot, "set_remote_config", *problem);
+    std::optional<std::vector<RemoteConfigFile>> copies;
+    if (auto problem = copy_remote_config_files(files, count, flags, copies))
+      return refuse_argument(slot, "set_remote_config", *problem);
+    CollectorAccess *collector = slot.core->collector;
+    if (collector == nullptr)
+      return OPSUP_ERR_UNSUPPORTED;
+    if (!slot.accepting->load())
+      return OPSUP_ERR_FAILED;
+    ConfigChangeOptions options;
+    options.validate_with_collector = (flags & OPSUP_CONFIG_VALIDATE) != 0;
+    auto returned = std::make_shared<bool>(false);
+    collector->set_remote_config(std::move(copies), options,
+                                 change_done(slot, returned, done, user_data));
+    *returned = true;
+    return OPSUP_OK;
+  });
+}
+
+opsup_status collector_state(opsup_host *host, opsup_collector_state *out) {
+  ModuleSlot &slot = slot_of(host);
+  return guarded(slot, "collector_state", [&] {
+    if (out == nullptr || !OPSUP_HAS_FIELD(opsup_collector_state, out->struct_size, running)) {
+      return refuse_argument(slot, "collector_state",
+                             "out is NULL or its struct_size does not reach `running`");
+    }
+    CollectorAccess *collector = slot.core->collector;
+    if (collector == nullptr)
+      return OPSUP_ERR_UNSUPPORTED;
+    const CollectorStateView view = collector->collector_state();
+    slot.collector_last_error = view.last_error;
+    fill_collector_state(view, slot.collector_last_error, out);
+    return OPSUP_OK;
+  });
+}
+
+opsup_status composed_config(opsup_host *host, opsup_bytes_sink sink, void *user_data) {
+  ModuleSlot &slot = slot_of(host);
+  return guarded(slot, "composed_config", [&] {
+    if (sink == nullptr)
+      return refuse_argument(slot, "composed_config", "sink is NULL");
+    CollectorAccess *collector = slot.core->collector;
+    if (collector == nullptr)
+      return OPSUP_ERR_UNSUPPORTED;
+    const std::optional<std::string> config = collector->composed_config();
+    if (!config)
+      return OPSUP_ERR_NOT_FOUND;
+    sink(user_data, opsup_bytes{reinterpret_cast<const uint8_t *>(config->data()), config->size()});
+    return OPSUP_OK;
+  });
+}
+
+opsup_status restart_collector(opsup_host *host) {
+  ModuleSlot &slot = slot_of(host);
+  return guarded(slot, "restart_collector", [&] {
+    CollectorAccess *collector = slot.core->collector;
+    if (collector == nullptr)
+      return OPSUP_ERR_UNSUPPORTED;
+    if (!slot.accepting->load())
+      return OPSUP_ERR_FAILED;
+    if (!collector->restart_collector())
+      return OPSUP_ERR_NOT_FOUND;
+    spdlog::info("module {} restarted the Collector", id_of(slot));
+    return OPSUP_OK;
+  });
+}
+
+opsup_status validate_with_collector(opsup_host *host, const char *config_yaml,
+                                     opsup_validate_done done, void *user_data) {
+  ModuleSlot &slot = slot_of(host);
+  return guarded(slot, "validate_collector_config", [&] {
+    if (config_yaml == nullptr || done == nullptr)
+      return refuse_argument(slot, "validate_collector_config", "config_yaml or done is NULL");
+    CollectorAccess *collector = slot.core->collector;
+    if (collector == nullptr)
+      return OPSUP_ERR_UNSUPPORTED;
+    if (!slot.accepting->load())
+      return OPSUP_ERR_FAILED;
+    auto returned = std::make_shared<bool>(false);
+    collector->validate_collector_config(config_yaml, [&io = slot.core->io, returned,
+                                                       accepting = slot.accepting, done, user_data](
+                                                          const CollectorValidation &result) {
+      deliver_later(io, returned, accepting,
+                    [done, user_data, valid = result.valid ? 1 : 0,
+                     exit_code = static_cast<int32_t>(result.exit_code), message = result.message] {
+                      done(user_data, valid, exit_code, message.c_str());
+                    });
+    });
+    *returned = true;
+    return OPSUP_OK;
+  });
+}
+
+StateCaller state_caller(const ModuleSlot &slot) {
+  constexpr uint64_t kRemoteConfigBits =
+      OPSUP_CAP_ACCEPTS_REMOTE_CONFIG | OPSUP_CAP_REPORTS_REMOTE_CONFIG;
+  return StateCaller{id_of(slot), (slot.candidate.info.capabilities & kRemoteConfigBits) != 0};
+}
+
+opsup_status state_read(opsup_host *host, const char *key, opsup_bytes_sink sink, void *user_data) {
+  ModuleSlot &slot = slot_of(host);
+  return guarded(slot, "state_read", [&] {
+    if (key == nullptr || sink == nullptr)
+      return refuse_argument(slot, "state_read", "key or sink is NULL");
+    storage::PersistentState *state = slot.core->context.persistent_state_for_modules();
+    if (state == nullptr)
+      return OPSUP_ERR_UNSUPPORTED;
+    const StateOutcome outcome = read_module_state(*state, state_caller(slot), key);
+    if (outcome.status == OPSUP_ERR_INVALID_ARGUMENT)
+      return refuse_argument(slot, "state_read", outcome.problem);
+    if (outcome.status != OPSUP_OK)
+      return outcome.status;
+    sink(user_data,
+         opsup_bytes{reinterpret_cast<const uint8_t *>(outcome.yaml.data()), outcome.yaml.size()});
+    return OPSUP_OK;
+  });
+}
+
+opsup_status state_write(opsup_host *host, const char *key, const char *yaml_value) {
+  ModuleSlot &slot = slot_of(host);
+  return guarded(slot, "state_write", [&] {
+    if (key == nullptr)
+      return refuse_argument(slot, "state_write", "key is NULL");
+    storage::PersistentState *state = slot.core->context.persistent_state_for_modules();
+    if (state == nullptr)
+      return OPSUP_ERR_UNSUPPORTED;
+    std::optional<std::string_view> value;
+    if (yaml_value != nullptr)
+      value = yaml_value;
+    const StateOutcome outcome = write_module_state(*state, state_caller(slot), key, value);
+    if (outcome.status == OPSUP_ERR_INVALID_ARGUMENT)
+      return refuse_argument(slot, "state_write", outcome.problem);
+    if (outcome.status != OPSUP_OK) {
+      spdlog::error("module {}: state_write {}: {}", id_of(slot), key, outcome.problem);
+      return outcome.status;
+    }
+    return OPSUP_OK;
+  });
+}
+
 }  // namespace
 
 const opsup_host_api &host_api_table() {
@@ -307,6 +541,14 @@ const opsup_host_api &host_api_table() {
     api.setting_duration_ms = &setting_duration_ms;
     api.setting_list = &setting_list;
     api.send_custom_message = &send_custom_message;
+    api.set_config_layer = &set_config_layer;
+    api.set_remote_config = &set_remote_config;
+    api.collector_state = &collector_state;
+    api.composed_config = &composed_config;
+    api.restart_collector = &restart_collector;
+    api.validate_collector_config = &validate_with_collector;
+    api.state_read = &state_read;
+    api.state_write = &state_write;
     return api;
   }();
   return table;

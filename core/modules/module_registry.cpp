@@ -266,6 +266,10 @@ void ModuleRegistry::stop() {
   }
 }
 
+void ModuleRegistry::set_collector_access(CollectorAccess *access) {
+  impl_->core.collector = access;
+}
+
 uint64_t ModuleRegistry::capabilities() const {
   uint64_t bits = 0;
   for (const auto &slot : impl_->slots) {

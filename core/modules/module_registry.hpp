@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "modules/collector_access.hpp"
 #include "modules/module_loader.hpp"
 #include "modules/supervisor_context.hpp"
 #include "opsup/module.h"
@@ -87,6 +88,14 @@ class ModuleRegistry {
   // Stops and destroys every module, newest first. Idempotent.
   void stop();
 
+  // What serves the modules' Collector services (ABI minor 3: set_config_layer,
+  // set_remote_config, collector_state, composed_config, restart_collector,
+  // validate_collector_config). nullptr (the default) makes them answer
+  // OPSUP_ERR_UNSUPPORTED. May be set or changed at any time on the loop thread; `access`
+  // must outlive the registry or be replaced first. Done callbacks it holds for a module
+  // are dropped once that module is stopped, so it may call them late.
+  void set_collector_access(CollectorAccess *access);
+
   // AgentCapabilities bits owned by modules that are loaded and have not failed.
   uint64_t capabilities() const;
   // Custom capability names of those modules, in load order.
@@ -104,6 +113,9 @@ class ModuleRegistry {
   // every started module that asked for a field it holds. Returns their ids.
   std::vector<std::string> route_collector_message(std::string_view agent_to_server);
   // Delivers a supervisor event to every started module. `event.message` may be NULL.
+  // The caller fills every field its struct_size covers, generation included (the config
+  // the Collector runs, for COLLECTOR_* events); modules built against an older minor read
+  // only the fields they know.
   void publish_event(const opsup_event &event);
   // Asks every started module about a candidate Collector config; empty means accepted.
   // A module that fails to answer counts as a veto.

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "modules/collector_access.hpp"
 #include "modules/module_loader.hpp"
 #include "modules/supervisor_context.hpp"
 #include "opsup/module.h"
@@ -36,6 +37,8 @@ struct HostCore {
   SupervisorContext &context;
   boost::asio::thread_pool *pool = nullptr;
   uint64_t last_timer_id = 0;  // loop thread only
+  // Serves the Collector services (ABI minor 3); nullptr: they answer UNSUPPORTED.
+  CollectorAccess *collector = nullptr;
 };
 
 struct ModuleSlot {
@@ -55,6 +58,8 @@ struct ModuleSlot {
     std::vector<const char *> pointers;
   };
   std::map<std::string, SettingList> setting_lists;
+  // What collector_state last handed out as last_error: valid until its next call.
+  std::string collector_last_error;
   // Cleared once the module is stopped: posts, timers and done callbacks queued for it
   // are then dropped. Shared with queued handlers so they never touch a dead slot.
   std::shared_ptr<std::atomic<bool>> accepting = std::make_shared<std::atomic<bool>>(true);

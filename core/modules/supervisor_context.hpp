@@ -10,6 +10,10 @@
 #include <string>
 #include <string_view>
 
+namespace opsup::storage {
+class PersistentState;
+}
+
 namespace opsup::modules {
 
 using InstanceUid = std::array<uint8_t, 16>;
@@ -30,6 +34,11 @@ class SupervisorContext {
   // The caller has already checked ownership and that the bytes parse. Schedules a send.
   virtual void set_agent_fields(std::string_view module_id, std::span<const uint32_t> owned_fields,
                                 std::string_view agent_to_server) = 0;
+
+  // The supervisor's persistent state (persistent_state.yaml), for the modules' state_read
+  // and state_write (ABI minor 3). nullptr when there is none: those services then answer
+  // OPSUP_ERR_UNSUPPORTED. The object must outlive the module host.
+  virtual storage::PersistentState *persistent_state_for_modules() { return nullptr; }
 };
 
 }  // namespace opsup::modules

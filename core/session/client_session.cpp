@@ -763,6 +763,10 @@ uint64_t ClientSession::server_capabilities() const {
   return impl_->server_capabilities();
 }
 
+storage::PersistentState *ClientSession::persistent_state_for_modules() {
+  return &impl_->persistent_state();
+}
+
 std::filesystem::path ClientSession::storage_directory() const {
   return impl_->storage_directory();
 }

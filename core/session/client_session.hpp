@@ -63,6 +63,7 @@ class ClientSession final : public modules::SupervisorContext {
   std::filesystem::path storage_directory() const override;
   void set_agent_fields(std::string_view module_id, std::span<const uint32_t> owned_fields,
                         std::string_view agent_to_server) override;
+  storage::PersistentState *persistent_state_for_modules() override;
 
  private:
   class Impl;

@@ -80,6 +80,23 @@ TEST_F(AbiLayout, HasFieldTellsWhichFieldsASmallerStructCarries) {
   EXPECT_TRUE(OPSUP_HOST_HAS(&api, own_settings_yaml));
   EXPECT_FALSE(OPSUP_HOST_HAS(&api, setting_string));
   EXPECT_FALSE(OPSUP_HOST_HAS(&api, send_custom_message));
+  // A minor-2 host's table ends after send_custom_message.
+  api.struct_size = offsetof(opsup_host_api, set_config_layer);
+  EXPECT_TRUE(OPSUP_HOST_HAS(&api, send_custom_message));
+  EXPECT_FALSE(OPSUP_HOST_HAS(&api, set_config_layer));
+  EXPECT_FALSE(OPSUP_HOST_HAS(&api, state_write));
+  api.struct_size = sizeof api;
+  EXPECT_TRUE(OPSUP_HOST_HAS(&api, state_write));
+  // A minor-2 host's event ends after message: no generation.
+  const uint32_t minor2_event = offsetof(opsup_event, generation);
+  EXPECT_TRUE(OPSUP_HAS_FIELD(opsup_event, minor2_event, message));
+  EXPECT_FALSE(OPSUP_HAS_FIELD(opsup_event, minor2_event, generation));
+  EXPECT_TRUE(OPSUP_HAS_FIELD(opsup_event, sizeof(opsup_event), generation));
+  // collector_state lowers struct_size to what it filled; a future, bigger struct reads
+  // the fields of this minor.
+  EXPECT_TRUE(OPSUP_HAS_FIELD(opsup_collector_state, sizeof(opsup_collector_state), last_error));
+  EXPECT_FALSE(OPSUP_HAS_FIELD(opsup_collector_state, offsetof(opsup_collector_state, last_error),
+                               last_error));
   // A minor-1 module's hooks end before on_custom_message.
   const uint32_t minor1_hooks = offsetof(opsup_module_hooks, on_custom_message);
   EXPECT_TRUE(OPSUP_HAS_FIELD(opsup_module_hooks, minor1_hooks, validate_collector_config));
@@ -88,7 +105,8 @@ TEST_F(AbiLayout, HasFieldTellsWhichFieldsASmallerStructCarries) {
 
 TEST_F(AbiLayout, ConstantsAreStable) {
   EXPECT_EQ(OPSUP_ABI_MAJOR, 1);
-  EXPECT_EQ(OPSUP_HEADER_ABI_MINOR, 2);  // 1: own_settings_yaml, 2: settings, custom messages
+  // 1: own_settings_yaml, 2: settings, custom messages, 3: Collector services, state
+  EXPECT_EQ(OPSUP_HEADER_ABI_MINOR, 3);
   // Without OPSUP_TARGET_ABI_MINOR a translation unit targets the header's newest minor.
   EXPECT_EQ(OPSUP_TARGET_ABI_MINOR, OPSUP_HEADER_ABI_MINOR);
   EXPECT_EQ(OPSUP_ABI_MINOR, OPSUP_HEADER_ABI_MINOR);
@@ -105,6 +123,11 @@ TEST_F(AbiLayout, ConstantsAreStable) {
   EXPECT_EQ(OPSUP_LOG_ERROR, 4);
   EXPECT_EQ(OPSUP_EVENT_COLLECTOR_STARTED, 1);
   EXPECT_EQ(OPSUP_EVENT_SERVER_DISCONNECTED, 6);
+  EXPECT_EQ(OPSUP_CONFIG_VALIDATE, 0x1u);
+  EXPECT_EQ(OPSUP_REMOTE_CONFIG_CLEAR, 0x2u);
+  EXPECT_EQ(OPSUP_COLLECTOR_HEALTH_UNKNOWN, 0);
+  EXPECT_EQ(OPSUP_COLLECTOR_HEALTH_HEALTHY, 1);
+  EXPECT_EQ(OPSUP_COLLECTOR_HEALTH_UNHEALTHY, 2);
   EXPECT_EQ(OPSUP_CAP_REPORTS_STATUS, 0x1u);
   EXPECT_EQ(OPSUP_CAP_REPORTS_HEARTBEAT, 0x2000u);
   EXPECT_EQ(OPSUP_CAP_REPORTS_CONNECTION_SETTINGS_STATUS, 0x8000u);

@@ -48,8 +48,11 @@ extern "C" {
 
 #define OPSUP_ABI_MAJOR 1
 /* The newest minor this header describes. 1: own_settings_yaml. 2: setting_*,
- * send_custom_message, the on_custom_message hook. */
-#define OPSUP_HEADER_ABI_MINOR 2
+ * send_custom_message, the on_custom_message hook. 3: the Collector services
+ * (set_config_layer, set_remote_config, collector_state, composed_config,
+ * restart_collector, validate_collector_config), the module's persistent state
+ * (state_read, state_write) and opsup_event.generation. */
+#define OPSUP_HEADER_ABI_MINOR 3
 
 /* The minor this module targets (see "Targeting an older minor" above). */
 #ifndef OPSUP_TARGET_ABI_MINOR
@@ -138,6 +141,12 @@ typedef struct opsup_event {
   uint32_t reserved0;
   uint64_t time_unix_nano;
   const char *message; /* never NULL; "" when there is nothing to say */
+#if OPSUP_TARGET_ABI_MINOR >= 3
+  /* ---- ABI minor 3 ---- */
+  /* COLLECTOR_* events: the generation of the config the Collector runs (or ran, for
+   * EXITED), as in opsup_collector_state.generation; 0 when not known or for other kinds. */
+  uint64_t generation;
+#endif
 } opsup_event;
 
 /* ---------------------------------------------------------------------------------------
@@ -148,6 +157,71 @@ typedef struct opsup_event {
 typedef void (*opsup_callback)(void *user_data);
 /* Receives a byte view valid only during the call. */
 typedef void (*opsup_bytes_sink)(void *user_data, opsup_bytes bytes);
+
+#if OPSUP_TARGET_ABI_MINOR >= 3
+/* ---- ABI minor 3: types of the Collector and persistent-state services ---- */
+
+/* Flags of set_config_layer and set_remote_config. Unknown bits are refused
+ * (OPSUP_ERR_INVALID_ARGUMENT), so a flag a newer header adds never goes unnoticed. */
+/* Run the Collector's own `validate` on the composed candidate before applying it; a
+ * refusal is OPSUP_ERR_VETO with the Collector's message. */
+#define OPSUP_CONFIG_VALIDATE 0x1u
+/* set_remote_config only: remove the remote config layer (files and count are ignored). */
+#define OPSUP_REMOTE_CONFIG_CLEAR 0x2u
+
+/* The outcome of a config change (set_config_layer, set_remote_config):
+ *   OPSUP_OK                   applied (or nothing changed); `generation` is the generation
+ *                              of the composed config now in force: a new one when the
+ *                              composed text changed, the current one when it did not.
+ *   OPSUP_ERR_VETO             a module's validate_collector_config hook, or the Collector's
+ *                              `validate` (OPSUP_CONFIG_VALIDATE), refused the candidate.
+ *   OPSUP_ERR_INVALID_ARGUMENT a layer is not a YAML map (`error` names the line).
+ *   OPSUP_ERR_FAILED           the config could not be written, or the supervisor is stopping.
+ * On any refusal the layers stay as they were and `generation` is 0.
+ * OWNERSHIP: `error` (never NULL; "" on success) is valid only during the call. */
+typedef void (*opsup_config_done)(void *user_data, opsup_status status, uint64_t generation,
+                                  const char *error);
+
+/* The outcome of validate_collector_config: `valid` is 1 when `<collector> validate`
+ * accepted the config, else 0; `exit_code` is its exit code, -1 when it could not be run;
+ * `message` (never NULL) is its output tail, or why it could not be run.
+ * OWNERSHIP: `message` is valid only during the call. */
+typedef void (*opsup_validate_done)(void *user_data, int32_t valid, int32_t exit_code,
+                                    const char *message);
+
+/* One file of a remote config (the AgentConfigMap entry). Passed in arrays: the host steps
+ * through the array by files[0].struct_size, so every element must have the same one, at
+ * least the size of this minor's struct. */
+typedef struct opsup_config_file {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  const char *name;         /* AgentConfigMap key; NULL or "" is the unnamed file, merged last */
+  opsup_bytes body;         /* YAML text */
+  const char *content_type; /* NULL or "" when unknown */
+} opsup_config_file;
+
+/* opsup_collector_state.health */
+#define OPSUP_COLLECTOR_HEALTH_UNKNOWN 0
+#define OPSUP_COLLECTOR_HEALTH_HEALTHY 1
+#define OPSUP_COLLECTOR_HEALTH_UNHEALTHY 2
+
+/* What collector_state reports. */
+typedef struct opsup_collector_state {
+  uint32_t struct_size; /* set by the caller; the host lowers it to what it filled */
+  int32_t running;      /* 1 while the Collector process runs, else 0 */
+  int64_t pid;          /* 0 when not running */
+  int32_t health;       /* OPSUP_COLLECTOR_HEALTH_* */
+  uint32_t reserved0;
+  uint64_t generation;           /* of the config the Collector runs; 0: none yet */
+  uint64_t latest_generation;    /* of the newest composed config */
+  uint64_t restart_count;        /* unexpected exits since the supervisor started */
+  uint64_t start_time_unix_nano; /* of the running process; 0 when not running */
+  /* The Collector's last_error, or why it is not running; "" when none, never NULL.
+   * OWNERSHIP: the host's; valid until this module calls collector_state again or is
+   * destroyed. */
+  const char *last_error;
+} opsup_collector_state;
+#endif /* minor 3 */
 
 typedef struct opsup_host_api {
   uint32_t struct_size;
@@ -262,6 +336,106 @@ typedef struct opsup_host_api {
   opsup_status (*send_custom_message)(opsup_host *host, const char *capability, const char *type,
                                       opsup_bytes data);
 #endif /* minor 2 */
+
+#if OPSUP_TARGET_ABI_MINOR >= 3
+  /* ---- ABI minor 3: the Collector and the module's persistent state ----
+   *
+   * The Collector services return OPSUP_ERR_UNSUPPORTED when this supervisor has no
+   * Collector to serve them (a command that only checks the config, for instance).
+   * Config changes are handled one at a time, in the order made by all modules; each
+   * candidate is composed from the local config files, the supervisor's layers, the remote
+   * config and every module's layers, checked by every module's validate_collector_config
+   * hook (this module's too) and applied only when the composed text changed.
+   * A `done` callback runs once, on the loop thread, never before the call that queued it
+   * returns. Once the module's stop hook has returned, `done` callbacks not yet run are
+   * dropped, never called (the change itself still completes): the module frees their
+   * user_data in destroy. */
+
+  /* Contributes, replaces (`yaml` given) or removes (`yaml` NULL) this module's Collector
+   * config layer `layer_name`: a YAML map merged into the Collector's config after the
+   * remote config. Layer names are per module (two modules may each have a layer "x").
+   * `flags`: 0 or OPSUP_CONFIG_VALIDATE. `done` (may be NULL) gets the outcome
+   * (opsup_config_done); removing a layer that does not exist is OPSUP_OK.
+   * Returns OPSUP_OK when the change is queued; OPSUP_ERR_INVALID_ARGUMENT for a NULL or
+   * empty `layer_name`, one with a character outside [A-Za-z0-9_.-], or an unknown flag
+   * (logged; `done` is not called); OPSUP_ERR_UNSUPPORTED without a Collector;
+   * OPSUP_ERR_FAILED once the module is stopped. `layer_name` and `yaml` are copied.
+   * THREADING: loop thread. */
+  opsup_status (*set_config_layer)(opsup_host *host, const char *layer_name, const char *yaml,
+                                   uint32_t flags, opsup_config_done done, void *user_data);
+
+  /* Replaces the remote config layer ($REMOTE_CONFIG) with the `count` files of `files`,
+   * as received in ServerToAgent.remote_config. Only the module owning AcceptsRemoteConfig
+   * (OPSUP_CAP_ACCEPTS_REMOTE_CONFIG) may call it. `flags`: OPSUP_CONFIG_VALIDATE and/or
+   * OPSUP_REMOTE_CONFIG_CLEAR, which removes the layer (`files` and `count` are ignored).
+   * `count` 0 without OPSUP_REMOTE_CONFIG_CLEAR is a received empty config map, which means
+   * "do not run the Collector". `done` (may be NULL) as for set_config_layer.
+   * Returns OPSUP_OK when queued; OPSUP_ERR_INVALID_ARGUMENT when the module does not own
+   * AcceptsRemoteConfig, `files` is NULL with `count` > 0, an element's struct_size is too
+   * small, a body is NULL with a size, or a flag is unknown (logged; `done` is not
+   * called); OPSUP_ERR_UNSUPPORTED without a Collector; OPSUP_ERR_FAILED once the module
+   * is stopped. Everything is copied. THREADING: loop thread. */
+  opsup_status (*set_remote_config)(opsup_host *host, const opsup_config_file *files, size_t count,
+                                    uint32_t flags, opsup_config_done done, void *user_data);
+
+  /* Fills *out with the Collector's state. The caller sets out->struct_size to the size of
+   * its struct; the host fills min(that, its own size) bytes and sets out->struct_size to
+   * it, so OPSUP_HAS_FIELD tells which fields an older host filled (the others are
+   * untouched). Returns OPSUP_OK; OPSUP_ERR_INVALID_ARGUMENT when out is NULL or its
+   * struct_size does not reach `running`; OPSUP_ERR_UNSUPPORTED without a Collector.
+   * OWNERSHIP: see opsup_collector_state.last_error. THREADING: loop thread. */
+  opsup_status (*collector_state)(opsup_host *host, opsup_collector_state *out);
+
+  /* Passes the composed Collector config now in force (YAML, as written for the Collector)
+   * to sink. Returns OPSUP_OK; OPSUP_ERR_NOT_FOUND before the first composition;
+   * OPSUP_ERR_INVALID_ARGUMENT when sink is NULL; OPSUP_ERR_UNSUPPORTED without a
+   * Collector. THREADING: loop thread. */
+  opsup_status (*composed_config)(opsup_host *host, opsup_bytes_sink sink, void *user_data);
+
+  /* Restarts the Collector on its current config (the restart is asynchronous; the
+   * COLLECTOR_EXITED and COLLECTOR_STARTED events follow). Returns OPSUP_OK;
+   * OPSUP_ERR_NOT_FOUND when the Collector has no config to run; OPSUP_ERR_UNSUPPORTED
+   * without a Collector; OPSUP_ERR_FAILED once the module is stopped.
+   * THREADING: loop thread. */
+  opsup_status (*restart_collector)(opsup_host *host);
+
+  /* Runs the Collector's `validate` on `config_yaml` (a whole Collector config) off the
+   * loop thread, then done (opsup_validate_done) on the loop thread, never before this call
+   * returns; dropped once the module is stopped. Nothing is applied. Returns OPSUP_OK when
+   * started; OPSUP_ERR_INVALID_ARGUMENT when config_yaml or done is NULL;
+   * OPSUP_ERR_UNSUPPORTED without a Collector; OPSUP_ERR_FAILED once the module is stopped.
+   * `config_yaml` is copied. THREADING: loop thread. */
+  opsup_status (*validate_collector_config)(opsup_host *host, const char *config_yaml,
+                                            opsup_validate_done done, void *user_data);
+
+  /* The module's own keys in the supervisor's persistent state (persistent_state.yaml in
+   * the storage directory, owned by the supervisor core and kept across restarts; stored
+   * under modules.<module id>.<key>). Keys are [A-Za-z0-9_.-], not empty. Values cross as
+   * YAML text; the host re-emits them (comments and formatting are not kept).
+   * Two keys are the supervisor's own, in the upstream (Go supervisor) format:
+   *   "last_remote_config_status": {status: <RemoteConfigStatuses int 0..3>,
+   *     last_remote_config_hash: <hex>, error_message: <text>}; only the module owning
+   *     AcceptsRemoteConfig or ReportsRemoteConfig may read or write it; a written value
+   *     is checked (unknown keys, a status outside 0..3, a hash that is not hex are
+   *     refused; missing ones are 0 / "").
+   *   "instance_id": the agent's instance id as a UUID string; readable, never writable.
+   *
+   * state_read passes the value's YAML text to sink. Returns OPSUP_OK; OPSUP_ERR_NOT_FOUND
+   * when the key is absent; OPSUP_ERR_INVALID_ARGUMENT for a bad key, a NULL sink, or
+   * last_remote_config_status without its capability (logged); OPSUP_ERR_UNSUPPORTED when
+   * this supervisor keeps no persistent state. THREADING: loop thread. */
+  opsup_status (*state_read)(opsup_host *host, const char *key, opsup_bytes_sink sink,
+                             void *user_data);
+  /* state_write sets key to `yaml_value` (YAML text of one value: a scalar, a list or a map),
+   * or removes it when `yaml_value` is NULL (removing an absent key is OPSUP_OK), and
+   * writes the file atomically. Returns OPSUP_OK; OPSUP_ERR_INVALID_ARGUMENT for a bad
+   * key, instance_id, YAML that does not parse, an invalid last_remote_config_status or
+   * one without its capability (logged); OPSUP_ERR_UNSUPPORTED when this supervisor keeps
+   * no persistent state; OPSUP_ERR_FAILED when the file cannot be written (logged; the
+   * value is kept in memory and written with the next change). `yaml_value` is copied.
+   * THREADING: loop thread. */
+  opsup_status (*state_write)(opsup_host *host, const char *key, const char *yaml_value);
+#endif /* minor 3 */
 } opsup_host_api;
 
 #define OPSUP_HOST_HAS(api, member) OPSUP_HAS_FIELD(opsup_host_api, (api)->struct_size, member)
@@ -350,7 +524,8 @@ struct opsup_module_hooks {
   void (*on_collector_message)(opsup_module *module, opsup_bytes agent_to_server);
 
   /* A supervisor event. `event` is valid only during the call; check its struct_size
-   * before reading fields newer than the module's minor. */
+   * (OPSUP_HAS_FIELD) before reading fields newer than the minor the module was built
+   * against (generation: minor 3). */
   void (*on_event)(opsup_module *module, const opsup_event *event);
 
   /* Inspects a candidate Collector config (YAML) before it is applied. Returns OPSUP_OK
