@@ -25,6 +25,8 @@
 //     the module instance is destroyed.
 //   - Services newer than the host's table are reported as OPSUP_ERR_UNSUPPORTED instead
 //     of being called (OPSUP_HOST_HAS).
+//   - Done callbacks of the Collector services (ABI 1.3) are owned by the Host like timers:
+//     the ones the host drops once the module is stopped are freed with the instance.
 //   - OPSUP_TARGET_ABI_MINOR (see module.h), defined before including this header, is
 //     honoured: Host methods of newer services are hidden and the descriptor declares that
 //     minor, so the module loads into supervisors down to that minor.
@@ -54,6 +56,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -99,6 +102,11 @@ struct Event {
   int32_t exit_code = 0;
   uint64_t time_unix_nano = 0;
   std::string_view message;
+#if OPSUP_ABI_MINOR >= 3
+  // COLLECTOR_* events: the generation of the config the Collector runs (ABI 1.3; 0 from an
+  // older host).
+  uint64_t generation = 0;
+#endif
 
   // Reads only the fields the sender's struct_size covers; missing ones stay 0 / "".
   static Event from(const opsup_event &raw) noexcept {
@@ -116,9 +124,60 @@ struct Event {
     if (OPSUP_HAS_FIELD(opsup_event, size, message) && raw.message != nullptr) {
       event.message = raw.message;
     }
+#if OPSUP_ABI_MINOR >= 3
+    if (OPSUP_HAS_FIELD(opsup_event, size, generation))
+      event.generation = raw.generation;
+#endif
     return event;
   }
 };
+
+#if OPSUP_ABI_MINOR >= 3
+// ---- ABI 1.3: the Collector services' types --------------------------------------------
+
+enum class CollectorHealth : int32_t {
+  kUnknown = OPSUP_COLLECTOR_HEALTH_UNKNOWN,
+  kHealthy = OPSUP_COLLECTOR_HEALTH_HEALTHY,
+  kUnhealthy = OPSUP_COLLECTOR_HEALTH_UNHEALTHY,
+};
+
+// The Collector's state, copied out of opsup_collector_state. Fields an older host does not
+// fill stay at their defaults.
+struct CollectorState {
+  bool running = false;
+  int64_t pid = 0;  // 0 when not running
+  CollectorHealth health = CollectorHealth::kUnknown;
+  uint64_t generation = 0;         // of the config the Collector runs; 0: none yet
+  uint64_t latest_generation = 0;  // of the newest composed config
+  uint64_t restart_count = 0;      // unexpected exits since the supervisor started
+  uint64_t start_time_unix_nano = 0;
+  std::string last_error;  // the Collector's last_error, or why it is not running
+};
+
+// The outcome of a config change (Host::set_config_layer, Host::set_remote_config):
+// status OPSUP_OK, OPSUP_ERR_VETO, OPSUP_ERR_INVALID_ARGUMENT (a layer is not a YAML map)
+// or OPSUP_ERR_FAILED; generation of the composed config in force when OPSUP_OK, else 0.
+struct ConfigChangeResult {
+  opsup_status status = OPSUP_OK;
+  uint64_t generation = 0;
+  std::string error;  // why, when not OPSUP_OK
+  bool ok() const noexcept { return status == OPSUP_OK; }
+};
+
+// One remote config file for Host::set_remote_config; the views are copied by the call.
+struct ConfigFile {
+  std::string_view name;  // AgentConfigMap key; "" is the unnamed file, merged last
+  std::string_view body;  // YAML text
+  std::string_view content_type;
+};
+
+// What the Collector's `validate` said (Host::validate_collector_config).
+struct CollectorValidation {
+  bool valid = false;
+  int32_t exit_code = 0;  // -1 when it could not be run
+  std::string message;    // its output tail, or why it could not be run
+};
+#endif  // OPSUP_ABI_MINOR >= 3
 
 class Host;
 
@@ -143,6 +202,10 @@ struct Callback {
   uint64_t timer_id = 0;
   std::function<void()> fn;    // post, timer, or run_blocking's done
   std::function<void()> work;  // run_blocking only
+#if OPSUP_ABI_MINOR >= 3
+  std::function<void(const ConfigChangeResult &)> config_done;       // config changes
+  std::function<void(const CollectorValidation &)> validation_done;  // validate_collector_config
+#endif
 };
 
 }  // namespace detail
@@ -419,7 +482,254 @@ class Host {
   }
 #endif  // OPSUP_ABI_MINOR >= 2
 
+#if OPSUP_ABI_MINOR >= 3
+  // ---- ABI 1.3: the Collector and persistent state (see module.h for the rules) --------
+  // Every method returns OPSUP_ERR_UNSUPPORTED when the host is older than ABI 1.3 or has
+  // no Collector (or no persistent state, for state_*). THREADING: loop thread.
+
+  using ConfigDone = std::function<void(const ConfigChangeResult &)>;
+
+  // Contributes or replaces this module's Collector config layer `layer_name` (a YAML map;
+  // names are [A-Za-z0-9_.-] and per module). `done` (optional) runs once on the loop
+  // thread after the call returned, unless the module is stopped first; an exception
+  // escaping it is logged. `flags`: 0 or OPSUP_CONFIG_VALIDATE. Returns OPSUP_OK when
+  // queued, OPSUP_ERR_INVALID_ARGUMENT (bad name or flag; `done` never runs),
+  // OPSUP_ERR_UNSUPPORTED or OPSUP_ERR_FAILED (stopped).
+  // OWNERSHIP: `done` is kept until it runs or the module is destroyed.
+  opsup_status set_config_layer(std::string_view layer_name, std::string_view yaml,
+                                ConfigDone done = {}, uint32_t flags = 0) {
+    const std::string name(layer_name);
+    const std::string text(yaml);
+    return queue_config_change(OPSUP_DETAIL_HAS(set_config_layer), std::move(done),
+                               [&](opsup_config_done callback, void *user_data) {
+                                 return api_->set_config_layer(handle_, name.c_str(), text.c_str(),
+                                                               flags, callback, user_data);
+                               });
+  }
+  // Removes this module's layer `layer_name` (OPSUP_OK when it did not exist), as above.
+  opsup_status remove_config_layer(std::string_view layer_name, ConfigDone done = {},
+                                   uint32_t flags = 0) {
+    const std::string name(layer_name);
+    return queue_config_change(OPSUP_DETAIL_HAS(set_config_layer), std::move(done),
+                               [&](opsup_config_done callback, void *user_data) {
+                                 return api_->set_config_layer(handle_, name.c_str(), nullptr,
+                                                               flags, callback, user_data);
+                               });
+  }
+
+  // Replaces the remote config layer with `files` (only for the module owning
+  // AcceptsRemoteConfig; others get OPSUP_ERR_INVALID_ARGUMENT). No files is a received
+  // empty config map: the Collector is not run. `flags`: 0 or OPSUP_CONFIG_VALIDATE.
+  // Everything is copied. `done` as for set_config_layer.
+  opsup_status set_remote_config(std::span<const ConfigFile> files, ConfigDone done = {},
+                                 uint32_t flags = 0) {
+    std::vector<opsup_config_file> raw(files.size());
+    std::vector<std::string> texts;   // NUL-terminated names and content types
+    texts.reserve(files.size() * 2);  // no reallocation: the c_str() pointers stay valid
+    for (size_t i = 0; i < files.size(); ++i) {
+      raw[i].struct_size = sizeof(opsup_config_file);
+      raw[i].name = texts.emplace_back(files[i].name).c_str();
+      raw[i].body = opsup_bytes{reinterpret_cast<const uint8_t *>(files[i].body.data()),
+                                files[i].body.size()};
+      raw[i].content_type = texts.emplace_back(files[i].content_type).c_str();
+    }
+    return queue_config_change(OPSUP_DETAIL_HAS(set_remote_config), std::move(done),
+                               [&](opsup_config_done callback, void *user_data) {
+                                 return api_->set_remote_config(handle_, raw.data(), raw.size(),
+                                                                flags, callback, user_data);
+                               });
+  }
+  // Removes the remote config layer (OPSUP_REMOTE_CONFIG_CLEAR), as above.
+  opsup_status clear_remote_config(ConfigDone done = {}, uint32_t flags = 0) {
+    return queue_config_change(OPSUP_DETAIL_HAS(set_remote_config), std::move(done),
+                               [&](opsup_config_done callback, void *user_data) {
+                                 return api_->set_remote_config(handle_, nullptr, 0,
+                                                                flags | OPSUP_REMOTE_CONFIG_CLEAR,
+                                                                callback, user_data);
+                               });
+  }
+
+  // The Collector's state into `out`. Returns OPSUP_OK or OPSUP_ERR_UNSUPPORTED.
+  opsup_status collector_state(CollectorState &out) const {
+    if (!OPSUP_DETAIL_HAS(collector_state))
+      return OPSUP_ERR_UNSUPPORTED;
+    opsup_collector_state raw{};
+    raw.struct_size = sizeof raw;
+    const opsup_status status = api_->collector_state(handle_, &raw);
+    if (status != OPSUP_OK)
+      return status;
+    // The host lowered struct_size to what it filled.
+    const uint32_t size = raw.struct_size;
+    CollectorState state;
+    state.running = raw.running != 0;
+    if (OPSUP_HAS_FIELD(opsup_collector_state, size, pid))
+      state.pid = raw.pid;
+    if (OPSUP_HAS_FIELD(opsup_collector_state, size, health))
+      state.health = static_cast<CollectorHealth>(raw.health);
+    if (OPSUP_HAS_FIELD(opsup_collector_state, size, generation))
+      state.generation = raw.generation;
+    if (OPSUP_HAS_FIELD(opsup_collector_state, size, latest_generation))
+      state.latest_generation = raw.latest_generation;
+    if (OPSUP_HAS_FIELD(opsup_collector_state, size, restart_count))
+      state.restart_count = raw.restart_count;
+    if (OPSUP_HAS_FIELD(opsup_collector_state, size, start_time_unix_nano))
+      state.start_time_unix_nano = raw.start_time_unix_nano;
+    if (OPSUP_HAS_FIELD(opsup_collector_state, size, last_error) && raw.last_error != nullptr)
+      state.last_error = raw.last_error;
+    out = std::move(state);
+    return OPSUP_OK;
+  }
+
+  // The composed Collector config now in force into `yaml`. Returns OPSUP_OK,
+  // OPSUP_ERR_NOT_FOUND before the first, or OPSUP_ERR_UNSUPPORTED.
+  opsup_status composed_config(std::string &yaml) const {
+    if (!OPSUP_DETAIL_HAS(composed_config))
+      return OPSUP_ERR_UNSUPPORTED;
+    return read_into(yaml, [&](opsup_bytes_sink sink, void *user_data) {
+      return api_->composed_config(handle_, sink, user_data);
+    });
+  }
+
+  // Restarts the Collector on its current config. Returns OPSUP_OK, OPSUP_ERR_NOT_FOUND (no
+  // config to run), OPSUP_ERR_UNSUPPORTED or OPSUP_ERR_FAILED (stopped).
+  opsup_status restart_collector() const {
+    if (!OPSUP_DETAIL_HAS(restart_collector))
+      return OPSUP_ERR_UNSUPPORTED;
+    return api_->restart_collector(handle_);
+  }
+
+  // Runs the Collector's `validate` on `config_yaml` off the loop thread, then `done` on the
+  // loop thread (after the call returned; not once the module is stopped). Returns OPSUP_OK,
+  // OPSUP_ERR_UNSUPPORTED or OPSUP_ERR_FAILED (stopped).
+  // OWNERSHIP: `done` is kept until it runs or the module is destroyed.
+  opsup_status validate_collector_config(std::string_view config_yaml,
+                                         std::function<void(const CollectorValidation &)> done) {
+    if (!OPSUP_DETAIL_HAS(validate_collector_config))
+      return OPSUP_ERR_UNSUPPORTED;
+    const std::string text(config_yaml);
+    auto callback = std::make_unique<detail::Callback>();
+    callback->owner = this;
+    callback->validation_done = std::move(done);
+    detail::Callback *raw = callback.get();
+    pending_.emplace(raw, std::move(callback));
+    const opsup_status status =
+        api_->validate_collector_config(handle_, text.c_str(), &Host::run_validation_done, raw);
+    if (status != OPSUP_OK)
+      pending_.erase(raw);
+    return status;
+  }
+
+  // This module's persistent value of `key` as YAML text into `yaml_value` (see module.h:
+  // kept in persistent_state.yaml under modules.<id>; last_remote_config_status and
+  // instance_id are the supervisor's). Returns OPSUP_OK, OPSUP_ERR_NOT_FOUND,
+  // OPSUP_ERR_INVALID_ARGUMENT or OPSUP_ERR_UNSUPPORTED.
+  opsup_status state_read(std::string_view key, std::string &yaml_value) const {
+    if (!OPSUP_DETAIL_HAS(state_read))
+      return OPSUP_ERR_UNSUPPORTED;
+    const std::string name(key);
+    return read_into(yaml_value, [&](opsup_bytes_sink sink, void *user_data) {
+      return api_->state_read(handle_, name.c_str(), sink, user_data);
+    });
+  }
+  // Sets `key` to `yaml_value` (YAML text of one value) and persists. Returns OPSUP_OK,
+  // OPSUP_ERR_INVALID_ARGUMENT, OPSUP_ERR_UNSUPPORTED or OPSUP_ERR_FAILED.
+  opsup_status state_write(std::string_view key, std::string_view yaml_value) const {
+    if (!OPSUP_DETAIL_HAS(state_write))
+      return OPSUP_ERR_UNSUPPORTED;
+    const std::string name(key);
+    const std::string text(yaml_value);
+    return api_->state_write(handle_, name.c_str(), text.c_str());
+  }
+  // Removes `key` (OPSUP_OK when absent), as state_write.
+  opsup_status state_remove(std::string_view key) const {
+    if (!OPSUP_DETAIL_HAS(state_write))
+      return OPSUP_ERR_UNSUPPORTED;
+    const std::string name(key);
+    return api_->state_write(handle_, name.c_str(), nullptr);
+  }
+#endif  // OPSUP_ABI_MINOR >= 3
+
  private:
+#if OPSUP_ABI_MINOR >= 3
+  // Calls a config-change service with a trampoline owning `done` (or none without it).
+  template <class Call>
+  opsup_status queue_config_change(bool available, ConfigDone done, Call &&call) {
+    if (!available)
+      return OPSUP_ERR_UNSUPPORTED;
+    if (!done)
+      return call(nullptr, nullptr);
+    auto callback = std::make_unique<detail::Callback>();
+    callback->owner = this;
+    callback->config_done = std::move(done);
+    detail::Callback *raw = callback.get();
+    pending_.emplace(raw, std::move(callback));
+    const opsup_status status = call(&Host::run_config_done, raw);
+    if (status != OPSUP_OK)
+      pending_.erase(raw);
+    return status;
+  }
+
+  // Calls a service that hands bytes to a sink; `out` takes them on OPSUP_OK.
+  template <class Call>
+  static opsup_status read_into(std::string &out, Call &&call) {
+    std::string result;
+    const opsup_status status = call(
+        [](void *user_data, opsup_bytes bytes) {
+          auto *text = static_cast<std::string *>(user_data);
+          try {
+            text->assign(reinterpret_cast<const char *>(bytes.data), bytes.data ? bytes.size : 0);
+          } catch (...) {
+            text->clear();
+          }
+        },
+        &result);
+    if (status == OPSUP_OK)
+      out = std::move(result);
+    return status;
+  }
+
+  static void run_config_done(void *user_data, opsup_status status, uint64_t generation,
+                              const char *error) noexcept {
+    auto *raw = static_cast<detail::Callback *>(user_data);
+    Host *owner = raw->owner;
+    auto node = owner->pending_.extract(raw);
+    if (node.empty())
+      return;
+    run_guarded_call(*owner, "a config change's done callback", [&] {
+      if (node.mapped()->config_done) {
+        node.mapped()->config_done(
+            ConfigChangeResult{status, generation, error != nullptr ? error : ""});
+      }
+    });
+  }
+
+  static void run_validation_done(void *user_data, int32_t valid, int32_t exit_code,
+                                  const char *message) noexcept {
+    auto *raw = static_cast<detail::Callback *>(user_data);
+    Host *owner = raw->owner;
+    auto node = owner->pending_.extract(raw);
+    if (node.empty())
+      return;
+    run_guarded_call(*owner, "validate_collector_config's done callback", [&] {
+      if (node.mapped()->validation_done) {
+        node.mapped()->validation_done(
+            CollectorValidation{valid != 0, exit_code, message != nullptr ? message : ""});
+      }
+    });
+  }
+
+  template <class Fn>
+  static void run_guarded_call(const Host &owner, const char *what, Fn &&fn) noexcept {
+    try {
+      fn();
+    } catch (const std::exception &e) {
+      owner.error(std::string(what) + " threw: " + e.what());
+    } catch (...) {
+      owner.error(std::string(what) + " threw a non-standard exception");
+    }
+  }
+#endif  // OPSUP_ABI_MINOR >= 3
+
 #if OPSUP_ABI_MINOR >= 2
   // Calls one setting_* service; true when found. Throws as documented above.
   template <class Call>

@@ -35,6 +35,22 @@
 //     not YAML: set_setting("a.b", "5s") is plugins.<id>.a.b. Durations are integers with
 //     units (ns, us, ms, s, m, h, combined as "1m30s"); fractions are not supported.
 //   - send_custom_message (ABI 1.2) records into sent_custom_messages(), not agent_fields().
+//   - The Collector services (ABI 1.3) talk to a scripted Collector: collector_state()
+//     returns what the test put into collector_state(); set_config_layer and
+//     set_remote_config check their arguments as the real host does (names, flags, the
+//     AcceptsRemoteConfig owner), record each change in config_changes() and keep it
+//     pending until complete_config_change(status, generation, error), which applies an
+//     accepted change to config_layers() / remote_config() and calls `done` (dropped once
+//     stopped). No module's validate hook and no Collector runs: the test chooses the
+//     outcome. composed_config returns set_composed_config()'s text (NOT_FOUND without it,
+//     and then restart_collector is NOT_FOUND too); validate_collector_config records the
+//     config and answers set_validate_answer()'s result in run_ready().
+//     set_collector_available(false) makes them OPSUP_ERR_UNSUPPORTED.
+//   - state_read/state_write (ABI 1.3) use the map persistent_state() (key -> YAML text,
+//     stored verbatim: there is no YAML parser here). last_remote_config_status follows the
+//     owner rule (AcceptsRemoteConfig or ReportsRemoteConfig) but its value is not checked;
+//     instance_id reads as the instance UID in UUID form and is never writable.
+//   - deliver_event takes the event's generation (ABI 1.3) as its last argument.
 //
 // THREADING: use one FakeHost from one test thread. The module may call log and post
 // from any thread, as with the real host.
@@ -105,6 +121,115 @@ class FakeHost {
       list.pointers.push_back(item.c_str());
   }
 
+#if OPSUP_ABI_MINOR >= 3
+  // ---- The scripted Collector and persistent state (ABI 1.3) ------------------------
+  struct ScriptedCollectorState {
+    bool running = false;
+    int64_t pid = 0;
+    int32_t health = OPSUP_COLLECTOR_HEALTH_UNKNOWN;
+    uint64_t generation = 0;
+    uint64_t latest_generation = 0;
+    uint64_t restart_count = 0;
+    uint64_t start_time_unix_nano = 0;
+    std::string last_error;
+  };
+  // What collector_state reports; change it at any time.
+  ScriptedCollectorState &collector_state() {
+    return collector_state_;
+  }
+  // false: every Collector service answers OPSUP_ERR_UNSUPPORTED (no Collector).
+  void set_collector_available(bool available) {
+    collector_available_ = available;
+  }
+  // What composed_config hands out; nullopt (the default) is "no config yet": NOT_FOUND.
+  void set_composed_config(std::optional<std::string> yaml) {
+    composed_config_ = std::move(yaml);
+  }
+  // What validate_collector_config's done receives (default: valid, exit code 0).
+  void set_validate_answer(bool valid, int32_t exit_code = 0, std::string message = "") {
+    validate_answer_ = ValidateAnswer{valid, exit_code, std::move(message)};
+  }
+  // false: state_read and state_write answer OPSUP_ERR_UNSUPPORTED.
+  void set_persistent_state_available(bool available) {
+    state_available_ = available;
+  }
+  // The module's persistent keys: key -> YAML text (preload it; state_write updates it).
+  std::map<std::string, std::string> &persistent_state() {
+    return persistent_state_;
+  }
+
+  struct RemoteFile {
+    std::string name;
+    std::string body;
+    std::string content_type;
+    bool operator==(const RemoteFile &) const = default;
+  };
+  struct ConfigChange {
+    bool remote = false;                           // set_remote_config; else set_config_layer
+    std::string layer_name;                        // set_config_layer
+    std::optional<std::string> yaml;               // set_config_layer; nullopt removes
+    std::optional<std::vector<RemoteFile>> files;  // set_remote_config; nullopt clears
+    uint32_t flags = 0;
+  };
+  // Every queued config change, oldest first.
+  const std::vector<ConfigChange> &config_changes() const {
+    return config_changes_;
+  }
+  size_t pending_config_changes() const {
+    return pending_changes_.size();
+  }
+  // Completes the oldest pending change with `status`. On OPSUP_OK it is applied and its
+  // generation is `generation`, or when 0 collector_state().latest_generation + 1; either
+  // becomes the new latest_generation. Its done runs unless the module is stopped. False
+  // when nothing is pending.
+  bool complete_config_change(opsup_status status = OPSUP_OK, uint64_t generation = 0,
+                              std::string error = "") {
+    if (pending_changes_.empty())
+      return false;
+    PendingChange pending = std::move(pending_changes_.front());
+    pending_changes_.pop_front();
+    if (status == OPSUP_OK) {
+      if (generation == 0)
+        generation = collector_state_.latest_generation + 1;
+      collector_state_.latest_generation = generation;
+      const ConfigChange &change = config_changes_[pending.index];
+      if (change.remote) {
+        remote_config_ = change.files;
+      } else if (change.yaml) {
+        config_layers_[change.layer_name] = *change.yaml;
+      } else {
+        config_layers_.erase(change.layer_name);
+      }
+    } else {
+      generation = 0;
+    }
+    bool accepting;
+    {
+      std::lock_guard lock(mutex_);
+      accepting = accepting_;
+    }
+    if (accepting && pending.done != nullptr)
+      pending.done(pending.user_data, status, generation, error.c_str());
+    return true;
+  }
+  // The module's layers in force (completed with OPSUP_OK), by name.
+  const std::map<std::string, std::string> &config_layers() const {
+    return config_layers_;
+  }
+  // The remote config in force; nullopt when none (or cleared).
+  const std::optional<std::vector<RemoteFile>> &remote_config() const {
+    return remote_config_;
+  }
+  // How often restart_collector succeeded.
+  size_t restart_requests() const {
+    return restart_requests_;
+  }
+  // The configs given to validate_collector_config, oldest first.
+  const std::vector<std::string> &validated_configs() const {
+    return validated_configs_;
+  }
+#endif  // OPSUP_ABI_MINOR >= 3
+
   // ---- Lifecycle --------------------------------------------------------------------
   // Calls the module's entry with the minor range [minor_min, minor_max] and copies its
   // descriptor and hooks as the real host does (min(struct_size, sizeof), rest absent).
@@ -133,8 +258,20 @@ class FakeHost {
     return OPSUP_OK;
   }
 
-  const opsup_module_descriptor &descriptor() const { return descriptor_; }
-  const opsup_module_hooks &hooks() const { return hooks_; }
+  // The service table and this fake's handle, to call a service as a C module would.
+  static const opsup_host_api &host_api() {
+    return api();
+  }
+  opsup_host *host_handle() {
+    return handle();
+  }
+
+  const opsup_module_descriptor &descriptor() const {
+    return descriptor_;
+  }
+  const opsup_module_hooks &hooks() const {
+    return hooks_;
+  }
   // The custom capability names of the loaded descriptor.
   std::vector<std::string> custom_capabilities() const {
     std::vector<std::string> names;
@@ -206,7 +343,9 @@ class FakeHost {
     created_ = false;
   }
 
-  std::string last_error() const { return last_error_; }
+  std::string last_error() const {
+    return last_error_;
+  }
 
   // ---- Hooks ------------------------------------------------------------------------
   void deliver_server_message(std::string_view server_to_agent) {
@@ -253,7 +392,7 @@ class FakeHost {
     }
   }
   void deliver_event(opsup_event_kind kind, std::string_view message = "", int64_t pid = 0,
-                     int32_t exit_code = 0) {
+                     int32_t exit_code = 0, uint64_t generation = 0) {
     const std::string text(message);
     opsup_event event{};
     event.struct_size = sizeof event;
@@ -265,6 +404,11 @@ class FakeHost {
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count());
     event.message = text.c_str();
+#if OPSUP_ABI_MINOR >= 3
+    event.generation = generation;
+#else
+    (void)generation;
+#endif
     if (hooks_.on_event != nullptr)
       hooks_.on_event(module_, &event);
   }
@@ -682,10 +826,223 @@ class FakeHost {
         return OPSUP_OK;
       };
 #endif
+#if OPSUP_ABI_MINOR >= 3
+      t.set_config_layer = [](opsup_host *h, const char *layer_name, const char *yaml,
+                              uint32_t flags, opsup_config_done done,
+                              void *user_data) -> opsup_status {
+        FakeHost &host = self(h);
+        if (!valid_name(layer_name))
+          return host.refuse("set_config_layer: bad layer name");
+        if ((flags & ~uint32_t{OPSUP_CONFIG_VALIDATE}) != 0)
+          return host.refuse("set_config_layer: unknown flags");
+        if (!host.collector_available_)
+          return OPSUP_ERR_UNSUPPORTED;
+        if (host.stopped_)
+          return OPSUP_ERR_FAILED;
+        ConfigChange change;
+        change.layer_name = layer_name;
+        if (yaml != nullptr)
+          change.yaml = yaml;
+        change.flags = flags;
+        host.queue_change(std::move(change), done, user_data);
+        return OPSUP_OK;
+      };
+      t.set_remote_config = [](opsup_host *h, const opsup_config_file *files, size_t count,
+                               uint32_t flags, opsup_config_done done,
+                               void *user_data) -> opsup_status {
+        FakeHost &host = self(h);
+        if ((host.descriptor_.capabilities & OPSUP_CAP_ACCEPTS_REMOTE_CONFIG) == 0) {
+          return host.refuse(
+              "set_remote_config: only the module owning AcceptsRemoteConfig may set the "
+              "remote config");
+        }
+        if ((flags & ~uint32_t{OPSUP_CONFIG_VALIDATE | OPSUP_REMOTE_CONFIG_CLEAR}) != 0)
+          return host.refuse("set_remote_config: unknown flags");
+        ConfigChange change;
+        change.remote = true;
+        change.flags = flags;
+        if ((flags & OPSUP_REMOTE_CONFIG_CLEAR) == 0) {
+          change.files.emplace();
+          if (count > 0 && (files == nullptr || files[0].struct_size < sizeof(opsup_config_file)))
+            return host.refuse("set_remote_config: bad files array");
+          const uint32_t stride = count > 0 ? files[0].struct_size : 0;
+          for (size_t i = 0; i < count; ++i) {
+            const auto &file = *reinterpret_cast<const opsup_config_file *>(
+                reinterpret_cast<const unsigned char *>(files) + i * stride);
+            if (file.struct_size != stride || (file.body.data == nullptr && file.body.size != 0))
+              return host.refuse("set_remote_config: bad files array");
+            change.files->push_back(RemoteFile{
+                file.name ? file.name : "",
+                std::string(reinterpret_cast<const char *>(file.body.data), file.body.size),
+                file.content_type ? file.content_type : ""});
+          }
+        }
+        if (!host.collector_available_)
+          return OPSUP_ERR_UNSUPPORTED;
+        if (host.stopped_)
+          return OPSUP_ERR_FAILED;
+        host.queue_change(std::move(change), done, user_data);
+        return OPSUP_OK;
+      };
+      t.collector_state = [](opsup_host *h, opsup_collector_state *out) -> opsup_status {
+        FakeHost &host = self(h);
+        if (out == nullptr || !OPSUP_HAS_FIELD(opsup_collector_state, out->struct_size, running))
+          return host.refuse("collector_state: out is NULL or too small");
+        if (!host.collector_available_)
+          return OPSUP_ERR_UNSUPPORTED;
+        const ScriptedCollectorState &state = host.collector_state_;
+        host.collector_last_error_ = state.last_error;
+        opsup_collector_state full{};
+        full.running = state.running ? 1 : 0;
+        full.pid = state.pid;
+        full.health = state.health;
+        full.generation = state.generation;
+        full.latest_generation = state.latest_generation;
+        full.restart_count = state.restart_count;
+        full.start_time_unix_nano = state.start_time_unix_nano;
+        full.last_error = host.collector_last_error_.c_str();
+        const uint32_t size = std::min<uint32_t>(out->struct_size, sizeof full);
+        std::memcpy(out, &full, size);
+        out->struct_size = size;
+        return OPSUP_OK;
+      };
+      t.composed_config = [](opsup_host *h, opsup_bytes_sink sink,
+                             void *user_data) -> opsup_status {
+        FakeHost &host = self(h);
+        if (sink == nullptr)
+          return host.refuse("composed_config: sink is NULL");
+        if (!host.collector_available_)
+          return OPSUP_ERR_UNSUPPORTED;
+        if (!host.composed_config_)
+          return OPSUP_ERR_NOT_FOUND;
+        sink(user_data, bytes_of(*host.composed_config_));
+        return OPSUP_OK;
+      };
+      t.restart_collector = [](opsup_host *h) -> opsup_status {
+        FakeHost &host = self(h);
+        if (!host.collector_available_)
+          return OPSUP_ERR_UNSUPPORTED;
+        if (host.stopped_)
+          return OPSUP_ERR_FAILED;
+        if (!host.composed_config_)
+          return OPSUP_ERR_NOT_FOUND;
+        ++host.restart_requests_;
+        return OPSUP_OK;
+      };
+      t.validate_collector_config = [](opsup_host *h, const char *config_yaml,
+                                       opsup_validate_done done, void *user_data) -> opsup_status {
+        FakeHost &host = self(h);
+        if (config_yaml == nullptr || done == nullptr)
+          return host.refuse("validate_collector_config: config_yaml or done is NULL");
+        if (!host.collector_available_)
+          return OPSUP_ERR_UNSUPPORTED;
+        if (host.stopped_)
+          return OPSUP_ERR_FAILED;
+        host.validated_configs_.emplace_back(config_yaml);
+        std::lock_guard lock(host.mutex_);
+        host.ready_.push_back([answer = host.validate_answer_, done, user_data] {
+          done(user_data, answer.valid ? 1 : 0, answer.exit_code, answer.message.c_str());
+        });
+        return OPSUP_OK;
+      };
+      t.state_read = [](opsup_host *h, const char *key, opsup_bytes_sink sink,
+                        void *user_data) -> opsup_status {
+        FakeHost &host = self(h);
+        if (sink == nullptr || !host.state_key_allowed(key, "state_read"))
+          return OPSUP_ERR_INVALID_ARGUMENT;
+        if (!host.state_available_)
+          return OPSUP_ERR_UNSUPPORTED;
+        if (std::string_view(key) == "instance_id") {
+          const std::string text = host.instance_id_text() + "\n";
+          sink(user_data, bytes_of(text));
+          return OPSUP_OK;
+        }
+        const auto it = host.persistent_state_.find(key);
+        if (it == host.persistent_state_.end())
+          return OPSUP_ERR_NOT_FOUND;
+        sink(user_data, bytes_of(it->second));
+        return OPSUP_OK;
+      };
+      t.state_write = [](opsup_host *h, const char *key, const char *yaml_value) -> opsup_status {
+        FakeHost &host = self(h);
+        if (!host.state_key_allowed(key, "state_write"))
+          return OPSUP_ERR_INVALID_ARGUMENT;
+        if (std::string_view(key) == "instance_id")
+          return host.refuse("state_write: state key instance_id is not writable");
+        if (!host.state_available_)
+          return OPSUP_ERR_UNSUPPORTED;
+        if (yaml_value == nullptr) {
+          host.persistent_state_.erase(key);
+        } else {
+          host.persistent_state_[key] = yaml_value;
+        }
+        return OPSUP_OK;
+      };
+#endif
       return t;
     }();
     return table;
   }
+
+#if OPSUP_ABI_MINOR >= 3
+  struct PendingChange {
+    size_t index = 0;  // into config_changes_
+    opsup_config_done done = nullptr;
+    void *user_data = nullptr;
+  };
+  struct ValidateAnswer {
+    bool valid = true;
+    int32_t exit_code = 0;
+    std::string message;
+  };
+
+  static bool valid_name(const char *name) {
+    if (name == nullptr || name[0] == '\0')
+      return false;
+    for (const char *c = name; *c != '\0'; ++c) {
+      const bool ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+                      (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-';
+      if (!ok)
+        return false;
+    }
+    return true;
+  }
+  opsup_status refuse(const std::string &problem) {
+    record_log(OPSUP_LOG_ERROR, problem);
+    return OPSUP_ERR_INVALID_ARGUMENT;
+  }
+  void queue_change(ConfigChange change, opsup_config_done done, void *user_data) {
+    config_changes_.push_back(std::move(change));
+    pending_changes_.push_back(PendingChange{config_changes_.size() - 1, done, user_data});
+  }
+  // Logs and returns false for a bad key or last_remote_config_status without its owner.
+  bool state_key_allowed(const char *key, const char *service) {
+    if (!valid_name(key)) {
+      refuse(std::string(service) + ": bad state key");
+      return false;
+    }
+    constexpr uint64_t kOwners = OPSUP_CAP_ACCEPTS_REMOTE_CONFIG | OPSUP_CAP_REPORTS_REMOTE_CONFIG;
+    if (std::string_view(key) == "last_remote_config_status" &&
+        (descriptor_.capabilities & kOwners) == 0) {
+      refuse(std::string(service) +
+             ": state key last_remote_config_status belongs to the module owning "
+             "AcceptsRemoteConfig or ReportsRemoteConfig");
+      return false;
+    }
+    return true;
+  }
+  std::string instance_id_text() const {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string text;
+    for (size_t i = 0; i < instance_uid_.size(); ++i) {
+      if (i == 4 || i == 6 || i == 8 || i == 10)
+        text += '-';
+      text += kHex[instance_uid_[i] >> 4];
+      text += kHex[instance_uid_[i] & 0xf];
+    }
+    return text;
+  }
+#endif
 
 #if OPSUP_ABI_MINOR >= 2
   std::string setting_name(const char *key) const {
@@ -772,6 +1129,21 @@ class FakeHost {
   std::vector<CustomMessage> custom_messages_;
   std::vector<std::string> agent_fields_;
   std::vector<Rejection> rejected_;
+#if OPSUP_ABI_MINOR >= 3
+  ScriptedCollectorState collector_state_;
+  std::string collector_last_error_;  // what collector_state handed out last
+  bool collector_available_ = true;
+  std::optional<std::string> composed_config_;
+  ValidateAnswer validate_answer_;
+  bool state_available_ = true;
+  std::map<std::string, std::string> persistent_state_;
+  std::vector<ConfigChange> config_changes_;
+  std::deque<PendingChange> pending_changes_;
+  std::map<std::string, std::string> config_layers_;
+  std::optional<std::vector<RemoteFile>> remote_config_;
+  size_t restart_requests_ = 0;
+  std::vector<std::string> validated_configs_;
+#endif
 
   // Virtual clock and timers, keyed by (due time, id): loop thread only.
   uint64_t now_ms_ = 0;
