@@ -595,7 +595,7 @@ TEST_F(LoaderTest, InspectListsWithoutCreating) {
   const auto entries = inspect_modules(modules_dir_.path(), {});
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[0].id, "io.opsup.example.hello");
-  EXPECT_EQ(entries[0].version, "1.1.0");
+  EXPECT_EQ(entries[0].version, "1.2.0");
   EXPECT_FALSE(entries[0].description.empty());
   EXPECT_EQ(entries[0].state, ModuleState::kLoaded);
   EXPECT_EQ(entries[1].state, ModuleState::kRefused);

@@ -12,6 +12,10 @@
  * It needs no protobuf and no YAML parser: the host (ABI 1.2) advertises its capability
  * from the descriptor, reads the setting, decodes incoming custom messages
  * (on_custom_message) and encodes the reply (send_custom_message).
+ *
+ * When the Collector turns healthy it logs the Collector's state, read through the ABI 1.3
+ * service collector_state when the host has it (OPSUP_HOST_HAS): an older host still loads
+ * the module, which then just skips that line.
  */
 #include <opsup/module.h>
 
@@ -83,12 +87,27 @@ static void hello_on_custom_message(opsup_module *instance, const char *capabili
   }
 }
 
+/* Logs the Collector's state when it turns healthy (ABI 1.3, when the host offers it). */
+static void hello_on_event(opsup_module *instance, const opsup_event *event) {
+  hello_module *module = (hello_module *)instance;
+  if (event->kind != OPSUP_EVENT_COLLECTOR_HEALTHY || !OPSUP_HOST_HAS(host_api, collector_state))
+    return;
+  opsup_collector_state state = {.struct_size = sizeof state};
+  if (host_api->collector_state(module->host, &state) != OPSUP_OK)
+    return; /* no Collector in this supervisor */
+  char text[160];
+  snprintf(text, sizeof text, "hello_c: Collector pid %lld healthy on config generation %llu",
+           (long long)state.pid, (unsigned long long)state.generation);
+  host_api->log(module->host, OPSUP_LOG_INFO, text);
+}
+
 static const opsup_module_hooks hello_hooks = {
     .struct_size = sizeof(opsup_module_hooks),
     .create = hello_create,
     .start = hello_start,
     .stop = hello_stop,
     .destroy = hello_destroy,
+    .on_event = hello_on_event,
     .on_custom_message = hello_on_custom_message,
 };
 
@@ -99,7 +118,7 @@ static const opsup_module_descriptor hello_descriptor = {
     .abi_major = OPSUP_ABI_MAJOR,
     .abi_minor = OPSUP_ABI_MINOR,
     .id = "io.opsup.example.hello",
-    .version = "1.1.0",
+    .version = "1.2.0",
     .description = "Example in C: answers " HELLO_CAPABILITY " ping custom messages with pong",
     .custom_capabilities = hello_custom_capabilities,
     .hooks = &hello_hooks,

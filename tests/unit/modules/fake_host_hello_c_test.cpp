@@ -75,6 +75,28 @@ TEST_F(HelloC, CountsPingsUntilStopped) {
   EXPECT_TRUE(host_.logged("hello_c stopped after 2 pings"));
 }
 
+TEST_F(HelloC, LogsTheCollectorsStateWhenItTurnsHealthy) {
+  auto &state = host_.collector_state();
+  state.running = true;
+  state.pid = 4321;
+  state.health = OPSUP_COLLECTOR_HEALTH_HEALTHY;
+  state.generation = 7;
+  host_.deliver_event(OPSUP_EVENT_COLLECTOR_STARTED, "", 4321, 0, 7);
+  EXPECT_FALSE(host_.logged("hello_c: Collector"));
+  host_.deliver_event(OPSUP_EVENT_COLLECTOR_HEALTHY, "", 4321, 0, 7);
+  EXPECT_TRUE(
+      host_.logged("hello_c: Collector pid 4321 healthy on config generation 7", OPSUP_LOG_INFO));
+}
+
+TEST(HelloCCollector, SaysNothingWithoutACollector) {
+  opsup::testing::FakeHost host;
+  host.set_collector_available(false);
+  ASSERT_EQ(host.load(&opsup_module_entry_v1), OPSUP_OK);
+  ASSERT_EQ(host.create(), OPSUP_OK) << host.last_error();
+  host.deliver_event(OPSUP_EVENT_COLLECTOR_HEALTHY);
+  EXPECT_FALSE(host.logged("hello_c: Collector"));
+}
+
 TEST(HelloCSettings, RepliesWithTheConfiguredType) {
   opsup::testing::FakeHost host;
   host.set_setting("reply_type", "ack");
