@@ -269,7 +269,7 @@ TEST_F(FakeCollector, PersistentStateFollowsTheOwnerRules) {
   EXPECT_EQ(services().state_write("bad key", "1"), OPSUP_ERR_INVALID_ARGUMENT);
 
   ASSERT_EQ(services().state_read("instance_id", value), OPSUP_OK);
-  EXPECT_EQ(value, "0190f1a8-6b1c-7c3e-9d1f-2b5c4e6a7f80\n");
+  EXPECT_EQ(value, "\"0190f1a8-6b1c-7c3e-9d1f-2b5c4e6a7f80\"\n");
   EXPECT_EQ(services().state_write("instance_id", "x"), OPSUP_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(services().state_write("last_remote_config_status", "{status: 1}"),
             OPSUP_ERR_INVALID_ARGUMENT);

@@ -49,7 +49,8 @@
 //   - state_read/state_write (ABI 1.3) use the map persistent_state() (key -> YAML text,
 //     stored verbatim: there is no YAML parser here). last_remote_config_status follows the
 //     owner rule (AcceptsRemoteConfig or ReportsRemoteConfig) but its value is not checked;
-//     instance_id reads as the instance UID in UUID form and is never writable.
+//     instance_id reads as the instance UID in UUID form (a quoted YAML string) and is never
+//     writable.
 //   - deliver_event takes the event's generation (ABI 1.3) as its last argument.
 //
 // THREADING: use one FakeHost from one test thread. The module may call log and post
@@ -953,7 +954,7 @@ class FakeHost {
         if (!host.state_available_)
           return OPSUP_ERR_UNSUPPORTED;
         if (std::string_view(key) == "instance_id") {
-          const std::string text = host.instance_id_text() + "\n";
+          const std::string text = "\"" + host.instance_id_text() + "\"\n";
           sink(user_data, bytes_of(text));
           return OPSUP_OK;
         }
