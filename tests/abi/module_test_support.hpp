@@ -81,6 +81,7 @@ class RecordingContext : public modules::SupervisorContext {
   }
 
   modules::InstanceUid instance_uid() const override { return uid_; }
+  storage::PersistentState *persistent_state_for_modules() override { return persistent_state_; }
   uint64_t server_capabilities() const override { return server_capabilities_; }
   std::filesystem::path storage_directory() const override { return storage_; }
   void set_agent_fields(std::string_view module_id, std::span<const uint32_t> owned_fields,
@@ -92,6 +93,7 @@ class RecordingContext : public modules::SupervisorContext {
 
   std::vector<FieldsCall> calls;
   uint64_t server_capabilities_ = 0;
+  storage::PersistentState *persistent_state_ = nullptr;  // none unless a test sets one
   modules::InstanceUid uid_{};
 
  private:
