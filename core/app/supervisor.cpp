@@ -77,7 +77,7 @@ struct Supervisor::Impl {
     event.exit_code = exit_code;
     event.time_unix_nano = now_unix_nano();
     event.message = message.c_str();
-    (void)generation;
+    event.generation = generation;
     registry->publish_event(event);
   }
 
@@ -153,6 +153,7 @@ struct Supervisor::Impl {
     const std::string instance_uid = common::format_uuid(session->instance_uid());
     collector = std::make_unique<collector::CollectorController>(
         io, make_collector_options(config, instance_uid), collector_callbacks());
+    registry->set_collector_access(collector.get());
     try {
       collector->prepare();
     } catch (const std::exception &error) {

@@ -295,9 +295,11 @@ TEST_F(CollectorLifecycle, ModulesHearTheCollectorsEventsAndMessages) {
   const auto started = supervisor->wait_for_line("Collector started \\(pid", kDeadline);
   ASSERT_TRUE(started) << supervisor->output();
   const std::string pid = std::to_string(collector_pid_from(*started));
-  EXPECT_TRUE(supervisor->wait_for_line("probe event kind=1 pid=" + pid, kDeadline))
+  EXPECT_TRUE(
+      supervisor->wait_for_line("probe event kind=1 pid=" + pid + " .*generation=1", kDeadline))
       << supervisor->output();
-  EXPECT_TRUE(supervisor->wait_for_line("probe event kind=3 pid=" + pid, kDeadline))
+  EXPECT_TRUE(
+      supervisor->wait_for_line("probe event kind=3 pid=" + pid + " .*generation=1", kDeadline))
       << supervisor->output();
   EXPECT_TRUE(supervisor->wait_for_line("probe collector message bytes=[1-9]", kDeadline));
   supervisor->send_signal(SIGTERM);
