@@ -21,7 +21,7 @@ if [[ "${OPSUP_DEMO_NO_BUILD:-0}" != 1 ]]; then
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
   fi
   cmake --build "$build" -j "$(nproc)" --target opampsupervisor opamp-server fake-otelcol \
-    opsup_example_hello_c opsup_example_echo_cpp
+    opsup_capability_modules opsup_example_hello_c opsup_example_echo_cpp
   if [[ -z "${OTELCOL_BIN:-}" && "${OPSUP_DEMO_COLLECTOR:-real}" != fake ]]; then
     "$root/tools/otelcol/build.sh" "$build"
   fi
@@ -88,6 +88,12 @@ until grep -q "ui listening on" "$storage/server.log" 2>/dev/null; do
   sleep 0.1
 done
 
+# The capability modules and the SDK's examples side by side in one private directory (the
+# supervisor loads one directory; copies, since it refuses symlinked modules).
+modules=$storage/modules
+mkdir -m 0700 "$modules"
+cp "$build"/lib/opampsupervisor/modules/*.so "$build"/lib/opampsupervisor/examples/*.so "$modules/"
+
 export OPSUP_DEMO_OPAMP_PORT=$opamp_port
 export OPSUP_DEMO_STORAGE=$storage/supervisor
 export OPSUP_DEMO_COLLECTOR_BIN=$collector
@@ -95,7 +101,7 @@ export OPSUP_DEMO_COLLECTOR_CONFIG=$root/etc/demo/collector.yaml
 # The real capability modules arrive with later work; the demo loads the SDK's example
 # modules, so the server shows their custom capabilities and answers custom messages.
 setsid "$build/bin/opampsupervisor" --config "$root/etc/demo/supervisor.yaml" \
-  --modules-dir "$build/lib/opampsupervisor/examples" > "$storage/supervisor.log" 2>&1 &
+  --modules-dir "$modules" > "$storage/supervisor.log" 2>&1 &
 pids+=($!)
 supervisor_pid=$!
 
