@@ -14,8 +14,10 @@ using C = CapabilitiesConfig;
 namespace bit = capability;
 
 constexpr std::array kKeys{
-    CapabilityKey{"accepts_remote_config", &C::accepts_remote_config, bit::kAcceptsRemoteConfig,
-                  "AcceptsRemoteConfig", "remote_config", false},
+    // Upstream (I#49763): accepting remote config reports its status too.
+    CapabilityKey{"accepts_remote_config", &C::accepts_remote_config,
+                  bit::kAcceptsRemoteConfig | bit::kReportsRemoteConfig,
+                  "AcceptsRemoteConfig, ReportsRemoteConfig", "remote_config", false},
     CapabilityKey{"accepts_restart_command", &C::accepts_restart_command,
                   bit::kAcceptsRestartCommand, "AcceptsRestartCommand", "restart_command", false},
     CapabilityKey{"accepts_opamp_connection_settings", &C::accepts_opamp_connection_settings,
@@ -31,8 +33,9 @@ constexpr std::array kKeys{
                   "ReportsOwnTraces", "own_telemetry", false},
     CapabilityKey{"reports_health", &C::reports_health, bit::kReportsHealth, "ReportsHealth",
                   "health", true},
-    CapabilityKey{"reports_remote_config", &C::reports_remote_config, bit::kReportsRemoteConfig,
-                  "ReportsRemoteConfig", "remote_config", false},
+    // Deprecated upstream: no bits of its own; the loader warns when it is written.
+    CapabilityKey{"reports_remote_config", &C::reports_remote_config, 0, "ReportsRemoteConfig",
+                  "remote_config", false},
     CapabilityKey{"reports_available_components", &C::reports_available_components,
                   bit::kReportsAvailableComponents, "ReportsAvailableComponents",
                   "available_components", false},

@@ -11,6 +11,12 @@ void parse_capabilities(MapReader section, CapabilitiesConfig &capabilities) {
     if (section.read_bool(key.key, value))
       setting = CapabilitySetting{value, true};
   }
+  if (section.has("reports_remote_config")) {
+    section.sink().warning(section.line_of_key("reports_remote_config"),
+                           section.key_path("reports_remote_config"),
+                           "is deprecated and has no effect: accepts_remote_config advertises "
+                           "ReportsRemoteConfig too (as the Go supervisor now does)");
+  }
   section.finish();
 }
 

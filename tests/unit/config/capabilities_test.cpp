@@ -70,7 +70,7 @@ TEST(CapabilityRule, WrittenTrueWithoutModuleIsAnError) {
   ASSERT_EQ(decision.errors.size(), 1u) << describe(decision.errors);
   EXPECT_EQ(decision.errors[0].to_string(),
             "supervisor.yaml:6: capabilities.accepts_remote_config: true needs module "
-            "\"remote_config\" (AcceptsRemoteConfig), which is not installed");
+            "\"remote_config\" (AcceptsRemoteConfig, ReportsRemoteConfig), which is not installed");
   EXPECT_EQ(decision.advertised & bit::kAcceptsRemoteConfig, 0u);
 }
 
@@ -116,6 +116,24 @@ TEST(CapabilityRule, TrueWithModulePresentIsAdvertised) {
   // Bits a module owns but the config leaves off are not advertised.
   EXPECT_EQ(decision.advertised & bit::kAcceptsOtherConnectionSettings, 0u);
   EXPECT_EQ(decision.advertised & bit::kAcceptsRestartCommand, 0u);
+}
+
+TEST(CapabilityRule, AcceptsRemoteConfigReportsItsStatusTooAndTheOldKeyIsDeprecated) {
+  const CapabilityDecision decision =
+      decide_capabilities(with_capabilities("  accepts_remote_config: true\n"), all_modules());
+  EXPECT_EQ(decision.advertised & (bit::kAcceptsRemoteConfig | bit::kReportsRemoteConfig),
+            bit::kAcceptsRemoteConfig | bit::kReportsRemoteConfig);
+
+  const LoadResult deprecated =
+      load_text(std::string(kBase) + "capabilities:\n  reports_remote_config: true\n");
+  ASSERT_TRUE(deprecated.config);
+  ASSERT_EQ(deprecated.warnings.size(), 1u) << describe(deprecated.warnings);
+  EXPECT_EQ(deprecated.warnings[0].key, "capabilities.reports_remote_config");
+  EXPECT_NE(deprecated.warnings[0].message.find("deprecated"), std::string::npos);
+  // Alone it advertises nothing.
+  const CapabilityDecision alone = decide_capabilities(*deprecated.config, all_modules());
+  EXPECT_EQ(alone.advertised & bit::kReportsRemoteConfig, 0u);
+  EXPECT_TRUE(alone.errors.empty()) << describe(alone.errors);
 }
 
 TEST(CapabilityRule, HeartbeatBelongsToTheCore) {
