@@ -221,7 +221,9 @@ void ClientSession::Impl::initialize() {
 void ClientSession::Impl::report_stored_remote_config_status() {
   // Like the Go supervisor, the server sees the last remote config status at once. The
   // capabilities are final only at start: modules are loaded after the session exists.
-  if ((outgoing_.capabilities() & kReportsRemoteConfig) == 0)
+  // The remote_config module reports for itself once it has started applying something.
+  if ((outgoing_.capabilities() & kReportsRemoteConfig) == 0 ||
+      outgoing_.has_remote_config_status())
     return;
   if (auto stored = state_->last_remote_config_status()) {
     proto::AgentToServer fields;

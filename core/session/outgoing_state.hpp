@@ -40,6 +40,9 @@ class OutgoingState {
   bool set_module_fields(std::string_view module_id, std::span<const uint32_t> owned,
                          const proto::AgentToServer &fields);
 
+  // Whether a module has set remote_config_status (the session then leaves it alone).
+  bool has_remote_config_status() const { return current_.has_remote_config_status(); }
+
   // The next message carries every known status field.
   void request_full_state() { full_state_pending_ = true; }
   bool full_state_pending() const { return full_state_pending_; }

@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "common/uuid.hpp"
+#include "e2e_support.hpp"
 #include "supervisor_fixture.hpp"
 #include "support/collector.hpp"
 #include "support/http.hpp"
@@ -38,25 +39,6 @@ BuildInfo components_build_info(const std::filesystem::path &collector) {
   return {info["command"].as<std::string>(), info["version"].as<std::string>()};
 }
 
-// A Collector pipeline on a free port: OTLP/HTTP in, the debug exporter's detailed output
-// (span names included) out, internal metrics off so no fixed port has to be free.
-std::string pipeline_yaml(uint16_t otlp_http_port) {
-  return "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
-         std::to_string(otlp_http_port) +
-         "\nexporters:\n  debug:\n    verbosity: detailed\n"
-         "service:\n  telemetry:\n    metrics:\n      level: none\n"
-         "  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n";
-}
-
-std::string one_span_json() {
-  return R"({"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"scope":{},"spans":[)"
-         R"({"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",)"
-         R"("name":")" +
-         std::string(kSpanName) +
-         R"(","kind":1,"startTimeUnixNano":"1544712660000000000","endTimeUnixNano":)"
-         R"("1544712661000000000"}]}]}]})";
-}
-
 // The real Collector behind a script whose `featuregate` hides service.AllowNoPipelines, as
 // a Collector without the gate would print it (upstream's e2e test wraps it the same way).
 std::filesystem::path without_allow_no_pipelines(const TempDir &dir) {
@@ -68,26 +50,6 @@ std::filesystem::path without_allow_no_pipelines(const TempDir &dir) {
           "\" \"$@\"\n");
   std::filesystem::permissions(path, std::filesystem::perms::owner_all);
   return path;
-}
-
-pid_t collector_pid_from(const std::string &line) {
-  std::smatch match;
-  if (!std::regex_search(line, match, std::regex("Collector started \\(pid ([0-9]+)\\)")))
-    return 0;
-  return static_cast<pid_t>(std::stoi(match[1].str()));
-}
-
-bool process_exists(pid_t pid) {
-  if (::kill(pid, 0) != 0)
-    return false;
-  // A zombie is gone for our purpose: it runs nothing.
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("State:", 0) == 0)
-      return line.find('Z') == std::string::npos;
-  }
-  return false;
 }
 
 class CollectorLifecycle : public ::testing::Test {
@@ -194,10 +156,8 @@ TEST_F(CollectorLifecycle, ALocalPipelineRunsAndItsDataComesOut) {
   const auto agent_log = dir_.path() / "storage" / "agent.log";
   EXPECT_TRUE(eventually(
       [&] {
-        const auto response =
-            http_post("http://127.0.0.1:" + std::to_string(otlp_port) + "/v1/traces",
-                      one_span_json(), "application/json", 5s);
-        return response.status == 200 && read_file(agent_log).find(kSpanName) != std::string::npos;
+        return send_span(otlp_port, kSpanName) &&
+               read_file(agent_log).find(kSpanName) != std::string::npos;
       },
       kDeadline))
       << read_file(agent_log);

@@ -1,0 +1,55 @@
+#include "e2e_support.hpp"
+
+#include <signal.h>
+
+#include <fstream>
+#include <regex>
+
+#include "support/http.hpp"
+
+namespace opsup::testing {
+
+std::string pipeline_yaml(uint16_t otlp_http_port) {
+  return "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
+         std::to_string(otlp_http_port) +
+         "\nexporters:\n  debug:\n    verbosity: detailed\n"
+         "service:\n  telemetry:\n    metrics:\n      level: none\n"
+         "  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n";
+}
+
+std::string one_span_json(const std::string &span_name) {
+  return R"({"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"scope":{},"spans":[)"
+         R"({"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",)"
+         R"("name":")" +
+         span_name +
+         R"(","kind":1,"startTimeUnixNano":"1544712660000000000","endTimeUnixNano":)"
+         R"("1544712661000000000"}]}]}]})";
+}
+
+bool send_span(uint16_t otlp_http_port, const std::string &span_name) {
+  const auto response =
+      http_post("http://127.0.0.1:" + std::to_string(otlp_http_port) + "/v1/traces",
+                one_span_json(span_name), "application/json", std::chrono::seconds(5));
+  return response.status == 200;
+}
+
+pid_t collector_pid_from(const std::string &line) {
+  std::smatch match;
+  if (!std::regex_search(line, match, std::regex("Collector started \\(pid ([0-9]+)\\)")))
+    return 0;
+  return static_cast<pid_t>(std::stoi(match[1].str()));
+}
+
+bool process_exists(pid_t pid) {
+  if (pid <= 0 || ::kill(pid, 0) != 0)
+    return false;
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("State:", 0) == 0)
+      return line.find('Z') == std::string::npos;
+  }
+  return false;
+}
+
+}  // namespace opsup::testing

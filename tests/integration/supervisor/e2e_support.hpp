@@ -1,0 +1,28 @@
+// What the end-to-end tests of the supervisor with the real Collector share: a pipeline to
+// push data through, the data, and reading the Collector's pid from the supervisor's log.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace opsup::testing {
+
+// A Collector pipeline on a free port: OTLP/HTTP in, the debug exporter's detailed output
+// (span names included) out, internal metrics off so no fixed port has to be free.
+std::string pipeline_yaml(uint16_t otlp_http_port);
+
+// One span named `span_name` as OTLP/JSON, for POST /v1/traces.
+std::string one_span_json(const std::string &span_name);
+
+// POSTs one span to the Collector's OTLP/HTTP receiver; true on 200.
+bool send_span(uint16_t otlp_http_port, const std::string &span_name);
+
+// The pid in the supervisor's "Collector started (pid N)" line; 0 when there is none.
+pid_t collector_pid_from(const std::string &line);
+
+// True while `pid` runs (a zombie does not).
+bool process_exists(pid_t pid);
+
+}  // namespace opsup::testing
