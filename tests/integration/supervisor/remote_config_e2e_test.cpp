@@ -25,6 +25,7 @@
 #include <fstream>
 
 #include "e2e_support.hpp"
+#include "opamp.pb.h"
 #include "supervisor_fixture.hpp"
 #include "support/collector.hpp"
 #include "support/ports.hpp"
@@ -274,6 +275,35 @@ TEST_F(RemoteConfigE2e, SupervisorReportsCollectorLogTailOnRemoteConfigCrash) {
   EXPECT_NE(string_at(failed, {"remote_config_status", "error_message"}).find("nosuchreceiver"),
             std::string::npos)
       << string_at(failed, {"remote_config_status", "error_message"});
+  stop_supervisor();
+}
+
+// A storage directory written in the Go supervisor's formats (persistent_state.yaml,
+// last_recv_remote_config.dat as a serialized AgentRemoteConfig) is picked up: the same
+// instance UID, and the last received config runs before the server sends anything.
+TEST_F(RemoteConfigE2e, AGoSupervisorStorageDirectoryIsPickedUp) {
+  const std::string uid = "0190f6a8-1234-7abc-8def-00000000abcd";
+  const uint16_t port = free_tcp_port();
+  const auto storage = dir_.path() / "storage";
+  std::filesystem::create_directories(storage);
+  std::filesystem::permissions(storage, std::filesystem::perms::owner_all);
+  std::ofstream(storage / "persistent_state.yaml")
+      << "instance_id: " << uid
+      << "\nlast_remote_config_status:\n  status: 1\n  last_remote_config_hash: \"0a0b\"\n"
+         "  error_message: \"\"\n";
+  opamp::proto::v1::AgentRemoteConfig remote;
+  remote.set_config_hash("\x0a\x0b");
+  auto &file = (*remote.mutable_config()->mutable_config_map())[""];
+  file.set_body(pipeline_yaml(port));
+  file.set_content_type("text/yaml");
+  std::ofstream(storage / "last_recv_remote_config.dat", std::ios::binary)
+      << remote.SerializeAsString();
+
+  start(run());
+  EXPECT_EQ(uid_, uid);
+  EXPECT_TRUE(span_comes_out(port, "go-storage-span")) << supervisor_->output();
+  const auto agent = wait_status("APPLIED", "0a0b");
+  EXPECT_EQ(string_at(agent, {"instance_uid"}), uid);
   stop_supervisor();
 }
 
