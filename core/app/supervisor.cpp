@@ -119,7 +119,7 @@ struct Supervisor::Impl {
       publish(event_kind(notice.kind), notice.message, notice.pid, notice.exit_code,
               notice.generation);
     };
-    callbacks.veto = [this](const std::string &config_yaml) {
+    callbacks.veto = [this](const std::string &config_yaml, bool /*trusted*/) {
       std::string reasons;
       if (!modules_active)
         return reasons;

@@ -226,9 +226,16 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
       return;
     }
     if (!text.empty() && callbacks.veto) {
-      if (std::string reason = callbacks.veto(text); !reason.empty()) {
-        finish_change(change.done, {ConfigChangeResult::Status::kVeto, 0, false, reason});
-        return;
+      const bool trusted = !candidate.remote && candidate.module_layers.empty();
+      if (std::string reason = callbacks.veto(text, trusted); !reason.empty()) {
+        if (!trusted) {
+          finish_change(change.done, {ConfigChangeResult::Status::kVeto, 0, false, reason});
+          return;
+        }
+        logger()->warn(
+            "The local config breaks a module's rule; local files are trusted, so the "
+            "Collector runs it anyway: {}",
+            reason);
       }
     }
     if (text.empty() || !change.options.validate_with_collector) {
@@ -565,7 +572,9 @@ void CollectorController::set_instance_uid(const std::string &instance_uid) {
   s.options.instance_uid = instance_uid;
   if (s.server)
     s.server->set_instance_uid(instance_uid);
-  s.enqueue({[](Layers &) {}, {}, [](const ConfigChangeResult &result) {
+  s.enqueue({[](Layers &) {},
+             {},
+             [](const ConfigChangeResult &result) {
                if (result.status != ConfigChangeResult::Status::kOk)
                  logger()->error("Cannot recompose for the new instance UID: {}", result.error);
              }});

@@ -80,7 +80,10 @@ struct CollectorControllerCallbacks {
   std::function<void(const std::string &agent_to_server)> on_collector_message;
   std::function<void(const CollectorNotice &)> on_notice;
   // The modules' validate_collector_config on a candidate: empty accepts, else the reason.
-  std::function<std::string(const std::string &config_yaml)> veto;
+  // `trusted`: the candidate holds only the operator's own layers (local files and the
+  // supervisor's), no remote config and no module layer; a refusal of those is only
+  // warned about, so a policy shows what it would do without stopping the Collector.
+  std::function<std::string(const std::string &config_yaml, bool trusted)> veto;
 };
 
 // A local config file that cannot be read, or a layer that is not a YAML map. what() names it.

@@ -44,7 +44,11 @@ class ControllerHarness {
       message.ParseFromString(bytes);
       messages_.add(message);
     };
-    callbacks.veto = std::move(veto);
+    if (veto) {
+      callbacks.veto = [veto = std::move(veto)](const std::string &config, bool) {
+        return veto(config);
+      };
+    }
     loop_.on_loop([&] {
       controller_ = std::make_unique<CollectorController>(loop_.io(), options, callbacks);
       controller_->prepare();
@@ -182,6 +186,19 @@ TEST(CollectorController, AVetoedOrInvalidLayerIsRefusedAndForgotten) {
   EXPECT_EQ(fine.status, Status::kOk) << fine.error;
   EXPECT_EQ(harness.composed().find("forbidden"), std::string::npos);
   EXPECT_EQ(fine.generation, 2u);
+}
+
+TEST(CollectorController, TheOperatorsOwnLayersAreOnlyWarnedAboutWhenARuleRefusesThem) {
+  TempDir dir;
+  ControllerHarness harness(
+      CollectorKind::kReal, dir, testing::pipeline_config(dir),
+      [](const std::string &) { return std::string("every config refused"); });
+  // The local config is trusted: it runs although the rule refuses it.
+  ASSERT_TRUE(harness.wait_notice(CollectorNoticeKind::kStarted, 1));
+  // A module's layer is not.
+  const ConfigChangeResult layered = harness.set_layer("x", "processors:\n  batch: {}\n");
+  EXPECT_EQ(layered.status, Status::kVeto);
+  EXPECT_EQ(layered.error, "every config refused");
 }
 
 TEST(CollectorController, TheCollectorsOwnValidateRefusesABadConfigAndTheOldOneKeepsRunning) {
