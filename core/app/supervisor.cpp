@@ -127,6 +127,21 @@ struct Supervisor::Impl {
         reasons += (reasons.empty() ? "" : "; ") + ("module " + veto.id + ": " + veto.reason);
       return reasons;
     };
+    callbacks.rewrite = [this](const std::string &config_yaml) {
+      collector::CollectorControllerCallbacks::Rewrite result{config_yaml, {}, {}};
+      if (!modules_active)
+        return result;
+      modules::ModuleRegistry::ConfigRewrite rewrite =
+          registry->rewrite_collector_config(config_yaml);
+      if (rewrite.veto) {
+        result.refusal = "module " + rewrite.veto->id + ": " + rewrite.veto->reason;
+        return result;
+      }
+      result.config = std::move(rewrite.config);
+      for (const auto &note : rewrite.notes)
+        result.notes += (result.notes.empty() ? "" : "\n") + note;
+      return result;
+    };
     return callbacks;
   }
 

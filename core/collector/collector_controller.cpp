@@ -220,13 +220,28 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
       finish_change(change.done, {ConfigChangeResult::Status::kInvalid, 0, false, error.what()});
       return;
     }
+    const bool trusted = !candidate.remote && candidate.module_layers.empty();
+    std::string notes;
+    if (!trusted && !text.empty() && callbacks.rewrite) {
+      CollectorControllerCallbacks::Rewrite rewritten = callbacks.rewrite(text);
+      if (!rewritten.refusal.empty()) {
+        finish_change(change.done,
+                      {ConfigChangeResult::Status::kVeto, 0, false, rewritten.refusal});
+        return;
+      }
+      if (!rewritten.notes.empty()) {
+        logger()->warn("A module rewrote the candidate config: {}", rewritten.notes);
+        text = std::move(rewritten.config);
+        notes = std::move(rewritten.notes);
+      }
+    }
     if (composed && text == *composed) {
       layers = std::move(candidate);
-      finish_change(change.done, {ConfigChangeResult::Status::kOk, latest_generation, false, {}});
+      finish_change(change.done,
+                    {ConfigChangeResult::Status::kOk, latest_generation, false, notes});
       return;
     }
     if (!text.empty() && callbacks.veto) {
-      const bool trusted = !candidate.remote && candidate.module_layers.empty();
       if (std::string reason = callbacks.veto(text, trusted); !reason.empty()) {
         if (!trusted) {
           finish_change(change.done, {ConfigChangeResult::Status::kVeto, 0, false, reason});
@@ -239,10 +254,10 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
       }
     }
     if (text.empty() || !change.options.validate_with_collector) {
-      commit(std::move(candidate), std::move(text), change.done);
+      commit(std::move(candidate), std::move(text), change.done, notes);
       return;
     }
-    validation->run(text, [weak = weak_from_this(), candidate = std::move(candidate), text,
+    validation->run(text, [weak = weak_from_this(), candidate = std::move(candidate), text, notes,
                            done = change.done](const ValidationOutcome &outcome) mutable {
       auto self = weak.lock();
       if (!self)
@@ -255,12 +270,13 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
                             {ConfigChangeResult::Status::kVeto, 0, false,
                              "the Collector's validate refused the config: " + outcome.message});
       } else {
-        self->commit(std::move(candidate), std::move(text), done);
+        self->commit(std::move(candidate), std::move(text), done, notes);
       }
     });
   }
 
-  void commit(Layers candidate, std::string text, const ChangeDone &done) {
+  void commit(Layers candidate, std::string text, const ChangeDone &done,
+              const std::string &notes = {}) {
     std::uint64_t generation = 0;
     try {
       generation = runner->apply(text);
@@ -279,7 +295,7 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
       logger()->info("Collector config generation {} written to {}", generation,
                      runner->effective_config_path().string());
     }
-    finish_change(done, {ConfigChangeResult::Status::kOk, generation, true, {}});
+    finish_change(done, {ConfigChangeResult::Status::kOk, generation, true, notes});
   }
 
   // ---- the Collector ----

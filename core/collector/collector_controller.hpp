@@ -84,6 +84,14 @@ struct CollectorControllerCallbacks {
   // supervisor's), no remote config and no module layer; a refusal of those is only
   // warned about, so a policy shows what it would do without stopping the Collector.
   std::function<std::string(const std::string &config_yaml, bool trusted)> veto;
+  // The modules' rewrite_collector_config on an untrusted candidate, before the veto:
+  // the config to use, what was changed (lines), or a refusal.
+  struct Rewrite {
+    std::string config;
+    std::string notes;    // one line per change; "" when nothing changed
+    std::string refusal;  // non-empty: refused
+  };
+  std::function<Rewrite(const std::string &config_yaml)> rewrite;
 };
 
 // A local config file that cannot be read, or a layer that is not a YAML map. what() names it.

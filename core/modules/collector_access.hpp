@@ -24,10 +24,10 @@ struct CollectorStateView {
   bool running = false;
   pid_t pid = 0;
   CollectorHealth health = CollectorHealth::kUnknown;
-  std::string last_error;             // the extension's last_error, or why it is not running
-  std::uint64_t generation = 0;       // of the config the Collector runs (0: none yet)
-  std::uint64_t latest_generation = 0;  // of the newest composed config
-  std::uint64_t restart_count = 0;    // unexpected exits since the supervisor started
+  std::string last_error;                  // the extension's last_error, or why it is not running
+  std::uint64_t generation = 0;            // of the config the Collector runs (0: none yet)
+  std::uint64_t latest_generation = 0;     // of the newest composed config
+  std::uint64_t restart_count = 0;         // unexpected exits since the supervisor started
   std::uint64_t start_time_unix_nano = 0;  // of the running process; 0 when not running
 };
 
@@ -41,7 +41,8 @@ struct ConfigChangeResult {
   // changed, the current one when it did not. 0 unless kOk.
   std::uint64_t generation = 0;
   bool changed = false;  // the composed text changed (the Collector is restarted/reloaded)
-  std::string error;     // why, when not kOk
+  // Why, when not kOk. On kOk: what modules rewrote in the candidate (one line each), or "".
+  std::string error;
 };
 
 struct RemoteConfigFile {

@@ -390,6 +390,48 @@ void ModuleRegistry::publish_event(const opsup_event &event) {
   }
 }
 
+ModuleRegistry::ConfigRewrite ModuleRegistry::rewrite_collector_config(
+    std::string_view config_yaml) {
+  ConfigRewrite result{std::string(config_yaml), {}, std::nullopt};
+  for (detail::ModuleSlot *slot : impl_->started()) {
+    const auto rewrite = slot->candidate.hooks.rewrite_collector_config;
+    if (rewrite == nullptr)
+      continue;
+    char report[kErrorTextCapacity] = "";
+    std::optional<std::string> rewritten;
+    const opsup_bytes_sink take = [](void *user_data, opsup_bytes bytes) {
+      auto &out = *static_cast<std::optional<std::string> *>(user_data);
+      out.emplace(reinterpret_cast<const char *>(bytes.data), bytes.data ? bytes.size : 0);
+    };
+    const opsup_status status = rewrite(slot->instance, result.config.c_str(), take, &rewritten,
+                                        opsup_error_buffer{report, sizeof report});
+    report[sizeof report - 1] = '\0';
+    const std::string &id = slot->candidate.info.id;
+    if (status != OPSUP_OK) {
+      std::string text = report[0] != '\0' ? report : "no reason given";
+      if (status != OPSUP_ERR_VETO)
+        text = "rewriting failed (status " + std::to_string(status) + "): " + text;
+      result.veto = ModuleVeto{id, std::move(text)};
+      return result;
+    }
+    if (!rewritten)
+      continue;
+    result.config = std::move(*rewritten);
+    std::string lines = report;
+    for (std::size_t start = 0; start < lines.size();) {
+      std::size_t end = lines.find('\n', start);
+      if (end == std::string::npos)
+        end = lines.size();
+      if (end > start)
+        result.notes.push_back("module " + id + ": " + lines.substr(start, end - start));
+      start = end + 1;
+    }
+    if (result.notes.empty() || result.notes.back().rfind("module " + id + ":", 0) != 0)
+      result.notes.push_back("module " + id + ": rewrote the config");
+  }
+  return result;
+}
+
 std::vector<ModuleVeto> ModuleRegistry::validate_collector_config(std::string_view config_yaml) {
   const std::string yaml(config_yaml);
   std::vector<ModuleVeto> vetoes;

@@ -117,6 +117,15 @@ class ModuleRegistry {
   // the Collector runs, for COLLECTOR_* events); modules built against an older minor read
   // only the fields they know.
   void publish_event(const opsup_event &event);
+  // Lets every started module with a rewrite_collector_config hook rewrite a candidate, in
+  // load order, each seeing the previous one's result. `notes` holds what each changed
+  // ("module <id>: <line>"); `veto` is set when one refused it (the rest are not asked).
+  struct ConfigRewrite {
+    std::string config;
+    std::vector<std::string> notes;
+    std::optional<ModuleVeto> veto;
+  };
+  ConfigRewrite rewrite_collector_config(std::string_view config_yaml);
   // Asks every started module about a candidate Collector config; empty means accepted.
   // A module that fails to answer counts as a veto.
   std::vector<ModuleVeto> validate_collector_config(std::string_view config_yaml);

@@ -103,7 +103,7 @@ class RemoteConfigModule : public opsup::Module {
     if (!applying_ || applying_->generation == 0)
       return;
     if (event.kind == OPSUP_EVENT_COLLECTOR_HEALTHY && event.generation >= applying_->generation) {
-      succeed();
+      succeed(applying_->notes);
     } else if (event.kind == OPSUP_EVENT_COLLECTOR_EXITED &&
                event.generation == applying_->generation &&
                event.message.substr(0, kStoppedBySupervisor.size()) != kStoppedBySupervisor) {
@@ -120,6 +120,7 @@ class RemoteConfigModule : public opsup::Module {
     opsup::Host::TimerId timer = 0;
     bool quiet = false;     // restored at start-up or rolled back: the status is not changed
     bool rollback = false;  // the last working config, restored after a failure
+    std::string notes;      // what modules rewrote in it, reported with APPLIED
   };
 
   // ---- receiving and applying ----
@@ -146,7 +147,7 @@ class RemoteConfigModule : public opsup::Module {
     opsup::CollectorState state;
     const uint64_t latest_before =
         host().collector_state(state) == OPSUP_OK ? state.latest_generation : 0;
-    applying_ = Applying{config, ++last_serial_, 0, 0, quiet, rollback};
+    applying_ = Applying{config, ++last_serial_, 0, 0, quiet, rollback, {}};
 
     std::vector<opsup::ConfigFile> files;
     for (const auto &[name, file] : config.config().config_map())
@@ -175,15 +176,16 @@ class RemoteConfigModule : public opsup::Module {
            /*may_roll_back=*/false);
       return;
     }
+    applying_->notes = result.error;  // on success: what was rewritten, if anything
     if (empty || result.generation == latest_before) {
-      succeed();  // nothing to wait for: stopped (empty map) or unchanged
+      succeed(applying_->notes);  // nothing to wait for: stopped (empty map) or unchanged
       return;
     }
     applying_->generation = result.generation;
     opsup::CollectorState state;
     if (host().collector_state(state) == OPSUP_OK &&
         state.health == opsup::CollectorHealth::kHealthy && state.generation >= result.generation) {
-      succeed();
+      succeed(applying_->notes);
       return;
     }
     applying_->timer = host().start_timer(settings_.apply_timeout, [this, serial] {
@@ -194,7 +196,7 @@ class RemoteConfigModule : public opsup::Module {
       if (host().collector_state(now) == OPSUP_OK &&
           now.health == opsup::CollectorHealth::kHealthy &&
           now.generation >= applying_->generation) {
-        succeed();
+        succeed(applying_->notes);
         return;
       }
       std::string reason = "Config apply timeout exceeded";
@@ -204,7 +206,7 @@ class RemoteConfigModule : public opsup::Module {
     });
   }
 
-  void succeed() {
+  void succeed(std::string notes = "") {  // by value: applying_ is moved from below
     Applying done = std::move(*applying_);
     applying_.reset();
     if (done.timer != 0)
@@ -219,7 +221,9 @@ class RemoteConfigModule : public opsup::Module {
         host().warn(std::string("remote_config: could not persist ") + kLastWorkingFile);
       last_working_ = done.config;
     }
-    report(proto::RemoteConfigStatuses_APPLIED, hash, "");
+    // A module may have rewritten the config (config_policy's sanitise mode): say what.
+    report(proto::RemoteConfigStatuses_APPLIED, hash,
+           notes.empty() ? "" : "applied with changes: " + notes);
   }
 
   void fail(const std::string &reason, bool may_roll_back) {

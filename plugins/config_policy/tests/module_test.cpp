@@ -110,6 +110,37 @@ TEST_F(ConfigPolicyModule, SanitiseModeStillRefusesAndLogsWhatItWouldRemove) {
   EXPECT_TRUE(logged);
 }
 
+TEST_F(ConfigPolicyModule, SanitiseModeRewritesAServerGivenConfigAndSaysWhatItRemoved) {
+  auto &host = start(std::string(kPolicy) + "mode: sanitise\n");
+  constexpr const char *kMixed = R"(
+receivers:
+  filelog: {include: [/etc/shadow]}
+  otlp: {protocols: {http: {endpoint: "localhost:4318"}}}
+exporters:
+  debug: {}
+service:
+  pipelines:
+    logs: {receivers: [filelog, otlp], exporters: [debug]}
+)";
+  const auto rewrite = host.rewrite_collector_config(kMixed);
+  EXPECT_EQ(rewrite.status, OPSUP_OK) << rewrite.report;
+  ASSERT_TRUE(rewrite.rewritten);
+  EXPECT_EQ(rewrite.rewritten->find("filelog"), std::string::npos) << *rewrite.rewritten;
+  EXPECT_NE(rewrite.rewritten->find("otlp"), std::string::npos) << *rewrite.rewritten;
+  EXPECT_NE(rewrite.report.find("removed receivers/filelog"), std::string::npos) << rewrite.report;
+  // What it produced passes its own check.
+  EXPECT_EQ(host.validate_collector_config(*rewrite.rewritten), OPSUP_OK);
+  // A clean config is kept as it is.
+  EXPECT_FALSE(host.rewrite_collector_config(kCleanConfig).rewritten);
+}
+
+TEST_F(ConfigPolicyModule, RefuseModeNeverRewrites) {
+  auto &host = start(kPolicy);
+  const auto rewrite = host.rewrite_collector_config(kBadConfig);
+  EXPECT_EQ(rewrite.status, OPSUP_OK);
+  EXPECT_FALSE(rewrite.rewritten);
+}
+
 TEST_F(ConfigPolicyModule, UnreadableConfigIsVetoed) {
   auto &host = start(kPolicy);
   std::string reason;

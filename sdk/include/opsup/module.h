@@ -177,8 +177,10 @@ typedef void (*opsup_bytes_sink)(void *user_data, opsup_bytes bytes);
  *                              `validate` (OPSUP_CONFIG_VALIDATE), refused the candidate.
  *   OPSUP_ERR_INVALID_ARGUMENT a layer is not a YAML map (`error` names the line).
  *   OPSUP_ERR_FAILED           the config could not be written, or the supervisor is stopping.
- * On any refusal the layers stay as they were and `generation` is 0.
- * OWNERSHIP: `error` (never NULL; "" on success) is valid only during the call. */
+ * On any refusal the layers stay as they were and `generation` is 0. On OPSUP_OK, `error`
+ * holds what a module's rewrite_collector_config hook changed in the candidate (one line
+ * per change, "module <id>: ..."), or "" when nothing was rewritten.
+ * OWNERSHIP: `error` (never NULL) is valid only during the call. */
 typedef void (*opsup_config_done)(void *user_data, opsup_status status, uint64_t generation,
                                   const char *error);
 
@@ -548,6 +550,25 @@ struct opsup_module_hooks {
   void (*on_custom_message)(opsup_module *module, const char *capability, const char *type,
                             opsup_bytes data);
 #endif /* minor 2 */
+
+#if OPSUP_TARGET_ABI_MINOR >= 3
+  /* ---- ABI minor 3 ---- */
+
+  /* Rewrites a candidate Collector config before it is checked and applied: a policy that
+   * removes what it refuses instead of refusing the whole config. Called, module by module
+   * in load order, only for candidates that hold a remote config or a module's layer (the
+   * operator's own files are never rewritten), before validate_collector_config.
+   * To keep the candidate, return OPSUP_OK without calling `rewritten`. To replace it, call
+   * rewritten(user_data, yaml) once with the whole new config (YAML text) and write what
+   * was changed, for people, into `report` (one line per change; the host passes it on to
+   * the module that made the config change, e.g. for its status, and logs it). To refuse
+   * the candidate, return OPSUP_ERR_VETO with the reason in `report`.
+   * OWNERSHIP: `config_yaml` is valid only during the call; the bytes given to `rewritten`
+   * are copied during that call. */
+  opsup_status (*rewrite_collector_config)(opsup_module *module, const char *config_yaml,
+                                           opsup_bytes_sink rewritten, void *user_data,
+                                           opsup_error_buffer report);
+#endif /* minor 3 */
 };
 
 /* The entry point every module exports (OPSUP_MODULE_ENTRY_SYMBOL). Must not do more than

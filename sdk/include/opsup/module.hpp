@@ -836,6 +836,16 @@ class Module {
   virtual std::optional<std::string> validate_collector_config(std::string_view /*config_yaml*/) {
     return std::nullopt;
   }
+#if OPSUP_ABI_MINOR >= 3
+  // Rewrites a candidate Collector config before it is checked (ABI 1.3; see module.h for
+  // when it is called). Return the whole new config and write what changed, one line per
+  // change, into `report`; return nullopt to keep the candidate. Throw
+  // StatusError(OPSUP_ERR_VETO, reason) to refuse it.
+  virtual std::optional<std::string> rewrite_collector_config(std::string_view /*config_yaml*/,
+                                                              std::string & /*report*/) {
+    return std::nullopt;
+  }
+#endif
 
  protected:
   Host &host() const noexcept {
@@ -993,6 +1003,9 @@ struct Adapter {
 #if OPSUP_ABI_MINOR >= 2
     hooks.on_custom_message = &on_custom_message;
 #endif
+#if OPSUP_ABI_MINOR >= 3
+    hooks.rewrite_collector_config = &rewrite_collector_config;
+#endif
     return hooks;
   }
 
@@ -1085,6 +1098,27 @@ struct Adapter {
     write_error(reason, *veto);
     return OPSUP_ERR_VETO;
   }
+
+#if OPSUP_ABI_MINOR >= 3
+  static opsup_status rewrite_collector_config(opsup_module *module, const char *config_yaml,
+                                               opsup_bytes_sink rewritten, void *user_data,
+                                               opsup_error_buffer report) noexcept {
+    if (module == nullptr || rewritten == nullptr)
+      return OPSUP_ERR_INVALID_ARGUMENT;
+    std::optional<std::string> config;
+    std::string lines;
+    const opsup_status status = guarded(report, [&] {
+      config = instance_of(module)->module->rewrite_collector_config(config_yaml ? config_yaml : "",
+                                                                     lines);
+    });
+    if (status != OPSUP_OK || !config)
+      return status;
+    rewritten(user_data,
+              opsup_bytes{reinterpret_cast<const uint8_t *>(config->data()), config->size()});
+    write_error(report, lines);
+    return OPSUP_OK;
+  }
+#endif
 };
 
 }  // namespace detail

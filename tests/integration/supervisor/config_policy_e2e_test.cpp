@@ -31,6 +31,7 @@ class ConfigPolicyE2e : public ::testing::Test {
   OpampServerProcess server_;
   std::unique_ptr<ChildProcess> supervisor_;
   std::string uid_;
+  std::string policy_extra_;  // more lines of plugins.config_policy
 
   void SetUp() override {
     for (const char *module : {"remote_config.so", "health.so", "config_policy.so"}) {
@@ -44,7 +45,8 @@ class ConfigPolicyE2e : public ::testing::Test {
         {.endpoint = server_.websocket_url(),
          .storage = dir_.path() / "storage",
          .modules_dir = modules_.path(),
-         .extra_yaml = std::string("capabilities:\n  accepts_remote_config: true\n") + kPolicy,
+         .extra_yaml = std::string("capabilities:\n  accepts_remote_config: true\n") + kPolicy +
+                       policy_extra_,
          .collector = collector_executable(CollectorKind::kReal),
          .agent_yaml = agent_yaml},
         dir_.path());
@@ -115,6 +117,31 @@ TEST_F(ConfigPolicyE2e, AConfigBreakingThreeRulesListsAllThree) {
   EXPECT_NE(message.find("/etc/passwd"), std::string::npos) << message;
   EXPECT_NE(message.find("receivers/exec"), std::string::npos) << message;
   EXPECT_NE(message.find("collector.evil.example.com"), std::string::npos) << message;
+  supervisor_->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor_->wait_exit(kDeadline), 0);
+}
+
+TEST_F(ConfigPolicyE2e, SanitiseModeRemovesTheOffendingReceiverAndAppliesTheRest) {
+  policy_extra_ = "    mode: sanitise\n";
+  start();
+  const uint16_t port = free_tcp_port();
+  const std::string mixed = push(
+      "receivers:\n  filelog:\n    include: [/etc/shadow]\n  otlp:\n    protocols:\n"
+      "      http:\n        endpoint: 127.0.0.1:" +
+      std::to_string(port) +
+      "\nexporters:\n  debug:\n    verbosity: detailed\nservice:\n  telemetry:\n    metrics:\n"
+      "      level: none\n  pipelines:\n    logs:\n      receivers: [filelog]\n"
+      "      exporters: [debug]\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n");
+  const std::string message = wait_status("APPLIED", mixed);
+  EXPECT_NE(message.find("removed receivers/filelog"), std::string::npos) << message;
+  EXPECT_EQ(effective().find("filelog"), std::string::npos) << effective();
+  EXPECT_TRUE(eventually(
+      [&] {
+        return send_span(port, "sanitised-span") &&
+               read_file(dir_.path() / "storage" / "agent.log").find("sanitised-span") !=
+                   std::string::npos;
+      },
+      kDeadline));
   supervisor_->send_signal(SIGTERM);
   EXPECT_EQ(supervisor_->wait_exit(kDeadline), 0);
 }

@@ -427,6 +427,33 @@ class FakeHost {
     return status;
   }
 
+#if OPSUP_ABI_MINOR >= 3
+  // Calls the module's rewrite_collector_config hook (ABI 1.3), as the host does for a
+  // server-given candidate. `rewritten` gets the new config when the module replaced it
+  // (nullopt: kept); `report` what it changed, or its refusal.
+  struct Rewrite {
+    opsup_status status = OPSUP_OK;
+    std::optional<std::string> rewritten;
+    std::string report;
+  };
+  Rewrite rewrite_collector_config(std::string_view config_yaml) {
+    Rewrite result;
+    if (hooks_.rewrite_collector_config == nullptr)
+      return result;
+    const std::string yaml(config_yaml);
+    char text[1024] = "";
+    result.status = hooks_.rewrite_collector_config(
+        module_, yaml.c_str(),
+        [](void *user_data, opsup_bytes bytes) {
+          static_cast<Rewrite *>(user_data)->rewritten.emplace(
+              reinterpret_cast<const char *>(bytes.data), bytes.data ? bytes.size : 0);
+        },
+        &result, opsup_error_buffer{text, sizeof text});
+    result.report = text;
+    return result;
+  }
+#endif
+
   // ---- Loop ---------------------------------------------------------------------------
   // Runs posted callbacks, finished run_blocking done callbacks and timers due now, until
   // none is left. Returns how many ran.
