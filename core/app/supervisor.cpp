@@ -6,10 +6,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
 #include <csignal>
+#include <ctime>
 #include <functional>
 #include <string>
 
 #include "app/collector_options_mapping.hpp"
+#include "app/health_endpoint.hpp"
 #include "app/session_options_mapping.hpp"
 #include "app/startup.hpp"
 #include "collector/collector_controller.hpp"
@@ -23,6 +25,15 @@ namespace opsup::app {
 namespace {
 
 namespace pb = opamp::proto::v1;
+
+std::string rfc3339_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
 
 std::uint64_t now_unix_nano() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -59,8 +70,11 @@ struct Supervisor::Impl {
   std::unique_ptr<session::ClientSession> session;
   std::unique_ptr<modules::ModuleRegistry> registry;
   std::unique_ptr<collector::CollectorController> collector;
+  std::unique_ptr<HealthEndpoint> health;
   bool modules_active = false;  // between registry start and stop: route and publish
   bool stopping = false;
+  std::string server_since;  // RFC 3339 UTC of the current connection
+  std::string server_last_error;
 
   Impl(const CommandLine &command_line, const config::SupervisorConfig &supervisor_config)
       : command(command_line), config(supervisor_config) {}
@@ -90,9 +104,17 @@ struct Supervisor::Impl {
         registry->route_server_message(message, advertised);
     };
     // The session logs connection changes itself; modules hear of them as events.
-    callbacks.on_connected = [this] { publish(OPSUP_EVENT_SERVER_CONNECTED, ""); };
+    callbacks.on_connected = [this] {
+      server_since = rfc3339_now();
+      publish(OPSUP_EVENT_SERVER_CONNECTED, "");
+    };
     callbacks.on_disconnected = [this](std::string_view reason) {
+      server_since.clear();
+      server_last_error = std::string(reason);
       publish(OPSUP_EVENT_SERVER_DISCONNECTED, reason);
+    };
+    callbacks.on_connect_failed = [this](std::string_view reason) {
+      server_last_error = std::string(reason);
     };
     // A server-assigned UID reaches the Collector's config too (extension, resource).
     callbacks.on_instance_uid_changed = [this](const session::InstanceUid &uid) {
@@ -145,6 +167,46 @@ struct Supervisor::Impl {
     return callbacks;
   }
 
+  HealthSnapshot health_snapshot() const {
+    HealthSnapshot snapshot;
+    snapshot.server_connected = session && session->is_connected();
+    snapshot.server_since = snapshot.server_connected ? server_since : "";
+    snapshot.server_last_error = server_last_error;
+    if (collector) {
+      const modules::CollectorStateView state = collector->collector_state();
+      snapshot.collector_running = state.running;
+      snapshot.collector_expected_to_run = collector->composed_config().value_or("x") != "";
+      snapshot.collector_health = state.health == modules::CollectorHealth::kHealthy ? "healthy"
+                                  : state.health == modules::CollectorHealth::kUnhealthy
+                                      ? "unhealthy"
+                                      : "unknown";
+      snapshot.collector_pid = state.pid;
+      snapshot.collector_restarts = state.restart_count;
+      snapshot.collector_generation = state.generation;
+      snapshot.collector_last_error = state.last_error;
+    }
+    if (registry) {
+      for (const auto &module : registry->listing()) {
+        switch (module.state) {
+          case modules::ModuleState::kStarted:
+            snapshot.modules_started.push_back(module.id);
+            break;
+          case modules::ModuleState::kRefused:
+            snapshot.modules_refused.push_back(module.path.filename().string() + ": " +
+                                               module.reason);
+            break;
+          case modules::ModuleState::kCreateFailed:
+          case modules::ModuleState::kStartFailed:
+            snapshot.modules_failed.push_back(module.id + ": " + module.reason);
+            break;
+          default:
+            break;
+        }
+      }
+    }
+    return snapshot;
+  }
+
   // Everything before the loop runs. False when start-up must stop (already logged).
   bool start() {
     try {
@@ -175,6 +237,20 @@ struct Supervisor::Impl {
       spdlog::error("Cannot run the Collector: {}", error.what());
       registry->stop();
       return false;
+    }
+    if (config.healthcheck.enabled()) {
+      try {
+        health = std::make_unique<HealthEndpoint>(io, config.healthcheck,
+                                                  [this] { return health_snapshot(); });
+        health->start();
+        spdlog::info("Health endpoint listening on {} (/health, /health/live, /health/ready)",
+                     config.healthcheck.endpoint);
+      } catch (const std::exception &error) {
+        spdlog::error("Cannot serve healthcheck.endpoint {}: {}", config.healthcheck.endpoint,
+                      error.what());
+        registry->stop();
+        return false;
+      }
     }
     session->set_capabilities(outcome.advertised_capabilities);
     modules_active = true;

@@ -12,8 +12,8 @@
 //   in issue 11 (connection settings): SupervisorOpAMPConnectionSettings,
 //     SupervisorReportsHeartbeat (offer), SupervisorAuthExtensions (endpoint change);
 //   in issue 12 (packages): SupervisorPackageCapabilitiesReturnError (inverted: packages work);
-//   in issue 14 (operations): SupervisorHealthCheckServer(+BackendConnError),
-//     SupervisorEmitBootstrapTelemetry, SupervisorBinarySize;
+//   in health_endpoint_test: SupervisorHealthCheckServer(+BackendConnError);
+//   in issue 14 (operations): SupervisorEmitBootstrapTelemetry, SupervisorBinarySize;
 //   with the other modules of issue 10: SupervisorReportsEffectiveConfig,
 //     SupervisorRestartCommand, SupervisorBootstrapsCollectorAvailableComponents, own telemetry.
 #include <gtest/gtest.h>
