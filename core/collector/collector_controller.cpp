@@ -651,6 +651,17 @@ bool CollectorController::restart_collector() {
   return true;
 }
 
+bool CollectorController::send_to_collector(std::string_view server_to_agent) {
+  State &s = *state_;
+  pb::ServerToAgent message;
+  if (!s.server ||
+      !message.ParseFromArray(server_to_agent.data(), static_cast<int>(server_to_agent.size())))
+    return false;
+  if (const auto uid = common::parse_uuid(s.options.instance_uid))
+    message.set_instance_uid(std::string(uid->begin(), uid->end()));
+  return s.server->send(message);
+}
+
 void CollectorController::validate_collector_config(
     std::string config_yaml, std::function<void(const modules::CollectorValidation &)> done) {
   State &s = *state_;

@@ -135,6 +135,7 @@ class CollectorController final : public modules::CollectorAccess {
   modules::CollectorStateView collector_state() const override;
   std::optional<std::string> composed_config() const override;
   bool restart_collector() override;
+  bool send_to_collector(std::string_view server_to_agent) override;
   void validate_collector_config(
       std::string config_yaml,
       std::function<void(const modules::CollectorValidation &)> done) override;

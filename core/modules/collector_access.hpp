@@ -86,6 +86,12 @@ class CollectorAccess {
   virtual std::optional<std::string> composed_config() const = 0;
   // Restarts the Collector on its current config. False when it has no config to run.
   virtual bool restart_collector() = 0;
+  // Sends a ServerToAgent (serialized; the caller checked its fields) to the connected
+  // Collector, with instance_uid filled in. False when no Collector is connected.
+  virtual bool send_to_collector(std::string_view server_to_agent) {
+    (void)server_to_agent;
+    return false;
+  }
   // Runs `<executable> validate --config <tmp>` on `config_yaml` off the loop thread.
   virtual void validate_collector_config(std::string config_yaml,
                                          std::function<void(const CollectorValidation &)> done) = 0;

@@ -15,6 +15,7 @@
 #include "modules/module_slot.hpp"
 #include "modules/module_state.hpp"
 #include "modules/module_storage.hpp"
+#include "modules/wire_scan.hpp"
 #include "opsup/opamp_constants.h"
 
 namespace opsup::modules::detail {
@@ -517,6 +518,71 @@ opsup_status state_write(opsup_host *host, const char *key, const char *yaml_val
   });
 }
 
+opsup_status set_custom_capabilities(opsup_host *host, const char *const *names, size_t count) {
+  constexpr size_t kMaxRuntimeCustomCapabilities = 64;
+  ModuleSlot &slot = slot_of(host);
+  return guarded(slot, "set_custom_capabilities", [&] {
+    if (!slot.accepting->load())
+      return OPSUP_ERR_FAILED;
+    if (count > 0 && names == nullptr)
+      return refuse_argument(slot, "set_custom_capabilities", "names is NULL");
+    if (count > kMaxRuntimeCustomCapabilities)
+      return refuse_argument(slot, "set_custom_capabilities",
+                             std::to_string(count) + " names, more than " +
+                                 std::to_string(kMaxRuntimeCustomCapabilities));
+    std::vector<std::string> wanted = slot.descriptor_custom_capabilities;
+    for (size_t i = 0; i < count; ++i) {
+      if (names[i] == nullptr || names[i][0] == '\0')
+        return refuse_argument(slot, "set_custom_capabilities", "a name is NULL or empty");
+      const std::string name = names[i];
+      for (const auto &other : *slot.core->slots) {
+        if (other.get() == &slot)
+          continue;
+        const auto &theirs = other->candidate.info.custom_capabilities;
+        if (std::find(theirs.begin(), theirs.end(), name) != theirs.end()) {
+          return refuse_argument(slot, "set_custom_capabilities",
+                                 "\"" + name + "\" belongs to module " + other->candidate.info.id);
+        }
+      }
+      if (std::find(wanted.begin(), wanted.end(), name) == wanted.end())
+        wanted.push_back(name);
+    }
+    static constexpr uint32_t kCustomCapabilitiesField[] = {OPSUP_A2S_CUSTOM_CAPABILITIES};
+    slot.candidate.info.custom_capabilities = wanted;
+    slot.owned_agent_fields =
+        owned_agent_to_server_fields(slot.candidate.info.capabilities, !wanted.empty());
+    slot.core->context.set_agent_fields(id_of(slot), kCustomCapabilitiesField,
+                                        wanted.empty() ? "" : encode_custom_capabilities(wanted));
+    return OPSUP_OK;
+  });
+}
+
+opsup_status send_to_collector(opsup_host *host, opsup_bytes server_to_agent) {
+  ModuleSlot &slot = slot_of(host);
+  return guarded(slot, "send_to_collector", [&] {
+    if (!slot.accepting->load())
+      return OPSUP_ERR_FAILED;
+    CollectorAccess *collector = slot.core->collector;
+    if (collector == nullptr)
+      return OPSUP_ERR_UNSUPPORTED;
+    const std::string_view bytes(reinterpret_cast<const char *>(server_to_agent.data),
+                                 server_to_agent.data ? server_to_agent.size : 0);
+    const auto fields = top_level_field_numbers(bytes);
+    if (!fields)
+      return refuse_argument(slot, "send_to_collector", "the bytes are not a ServerToAgent");
+    for (uint32_t field : *fields) {
+      if (field != OPSUP_S2A_CUSTOM_CAPABILITIES && field != OPSUP_S2A_CUSTOM_MESSAGE &&
+          field != OPSUP_S2A_INSTANCE_UID) {
+        return refuse_argument(slot, "send_to_collector",
+                               "ServerToAgent field " + std::to_string(field) +
+                                   " may not be sent to the Collector (only custom_capabilities "
+                                   "and custom_message)");
+      }
+    }
+    return collector->send_to_collector(bytes) ? OPSUP_OK : OPSUP_ERR_NOT_FOUND;
+  });
+}
+
 }  // namespace
 
 const opsup_host_api &host_api_table() {
@@ -549,6 +615,8 @@ const opsup_host_api &host_api_table() {
     api.validate_collector_config = &validate_with_collector;
     api.state_read = &state_read;
     api.state_write = &state_write;
+    api.set_custom_capabilities = &set_custom_capabilities;
+    api.send_to_collector = &send_to_collector;
     return api;
   }();
   return table;

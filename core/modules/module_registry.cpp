@@ -60,6 +60,7 @@ struct ModuleRegistry::Impl {
   Impl(boost::asio::io_context &io, SupervisorContext &context, ModulesConfig modules_config)
       : core(io, context), config(std::move(modules_config)) {
     host_info = make_host_info(config.host_version);
+    core.slots = &slots;
   }
 
   ModuleFailure fail(detail::ModuleSlot &slot, ModuleState state, const char *hook,
@@ -170,6 +171,7 @@ void ModuleRegistry::load() {
     slot->core = &impl_->core;
     slot->owned_agent_fields = owned_agent_to_server_fields(
         candidate.info.capabilities, !candidate.info.custom_capabilities.empty());
+    slot->descriptor_custom_capabilities = candidate.info.custom_capabilities;
     slot->candidate = std::move(candidate);
     impl_->slots.push_back(std::move(slot));
   }

@@ -39,11 +39,16 @@ struct HostCore {
   uint64_t last_timer_id = 0;  // loop thread only
   // Serves the Collector services (ABI minor 3); nullptr: they answer UNSUPPORTED.
   CollectorAccess *collector = nullptr;
+  // Every module's slot, for checks across modules (run-time custom capabilities).
+  const std::vector<std::unique_ptr<struct ModuleSlot>> *slots = nullptr;
 };
 
 struct ModuleSlot {
   HostCore *core = nullptr;
   ModuleCandidate candidate;
+  // The descriptor's custom capabilities; candidate.info.custom_capabilities is this plus
+  // what the module set at run time (set_custom_capabilities, ABI minor 3).
+  std::vector<std::string> descriptor_custom_capabilities;
   std::vector<uint32_t> owned_agent_fields;  // sorted AgentToServer field numbers
   opsup_module *instance = nullptr;          // what create returned
   bool has_instance = false;                 // create succeeded; destroy is due

@@ -31,6 +31,27 @@ proto::AgentRemoteConfig remote_config(const std::string &hash,
   return config;
 }
 
+// Map fields serialize in no fixed order, so stored bytes are compared as messages.
+::testing::AssertionResult same_config(const std::string &stored,
+                                       const proto::AgentRemoteConfig &expected) {
+  proto::AgentRemoteConfig parsed;
+  if (!parsed.ParseFromString(stored))
+    return ::testing::AssertionFailure() << "the stored bytes do not parse";
+  if (parsed.config_hash() != expected.config_hash())
+    return ::testing::AssertionFailure() << "hash " << parsed.config_hash();
+  const auto &have = parsed.config().config_map();
+  const auto &want = expected.config().config_map();
+  if (have.size() != want.size())
+    return ::testing::AssertionFailure() << have.size() << " files, not " << want.size();
+  for (const auto &[name, file] : want) {
+    auto found = have.find(name);
+    if (found == have.end() || found->second.body() != file.body() ||
+        found->second.content_type() != file.content_type())
+      return ::testing::AssertionFailure() << "file '" << name << "' differs";
+  }
+  return ::testing::AssertionSuccess();
+}
+
 std::string server_message(const proto::AgentRemoteConfig &config) {
   proto::ServerToAgent message;
   *message.mutable_remote_config() = config;
@@ -110,7 +131,7 @@ TEST_F(RemoteConfigModuleTest, AppliedAsSoonAsTheCollectorIsHealthyOnTheNewGener
   ASSERT_TRUE(last_status());
   EXPECT_EQ(last_status()->status(), proto::RemoteConfigStatuses_APPLYING);
   EXPECT_EQ(last_status()->last_remote_config_hash(), "h1");
-  EXPECT_EQ(host.storage()["last_recv_remote_config.dat"], config.SerializeAsString());
+  EXPECT_TRUE(same_config(host.storage()["last_recv_remote_config.dat"], config));
   ASSERT_EQ(host.pending_config_changes(), 1u);
   const auto &change = host.config_changes().back();
   ASSERT_TRUE(change.remote && change.files);
@@ -180,7 +201,7 @@ TEST_F(RemoteConfigModuleTest, ACrashWhileApplyingRollsBackToTheLastWorkingConfi
   send(good);
   const uint64_t good_generation = compose();
   host.deliver_event(OPSUP_EVENT_COLLECTOR_HEALTHY, "", 1, 0, good_generation);
-  EXPECT_EQ(host.storage()["last_working_remote_config.dat"], good.SerializeAsString());
+  EXPECT_TRUE(same_config(host.storage()["last_working_remote_config.dat"], good));
 
   send(remote_config("crashy", {{"", "a: 2\n"}}));
   const uint64_t crashy_generation = compose();

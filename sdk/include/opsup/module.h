@@ -437,6 +437,28 @@ typedef struct opsup_host_api {
    * value is kept in memory and written with the next change). `yaml_value` is copied.
    * THREADING: loop thread. */
   opsup_status (*state_write)(opsup_host *host, const char *key, const char *yaml_value);
+
+  /* Custom capabilities learned at run time (the Collector's own, to forward them): from now
+   * on the host advertises `names` (an array of `count` NUL-terminated reverse-DNS names)
+   * for this module in addition to its descriptor's, routes the server's custom messages of
+   * them to it (on_custom_message, on_server_message), and lets it send messages of them
+   * (send_custom_message, set_agent_fields). Each call replaces the previous run-time list;
+   * count 0 withdraws it (the descriptor's stay). Returns OPSUP_OK;
+   * OPSUP_ERR_INVALID_ARGUMENT (logged, nothing changes) for a NULL or empty name, more than
+   * 64 names, or a name another module has (by its descriptor or at run time);
+   * OPSUP_ERR_FAILED once the module is stopped. The names are copied.
+   * THREADING: loop thread. */
+  opsup_status (*set_custom_capabilities)(opsup_host *host, const char *const *names,
+                                          size_t count);
+
+  /* Sends a serialized ServerToAgent to the connected Collector's opamp extension: the
+   * way to forward the server's custom capabilities and custom messages down. Only the
+   * fields custom_capabilities and custom_message may be set; the host fills in
+   * instance_uid. Returns OPSUP_OK when handed to the connection; OPSUP_ERR_NOT_FOUND when
+   * no Collector is connected; OPSUP_ERR_INVALID_ARGUMENT for bytes that do not parse or
+   * another field (logged); OPSUP_ERR_UNSUPPORTED without a Collector; OPSUP_ERR_FAILED once
+   * the module is stopped. The bytes are copied. THREADING: loop thread. */
+  opsup_status (*send_to_collector)(opsup_host *host, opsup_bytes server_to_agent);
 #endif /* minor 3 */
 } opsup_host_api;
 
