@@ -4,9 +4,8 @@
 // mirror (section 4.1 of the reference), or say what they add.
 //
 // Upstream scenarios of these modules, and where the rest is:
-//   - TestSupervisorReportsEffectiveConfig: here for a local config. Upstream pushes a split
-//     remote config and finds it in the effective config; that half comes with the
-//     remote_config module (issue 10, item 1), written in parallel.
+//   - TestSupervisorReportsEffectiveConfig: here, for a local config and (as upstream) for a
+//     remote config split into two files.
 //   - TestSupervisorRestartCommand: here.
 //   - Custom messages (unit tests upstream, Test_onMessage "CustomMessage…" and
 //     "CustomCapabilities…"): no e2e here. The real Collector of tools/otelcol has no
@@ -15,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
+#include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <csignal>
@@ -129,6 +129,57 @@ TEST_F(ModulesE2E, SupervisorReportsEffectiveConfig) {
   EXPECT_NE(body.find("test_key"), std::string::npos) << body;
   EXPECT_EQ(string_at(agent, {"effective_config", "files", "", "content_type"}), "text/yaml");
   EXPECT_EQ(uint_at(agent, {"capabilities", "value"}) & 0x4, 0x4u);
+
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+}
+
+// TestSupervisorReportsEffectiveConfig, remote-config half: a remote config split into two
+// files is applied, and the Collector's effective config reported back holds both halves
+// (the resource attribute test_key of one, the receiver's port of the other).
+TEST_F(ModulesE2E, SupervisorReportsEffectiveConfigOfASplitRemoteConfig) {
+  install_module(OPSUP_EFFECTIVE_CONFIG_MODULE);
+  install_module(OPSUP_REMOTE_CONFIG_MODULE);
+  auto supervisor = start_supervisor(
+      run_with("  config_apply_timeout: 30s\n", "capabilities:\n  accepts_remote_config: true\n"),
+      dir_.path());
+  const std::string uid = wait_for_connected_agent(server_, kDeadline);
+  ASSERT_FALSE(uid.empty()) << supervisor->output();
+
+  const std::string port = std::to_string(free_tcp_port());
+  const std::string receivers =
+      "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" + port +
+      "\nexporters:\n  debug:\n    verbosity: basic\n";
+  const std::string service =
+      "processors:\n  resource:\n    attributes:\n"
+      "      - key: test_key\n        value: split-remote-value\n        action: insert\n"
+      "service:\n  telemetry:\n    metrics:\n      level: none\n"
+      "  pipelines:\n    traces:\n      receivers: [otlp]\n      processors: [resource]\n"
+      "      exporters: [debug]\n";
+  boost::json::object files;
+  files["receivers.yaml"] = receivers;
+  files["service.yaml"] = service;
+  boost::json::object body;
+  body["files"] = files;
+  const auto pushed =
+      server_.post_json("/api/agents/" + uid + "/config", boost::json::serialize(body));
+  ASSERT_EQ(pushed.status, 200) << boost::json::serialize(pushed.body);
+  const std::string hash = string_at(pushed.body, {"hash"});
+
+  const boost::json::value agent = wait_for_agent(uid, [&](const boost::json::value &view) {
+    const std::string text = effective_body(view);
+    return string_at(view, {"remote_config_status", "status"}) == "APPLIED" &&
+           string_at(view, {"remote_config_status", "last_remote_config_hash"}) == hash &&
+           text.find("split-remote-value") != std::string::npos &&
+           text.find("127.0.0.1:" + port) != std::string::npos;
+  });
+  EXPECT_EQ(string_at(agent, {"remote_config_status", "status"}), "APPLIED")
+      << boost::json::serialize(at(agent, {"remote_config_status"})) << "\n"
+      << supervisor->output();
+  const std::string text = effective_body(agent);
+  EXPECT_NE(text.find("test_key"), std::string::npos) << text;
+  EXPECT_NE(text.find("split-remote-value"), std::string::npos) << text;
+  EXPECT_NE(text.find("127.0.0.1:" + port), std::string::npos) << text;
 
   supervisor->send_signal(SIGTERM);
   EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
