@@ -1,29 +1,14 @@
 // custom_messages: forwards custom capabilities and messages between the Collector and the
-// server (issue 10 item 7; section 2.18 of the reference), as far as module ABI 1.3 allows.
-//
-// Upstream forwards both ways: the Collector's custom_capabilities become the supervisor's,
-// its custom_message goes to the server through a buffer of 10 (warning "Buffer full,
-// skipping forwarding custom message to server" when full), and the server's
-// custom_capabilities and custom_message are sent down to the Collector.
-//
-// What this module can do through the ABI:
-//   - It hears the Collector's custom_capabilities (12) and custom_message (13): it asks for
-//     them in agent_to_server_fields.
-//   - It can send a custom_message to the server only for a capability in its static
-//     descriptor, and the host advertises exactly those (and receives from the server only
-//     those). So the capabilities it forwards are fixed when it is built
-//     (OPSUP_CUSTOM_MESSAGES_CAPABILITIES, declared_capabilities.hpp; none by default).
-//     For them, the Collector's messages go up to the server: held in a buffer of 10 while
-//     the server is not connected (a full buffer skips the new message with a warning, as
-//     upstream), handed to the host once it is. The Collector's messages and capabilities
-//     outside that list are dropped, with one warning per capability saying why.
-//   - Nothing reaches the Collector: the ABI has no service to send a ServerToAgent to it.
-//     The server's custom messages (of declared capabilities) and its custom_capabilities
-//     are dropped, with one warning per capability (and one for the capabilities).
-// What the ABI lacks for the rest (the README lists it): a service to advertise (and
-// withdraw) custom capabilities at run time, with routing of the server's messages of those
-// capabilities to the module; and a service to send a ServerToAgent custom_capabilities /
-// custom_message to the connected Collector.
+// server (issue 10 item 7; section 2.18 of the reference), both ways, as upstream:
+//   - the Collector's custom_capabilities become the supervisor's (set_custom_capabilities,
+//     ABI 1.3), together with any the module was built declaring
+//     (OPSUP_CUSTOM_MESSAGES_CAPABILITIES, none by default);
+//   - the Collector's custom messages go to the server, held in a buffer of 10 while the
+//     server is not connected ("Buffer full, skipping forwarding custom message to server"
+//     when full, as upstream);
+//   - the server's custom_capabilities and custom messages of those capabilities are sent
+//     down to the connected Collector (send_to_collector, ABI 1.3); with no Collector
+//     connected they are dropped with a warning (upstream logs the send error too).
 #include <opsup/module.hpp>
 
 #include <algorithm>
@@ -66,17 +51,10 @@ class CustomMessagesModule : public opsup::Module {
 
   void start() override {
     started_ = true;
-    if (declared_capabilities().empty()) {
-      host().info(
-          "custom_messages: built without custom capabilities "
-          "(OPSUP_CUSTOM_MESSAGES_CAPABILITIES): the Collector's custom capabilities and "
-          "messages cannot be forwarded to the server (module ABI 1.3 cannot advertise custom "
-          "capabilities at run time), and nothing from the server reaches the Collector");
-    } else {
-      host().info("custom_messages: forwarding the Collector's custom messages of " +
+    if (!declared_capabilities().empty()) {
+      host().info("custom_messages: built declaring the custom capabilities " +
                   joined(declared_capabilities()) +
-                  " to the server; nothing from the server reaches the Collector (module ABI "
-                  "1.3 cannot send to the Collector)");
+                  "; the Collector's own are added as it offers them");
     }
     drain();
   }
@@ -128,28 +106,35 @@ class CustomMessagesModule : public opsup::Module {
       host().warn("custom_messages: ignoring a ServerToAgent that does not parse");
       return;
     }
-    if (message.has_custom_capabilities() && !said_server_capabilities_) {
-      said_server_capabilities_ = true;
-      host().warn(
-          "custom_messages: cannot pass the server's custom capabilities on to the Collector: "
-          "module ABI 1.3 has no service to send a ServerToAgent to the Collector");
-    }
+    if (!message.has_custom_capabilities())
+      return;
+    proto::ServerToAgent down;
+    *down.mutable_custom_capabilities() = message.custom_capabilities();
+    to_collector(down, "the server's custom capabilities");
   }
 
   void on_custom_message(std::string_view capability, std::string_view type,
-                         std::string_view /*data*/) override {
-    const std::string name(capability);
-    if (said_server_message_.insert(name).second) {
-      host().warn("custom_messages: cannot forward the server's custom messages of capability " +
-                  name +
-                  " to the Collector: module ABI 1.3 has no service to send a ServerToAgent to "
-                  "the Collector; they are dropped");
-    }
-    host().debug("custom_messages: dropped the server's custom message (capability " + name +
-                 ", type " + std::string(type) + ")");
+                         std::string_view data) override {
+    proto::ServerToAgent down;
+    auto *message = down.mutable_custom_message();
+    message->set_capability(std::string(capability));
+    message->set_type(std::string(type));
+    message->set_data(std::string(data));
+    to_collector(down, "the server's custom message (capability " + std::string(capability) +
+                           ", type " + std::string(type) + ")");
   }
 
  private:
+  void to_collector(const proto::ServerToAgent &message, const std::string &what) {
+    const opsup_status status = host().send_to_collector(message.SerializeAsString());
+    if (status == OPSUP_OK)
+      return;
+    host().warn("custom_messages: could not pass " + what + " on to the Collector: " +
+                (status == OPSUP_ERR_NOT_FOUND ? std::string("no Collector is connected")
+                                               : "status " + std::to_string(status)) +
+                "; dropped");
+  }
+
   static bool declared(const std::string &capability) {
     const auto &names = declared_capabilities();
     return std::find(names.begin(), names.end(), capability) != names.end();
@@ -158,28 +143,30 @@ class CustomMessagesModule : public opsup::Module {
   void collector_capabilities(const proto::CustomCapabilities &capabilities) {
     std::vector<std::string> names(capabilities.capabilities().begin(),
                                    capabilities.capabilities().end());
-    host().debug("custom_messages: the Collector offers the custom capabilities " + joined(names));
-    for (const std::string &name : names) {
-      if (declared(name) || !said_undeclared_.insert(name).second)
-        continue;
-      host().warn("custom_messages: the Collector offers custom capability " + name +
-                  ", which is not advertised to the server: module ABI 1.3 cannot advertise "
-                  "custom capabilities at run time, and this module was built declaring " +
-                  joined(declared_capabilities()));
+    if (names == mirrored_)
+      return;
+    const opsup_status status = host().set_custom_capabilities(names);
+    if (status != OPSUP_OK) {
+      host().warn("custom_messages: cannot advertise the Collector's custom capabilities " +
+                  joined(names) + " (status " + std::to_string(status) + ")");
+      return;
     }
+    mirrored_ = std::move(names);
+    host().info("custom_messages: advertising the Collector's custom capabilities " +
+                joined(mirrored_));
+  }
+
+  bool forwarded(const std::string &capability) const {
+    return declared(capability) ||
+           std::find(mirrored_.begin(), mirrored_.end(), capability) != mirrored_.end();
   }
 
   void from_collector(const proto::CustomMessage &message) {
-    if (!declared(message.capability())) {
+    if (!forwarded(message.capability())) {
       if (said_undeclared_message_.insert(message.capability()).second) {
-        host().warn(
-            "custom_messages: cannot forward the Collector's custom messages of "
-            "capability " +
-            message.capability() +
-            " to the server: it is not among the module's declared custom "
-            "capabilities (" +
-            joined(declared_capabilities()) +
-            "), and module ABI 1.3 cannot add one at run time; they are dropped");
+        host().warn("custom_messages: the Collector sent a custom message of capability " +
+                    message.capability() +
+                    ", which it does not offer in its custom_capabilities; dropped");
       }
       return;
     }
@@ -213,11 +200,8 @@ class CustomMessagesModule : public opsup::Module {
   bool started_ = false;
   bool connected_ = false;  // to the server; the supervisor connects after the modules start
   std::deque<CustomMessage> buffer_;
-  // Warned once each:
-  std::set<std::string> said_undeclared_;          // the Collector's capabilities
-  std::set<std::string> said_undeclared_message_;  // the Collector's messages, by capability
-  std::set<std::string> said_server_message_;      // the server's messages, by capability
-  bool said_server_capabilities_ = false;
+  std::vector<std::string> mirrored_;  // the Collector's custom capabilities, advertised
+  std::set<std::string> said_undeclared_message_;  // warned once per capability
 };
 
 }  // namespace
@@ -225,8 +209,8 @@ class CustomMessagesModule : public opsup::Module {
 OPSUP_DEFINE_MODULE(CustomMessagesModule,
                     {.id = "custom_messages",
                      .version = "0.1.0",
-                     .description = "Forwards the Collector's custom messages of the custom "
-                                    "capabilities it was built with to the server",
+                     .description = "Forwards custom capabilities and messages between the "
+                                    "Collector and the server",
                      .custom_capabilities = {OPSUP_CUSTOM_MESSAGES_DECLARED},
                      .server_to_agent_fields = {OPSUP_S2A_CUSTOM_CAPABILITIES},
                      .agent_to_server_fields = {OPSUP_A2S_CUSTOM_CAPABILITIES,

@@ -18,6 +18,7 @@ FaultSettings decode_fault_settings(const YAML::Node &node) {
   settings.fail_reload = top.boolean("fail_reload", false);
   settings.ignore_sigterm = top.boolean("ignore_sigterm", false);
   settings.honour_ppid = top.boolean("honour_ppid", false);
+  settings.echo_custom_capability = top.string("echo_custom_capability");
   top.reject_unknown_keys();
   if (settings.exit_code < 0 || settings.exit_code > 255) {
     throw InvalidError("exit_code must be between 0 and 255");

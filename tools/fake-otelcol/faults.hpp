@@ -22,6 +22,10 @@ struct FaultSettings {
   // The real Collector v0.149.0 accepts the opamp extension's `ppid` but never stops when
   // that process dies; this makes the stand-in stop, as a Collector whose watch works would.
   bool honour_ppid = false;
+  // The opamp extension offers this custom capability and answers each custom message of it
+  // with one of type "echo.<type>" and the same data (no real component does this here; it
+  // lets tests forward custom messages both ways).
+  std::string echo_custom_capability;
 };
 
 // Throws DecodeError for unknown keys or wrong types, InvalidError for bad values.

@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <optional>
 #include <stdexcept>
 
@@ -156,6 +157,14 @@ class OpampAgent::Impl : public transport::ClientTransportHandler,
         log_error(kCaller, "Invalid agent ID provided as new instance UID");
       }
     }
+    if (message.has_custom_message() && !settings_.echo_custom_capability.empty() &&
+        message.custom_message().capability() == settings_.echo_custom_capability) {
+      pb::CustomMessage echo = message.custom_message();
+      echo.set_type("echo." + echo.type());
+      log_info(kCaller, "Echoing a custom message",
+               {{"capability", echo.capability()}, {"type", echo.type()}});
+      echoes_.push_back(std::move(echo));
+    }
     if (message.has_command() && message.command().type() == pb::CommandType_Restart &&
         settings_.accepts_restart_command && on_restart_) {
       log_info(kCaller, "Received restart command");
@@ -213,8 +222,14 @@ class OpampAgent::Impl : public transport::ClientTransportHandler,
         message.mutable_available_components()->set_hash(available_components_.hash());
       }
     }
+    if (pending_custom_capabilities_ && !settings_.echo_custom_capability.empty())
+      message.mutable_custom_capabilities()->add_capabilities(settings_.echo_custom_capability);
+    if (!echoes_.empty()) {
+      *message.mutable_custom_message() = std::move(echoes_.front());
+      echoes_.pop_front();
+    }
     pending_description_ = pending_health_ = pending_effective_config_ = false;
-    pending_components_ = pending_full_components_ = false;
+    pending_components_ = pending_full_components_ = pending_custom_capabilities_ = false;
     return message.SerializeAsString();
   }
 
@@ -264,11 +279,12 @@ class OpampAgent::Impl : public transport::ClientTransportHandler,
     pending_health_ = settings_.reports_health;
     pending_effective_config_ = settings_.reports_effective_config && !effective_config_.empty();
     pending_components_ = settings_.reports_available_components;
+    pending_custom_capabilities_ = !settings_.echo_custom_capability.empty();
   }
 
   bool has_pending() const {
     return pending_description_ || pending_health_ || pending_effective_config_ ||
-           pending_components_;
+           pending_components_ || pending_custom_capabilities_ || !echoes_.empty();
   }
 
   void notify() {
@@ -311,6 +327,8 @@ class OpampAgent::Impl : public transport::ClientTransportHandler,
   bool pending_effective_config_ = false;
   bool pending_components_ = false;
   bool pending_full_components_ = false;
+  bool pending_custom_capabilities_ = false;
+  std::deque<pb::CustomMessage> echoes_;  // answers to the echo capability's messages
   bool poll_due_ = false;
   bool stopping_ = false;
 };

@@ -35,6 +35,9 @@ struct OpampSettings {
 
   int64_t ppid = 0;
   std::chrono::milliseconds ppid_poll_interval{5000};
+
+  // From the fault extension (faults.hpp), not an opamp extension key.
+  std::string echo_custom_capability;
 };
 
 // Throws DecodeError for unknown keys or wrong types.

@@ -147,7 +147,10 @@ class Service::Impl : public std::enable_shared_from_this<Service::Impl> {
   void start_opamp() {
     std::weak_ptr<Impl> weak = shared_from_this();
     try {
-      agent_ = std::make_unique<OpampAgent>(io_, *model_.opamp, uid_, model_.resource, [weak] {
+      OpampSettings settings = *model_.opamp;
+      if (model_.fault)
+        settings.echo_custom_capability = model_.fault->echo_custom_capability;
+      agent_ = std::make_unique<OpampAgent>(io_, settings, uid_, model_.resource, [weak] {
         if (auto self = weak.lock(); self && self->callbacks_.restart_requested) {
           self->callbacks_.restart_requested();
         }

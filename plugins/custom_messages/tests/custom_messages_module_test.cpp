@@ -1,8 +1,7 @@
 // The built custom_messages.so in the SDK's FakeHost, twice: as installed (no declared
-// custom capability: it can only say what it cannot forward) and built declaring two test
-// capabilities (the Collector's messages of those reach the server, through a buffer of 10
-// while the server is not connected). Nothing ever goes down to the Collector: the ABI has
-// no service for it.
+// custom capability: it mirrors the Collector's) and built declaring two test capabilities.
+// The Collector's messages reach the server through a buffer of 10 while the server is not
+// connected; the server's messages and capabilities go down to the Collector.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -83,7 +82,7 @@ class CustomMessagesDeclaring : public opsup::testing::LoadedModule {
 TEST_F(CustomMessagesAsInstalled, OwnsNoBitAndListensForTheCollectorsCustomFields) {
   const opsup_module_descriptor &descriptor = host().descriptor();
   EXPECT_STREQ(descriptor.id, "custom_messages");
-  EXPECT_EQ(descriptor.abi_minor, 2u);
+  EXPECT_EQ(descriptor.abi_minor, 3u);
   EXPECT_EQ(descriptor.capabilities, 0u);
   EXPECT_TRUE(host().custom_capabilities().empty());
   ASSERT_EQ(descriptor.agent_to_server_field_count, 2u);
@@ -93,46 +92,57 @@ TEST_F(CustomMessagesAsInstalled, OwnsNoBitAndListensForTheCollectorsCustomField
   EXPECT_EQ(descriptor.server_to_agent_fields[0], uint32_t{OPSUP_S2A_CUSTOM_CAPABILITIES});
 }
 
-TEST_F(CustomMessagesAsInstalled, SaysAtStartThatItCannotForward) {
-  start();
-  EXPECT_TRUE(host().logged("built without custom capabilities", OPSUP_LOG_INFO));
-}
-
-TEST_F(CustomMessagesAsInstalled, TheCollectorsCapabilitiesAreNamedOnceEachAndNotSent) {
+TEST_F(CustomMessagesAsInstalled, TheCollectorsCapabilitiesAreAdvertisedAtRunTime) {
   start();
   host().deliver_collector_message(collector_capabilities({kEcho, "com.example.other"}));
-  host().deliver_collector_message(collector_capabilities({kEcho, "com.example.other"}));
-  EXPECT_EQ(count_logged(host(),
-                         "offers custom capability io.opsup.test.echo, which is not "
-                         "advertised to the server: module ABI 1.3 cannot advertise "
-                         "custom capabilities at run time"),
-            1u);
-  EXPECT_EQ(count_logged(host(), "offers custom capability com.example.other"), 1u);
-  EXPECT_TRUE(host().agent_fields().empty());
-  EXPECT_TRUE(host().rejected_agent_fields().empty());
+  EXPECT_EQ(host().runtime_custom_capabilities(),
+            (std::vector<std::string>{kEcho, "com.example.other"}));
+  host().deliver_collector_message(collector_capabilities({kEcho}));
+  EXPECT_EQ(host().runtime_custom_capabilities(), std::vector<std::string>{kEcho});
 }
 
-TEST_F(CustomMessagesAsInstalled, TheCollectorsMessagesAreDroppedWithOneWarningPerCapability) {
+TEST_F(CustomMessagesAsInstalled, TheCollectorsMessagesGoUpOnceItOffersTheirCapability) {
   start();
   host().deliver_event(OPSUP_EVENT_SERVER_CONNECTED);
   host().deliver_collector_message(collector_message(kEcho, "ping", "1"));
-  host().deliver_collector_message(collector_message(kEcho, "ping", "2"));
   EXPECT_TRUE(host().sent_custom_messages().empty());
-  EXPECT_EQ(count_logged(host(),
-                         "cannot forward the Collector's custom messages of capability "
-                         "io.opsup.test.echo to the server"),
-            1u);
+  EXPECT_EQ(count_logged(host(), "which it does not offer in its custom_capabilities"), 1u);
+  host().deliver_collector_message(collector_capabilities({kEcho}));
+  host().deliver_collector_message(collector_message(kEcho, "ping", "2"));
+  ASSERT_EQ(host().sent_custom_messages().size(), 1u);
+  EXPECT_EQ(host().sent_custom_messages()[0].data, "2");
 }
 
-// ---- built declaring io.opsup.test.echo and io.opsup.test.inventory/v1 ----
+TEST_F(CustomMessagesAsInstalled, TheServersMessagesAndCapabilitiesGoDownToTheCollector) {
+  start();
+  host().deliver_collector_message(collector_capabilities({kEcho}));
+  host().deliver_server_message(server_message(kEcho, "pong", "1"));
+  proto::ServerToAgent capabilities;
+  capabilities.mutable_custom_capabilities()->add_capabilities(kEcho);
+  host().deliver_server_message(capabilities.SerializeAsString());
+  ASSERT_EQ(host().sent_to_collector().size(), 2u);
+  proto::ServerToAgent first;
+  ASSERT_TRUE(first.ParseFromString(host().sent_to_collector()[0]));
+  EXPECT_EQ(first.custom_message().capability(), kEcho);
+  EXPECT_EQ(first.custom_message().type(), "pong");
+  EXPECT_EQ(first.custom_message().data(), "1");
+  proto::ServerToAgent second;
+  ASSERT_TRUE(second.ParseFromString(host().sent_to_collector()[1]));
+  EXPECT_EQ(second.custom_capabilities().capabilities(0), kEcho);
+
+  host().set_collector_connected(false);
+  host().deliver_server_message(server_message(kEcho, "pong", "2"));
+  EXPECT_EQ(host().sent_to_collector().size(), 2u);
+  EXPECT_TRUE(host().logged("no Collector is connected", OPSUP_LOG_WARN));
+}
 
 TEST_F(CustomMessagesDeclaring, DeclaresTheCapabilitiesItWasBuiltWith) {
   EXPECT_EQ(host().custom_capabilities(), (std::vector<std::string>{kEcho, kInventory}));
   EXPECT_EQ(host().descriptor().capabilities, 0u);
   start();
   EXPECT_TRUE(
-      host().logged("forwarding the Collector's custom messages of io.opsup.test.echo, "
-                    "io.opsup.test.inventory/v1 to the server",
+      host().logged("built declaring the custom capabilities io.opsup.test.echo, "
+                    "io.opsup.test.inventory/v1",
                     OPSUP_LOG_INFO));
 }
 
@@ -182,7 +192,7 @@ TEST_F(CustomMessagesDeclaring, AFullBufferSkipsTheNewMessageWithAWarning) {
     EXPECT_EQ(sent()[static_cast<size_t>(i)].type, type_name(i));
 }
 
-TEST_F(CustomMessagesDeclaring, OnlyDeclaredCapabilitiesGoUp) {
+TEST_F(CustomMessagesDeclaring, CapabilitiesNeitherDeclaredNorOfferedDoNotGoUp) {
   start();
   connect();
   host().deliver_collector_message(collector_message("com.example.other", "x", ""));
@@ -190,35 +200,7 @@ TEST_F(CustomMessagesDeclaring, OnlyDeclaredCapabilitiesGoUp) {
   ASSERT_EQ(sent().size(), 1u);
   EXPECT_EQ(sent()[0].capability, kEcho);
   EXPECT_TRUE(
-      host().logged("capability com.example.other to the server: it is not among the "
-                    "module's declared custom capabilities",
-                    OPSUP_LOG_WARN));
-  host().deliver_collector_message(collector_capabilities({kEcho, "com.example.other"}));
-  EXPECT_EQ(count_logged(host(), "offers custom capability io.opsup.test.echo"), 0u);
-  EXPECT_EQ(count_logged(host(), "offers custom capability com.example.other"), 1u);
-  EXPECT_TRUE(host().agent_fields().empty());  // the host advertises the declared ones
-}
-
-TEST_F(CustomMessagesDeclaring, TheServersMessagesCannotReachTheCollector) {
-  start();
-  connect();
-  host().deliver_server_message(server_message(kEcho, "pong", "1"));
-  host().deliver_server_message(server_message(kEcho, "pong", "2"));
-  EXPECT_EQ(count_logged(host(),
-                         "cannot forward the server's custom messages of capability "
-                         "io.opsup.test.echo to the Collector: module ABI 1.3 has no "
-                         "service to send a ServerToAgent to the Collector"),
-            1u);
-  EXPECT_TRUE(sent().empty());  // never echoed back up
-
-  proto::ServerToAgent capabilities;
-  capabilities.mutable_custom_capabilities()->add_capabilities(kEcho);
-  host().deliver_server_message(capabilities.SerializeAsString());
-  host().deliver_server_message(capabilities.SerializeAsString());
-  EXPECT_EQ(count_logged(host(),
-                         "cannot pass the server's custom capabilities on to the "
-                         "Collector"),
-            1u);
+      host().logged("capability com.example.other, which it does not offer", OPSUP_LOG_WARN));
 }
 
 TEST_F(CustomMessagesDeclaring, MessagesStillBufferedAtStopAreDropped) {

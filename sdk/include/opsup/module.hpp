@@ -647,6 +647,27 @@ class Host {
     const std::string name(key);
     return api_->state_write(handle_, name.c_str(), nullptr);
   }
+
+  // Custom capabilities learned at run time, advertised and routed like the descriptor's
+  // (replaces the previous run-time list; empty withdraws it). See module.h.
+  opsup_status set_custom_capabilities(const std::vector<std::string> &names) const {
+    if (!OPSUP_DETAIL_HAS(set_custom_capabilities))
+      return OPSUP_ERR_UNSUPPORTED;
+    std::vector<const char *> pointers;
+    pointers.reserve(names.size());
+    for (const auto &name : names)
+      pointers.push_back(name.c_str());
+    return api_->set_custom_capabilities(handle_, pointers.data(), pointers.size());
+  }
+  // Sends a serialized ServerToAgent (custom_capabilities and/or custom_message only) to the
+  // connected Collector. OPSUP_ERR_NOT_FOUND when none is connected. See module.h.
+  opsup_status send_to_collector(std::string_view server_to_agent) const {
+    if (!OPSUP_DETAIL_HAS(send_to_collector))
+      return OPSUP_ERR_UNSUPPORTED;
+    return api_->send_to_collector(
+        handle_, opsup_bytes{reinterpret_cast<const uint8_t *>(server_to_agent.data()),
+                             server_to_agent.size()});
+  }
 #endif  // OPSUP_ABI_MINOR >= 3
 
  private:

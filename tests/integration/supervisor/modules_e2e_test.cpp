@@ -8,9 +8,9 @@
 //     remote config split into two files.
 //   - TestSupervisorRestartCommand: here.
 //   - Custom messages (unit tests upstream, Test_onMessage "CustomMessage…" and
-//     "CustomCapabilities…"): no e2e here. The real Collector of tools/otelcol has no
-//     component that uses custom capabilities, and module ABI 1.3 cannot send anything down
-//     to the Collector; plugins/custom_messages/tests covers what the module does.
+//     "CustomCapabilities…"): here, both ways, with the stand-in, whose fault extension can
+//     offer a custom capability and echo its messages (no component of the real Collector
+//     of tools/otelcol uses custom capabilities).
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
@@ -267,6 +267,44 @@ TEST_F(ModulesE2E, SupervisorRestartCommand) {
 
   supervisor->send_signal(SIGTERM);
   EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+}
+
+// Custom capabilities and messages forwarded both ways: the Collector's capability is
+// advertised to the server, the server's message reaches the Collector, and the Collector's
+// answer reaches the server.
+TEST_F(ModulesE2E, CustomMessagesAreForwardedBothWays) {
+  install_module(OPSUP_CUSTOM_MESSAGES_MODULE);
+  constexpr const char *kEcho = "io.opsup.test.echo";
+  SupervisorRun run = run_with(local_config(std::string("extensions:\n  fault:\n") +
+                                            "    echo_custom_capability: " + kEcho +
+                                            "\nservice:\n  extensions: [fault]\n"));
+  run.collector = collector_executable(CollectorKind::kStandIn);
+  auto supervisor = start_supervisor(run, dir_.path());
+  const std::string uid = wait_for_connected_agent(server_, kDeadline);
+  ASSERT_FALSE(uid.empty()) << supervisor->output();
+  const auto advertised = wait_for_agent(uid, [&](const boost::json::value &agent) {
+    const auto &list = at(agent, {"custom_capabilities"});
+    return list.is_array() && !list.as_array().empty() && list.as_array()[0] == kEcho;
+  });
+  ASSERT_EQ(at(advertised, {"custom_capabilities"}).as_array().size(), 1u) << supervisor->output();
+
+  const auto sent = server_.post_json(
+      "/api/agents/" + uid + "/custom-message",
+      std::string(R"({"capability": ")") + kEcho + R"(", "type": "ping", "data": "hello"})");
+  ASSERT_EQ(sent.status, 200);
+  const auto answered = wait_for_agent(uid, [&](const boost::json::value &agent) {
+    const auto &messages = at(agent, {"custom_messages"});
+    if (!messages.is_array())
+      return false;
+    for (const auto &message : messages.as_array()) {
+      if (string_at(message, {"type"}) == "echo.ping" && string_at(message, {"data"}) == "hello")
+        return true;
+    }
+    return false;
+  });
+  EXPECT_FALSE(at(answered, {"custom_messages"}).as_array().empty()) << supervisor->output();
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0);
 }
 
 }  // namespace

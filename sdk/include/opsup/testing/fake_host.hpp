@@ -274,13 +274,32 @@ class FakeHost {
     return hooks_;
   }
   // The custom capability names of the loaded descriptor.
+  // The descriptor's custom capabilities, then those set at run time (ABI 1.3).
   std::vector<std::string> custom_capabilities() const {
     std::vector<std::string> names;
     for (const char *const *it = descriptor_.custom_capabilities; it && *it; ++it) {
       names.emplace_back(*it);
     }
+    for (const auto &name : runtime_custom_capabilities_) {
+      if (std::find(names.begin(), names.end(), name) == names.end())
+        names.push_back(name);
+    }
     return names;
   }
+#if OPSUP_ABI_MINOR >= 3
+  // What the module set with set_custom_capabilities (ABI 1.3).
+  const std::vector<std::string> &runtime_custom_capabilities() const {
+    return runtime_custom_capabilities_;
+  }
+  // Serialized ServerToAgent messages the module sent to the Collector (send_to_collector).
+  const std::vector<std::string> &sent_to_collector() const {
+    return sent_to_collector_;
+  }
+  // false: send_to_collector answers OPSUP_ERR_NOT_FOUND (no Collector connected).
+  void set_collector_connected(bool connected) {
+    collector_connected_ = connected;
+  }
+#endif
 
   // Calls create with the supervisor config YAML. The module's error text, if any, is
   // in last_error().
@@ -1006,6 +1025,44 @@ class FakeHost {
         }
         return OPSUP_OK;
       };
+      t.set_custom_capabilities = [](opsup_host *h, const char *const *names,
+                                     size_t count) -> opsup_status {
+        FakeHost &host = self(h);
+        if (host.stopped_)
+          return OPSUP_ERR_FAILED;
+        if ((count > 0 && names == nullptr) || count > 64)
+          return host.refuse("set_custom_capabilities: bad names");
+        std::vector<std::string> wanted;
+        for (size_t i = 0; i < count; ++i) {
+          if (names[i] == nullptr || names[i][0] == '\0')
+            return host.refuse("set_custom_capabilities: a name is NULL or empty");
+          wanted.emplace_back(names[i]);
+        }
+        host.runtime_custom_capabilities_ = std::move(wanted);
+        return OPSUP_OK;
+      };
+      t.send_to_collector = [](opsup_host *h, opsup_bytes server_to_agent) -> opsup_status {
+        FakeHost &host = self(h);
+        if (host.stopped_)
+          return OPSUP_ERR_FAILED;
+        if (!host.collector_available_)
+          return OPSUP_ERR_UNSUPPORTED;
+        const std::string_view bytes(reinterpret_cast<const char *>(server_to_agent.data),
+                                     server_to_agent.data ? server_to_agent.size : 0);
+        const auto fields = top_level_fields(bytes);
+        if (!fields)
+          return host.refuse("send_to_collector: the bytes are not a ServerToAgent");
+        for (uint32_t field : *fields) {
+          if (field != OPSUP_S2A_CUSTOM_CAPABILITIES && field != OPSUP_S2A_CUSTOM_MESSAGE &&
+              field != OPSUP_S2A_INSTANCE_UID)
+            return host.refuse("send_to_collector: field " + std::to_string(field) +
+                               " may not be sent to the Collector");
+        }
+        if (!host.collector_connected_)
+          return OPSUP_ERR_NOT_FOUND;
+        host.sent_to_collector_.emplace_back(bytes);
+        return OPSUP_OK;
+      };
 #endif
       return t;
     }();
@@ -1176,6 +1233,9 @@ class FakeHost {
   // Virtual clock and timers, keyed by (due time, id): loop thread only.
   uint64_t now_ms_ = 0;
   uint64_t last_timer_id_ = 0;
+  std::vector<std::string> runtime_custom_capabilities_;  // ABI 1.3
+  std::vector<std::string> sent_to_collector_;            // ABI 1.3
+  bool collector_connected_ = true;
   std::map<std::pair<uint64_t, uint64_t>, std::function<void()>> timers_;
 
   // Shared with worker threads and posting threads.
