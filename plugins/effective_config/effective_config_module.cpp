@@ -16,13 +16,20 @@
 // same generation (a restart command, a crash) keeps it. An empty composed config (an empty
 // remote config map: nothing runs) drops it too. The field is set only when its bytes
 // change; the host keeps it and repeats it in every full report.
+//
+// Secrets never leave: before reporting, every file is redacted with config_policy's rules
+// and settings (plugins.config_policy.redaction: on by default, key patterns such as
+// password, token, secret; Bearer/Basic values), whether or not config_policy.so is
+// installed. A file that is not YAML is replaced by a note, since it cannot be checked.
 #include <opsup/module.hpp>
 
 #include <optional>
 #include <string>
 
 #include "opamp.pb.h"
+#include "redact.hpp"
 #include "serialize.hpp"
+#include "settings.hpp"
 
 namespace {
 
@@ -32,7 +39,8 @@ constexpr const char *kComposedContentType = "text/yaml";
 
 class EffectiveConfigModule : public opsup::Module {
  public:
-  explicit EffectiveConfigModule(opsup::Host &host) : opsup::Module(host) {}
+  EffectiveConfigModule(opsup::Host &host, std::string_view supervisor_config_yaml)
+      : opsup::Module(host), redaction_(redaction_settings(host, supervisor_config_yaml)) {}
 
   void start() override {
     started_ = true;
@@ -86,6 +94,41 @@ class EffectiveConfigModule : public opsup::Module {
   }
 
  private:
+  // config_policy's settings, for their redaction part; defaults (redaction on) when the
+  // section is absent or unusable (config_policy itself reports a bad one).
+  static opsup::config_policy::Settings redaction_settings(opsup::Host &host,
+                                                           std::string_view supervisor_yaml) {
+    try {
+      const YAML::Node section =
+          YAML::Load(std::string(supervisor_yaml))["plugins"]["config_policy"];
+      if (section && section.IsMap())
+        return opsup::config_policy::parse_settings(YAML::Dump(section));
+    } catch (const std::exception &error) {
+      host.warn(std::string("effective_config: plugins.config_policy is not usable (") +
+                error.what() + "); redacting with the default patterns");
+    }
+    return {};
+  }
+
+  // Every file of `config` with its secrets redacted.
+  void redact(proto::EffectiveConfig &config) const {
+    for (auto &[name, file] : *config.mutable_config_map()->mutable_config_map()) {
+      if (file.body().empty())
+        continue;
+      try {
+        const YAML::Node parsed = YAML::Load(file.body());
+        const YAML::Node redacted = opsup::config_policy::redact_secrets(parsed, redaction_);
+        // Untouched files keep their own text (comments, order, quoting).
+        if (YAML::Dump(redacted) != YAML::Dump(parsed))
+          file.set_body(YAML::Dump(redacted) + "\n");
+      } catch (const YAML::Exception &) {
+        file.set_body(
+            "# redacted by the supervisor: this file is not YAML, so its secrets "
+            "could not be found\n");
+      }
+    }
+  }
+
   // Re-reads the composed config from the host.
   void refresh_composed() {
     std::string yaml;
@@ -120,6 +163,7 @@ class EffectiveConfigModule : public opsup::Module {
     } else {
       return;  // nothing known yet
     }
+    redact(*fields.mutable_effective_config());
     std::string bytes = opsup::effective_config::serialize_deterministic(fields);
     if (bytes == last_sent_)
       return;
@@ -141,6 +185,7 @@ class EffectiveConfigModule : public opsup::Module {
   uint64_t report_generation_ = 0;  // running_generation_ when collector_report_ came
   std::optional<std::string> composed_;
   std::string last_sent_;
+  opsup::config_policy::Settings redaction_;
 };
 
 }  // namespace

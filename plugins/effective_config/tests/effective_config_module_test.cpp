@@ -220,3 +220,42 @@ TEST_F(EffectiveConfigModule, AnOlderHostWithoutGenerationsStillForwardsTheRepor
 }
 
 }  // namespace
+
+namespace {
+
+constexpr const char *kWithSecrets =
+    "exporters:\n  otlphttp:\n    endpoint: https://backend.example.com\n    headers:\n"
+    "      authorization: Bearer abc123\n"
+    "extensions:\n  bearertokenauth:\n    token: s3cret\n";
+
+TEST_F(EffectiveConfigModule, SecretsAreRedactedBeforeTheyAreReported) {
+  host().set_composed_config(kWithSecrets);
+  start();
+  ASSERT_EQ(sent(), 1u);
+  const std::string body = last_files().begin()->second;
+  EXPECT_EQ(body.find("abc123"), std::string::npos) << body;
+  EXPECT_EQ(body.find("s3cret"), std::string::npos) << body;
+  EXPECT_NE(body.find("[REDACTED]"), std::string::npos) << body;
+  EXPECT_NE(body.find("https://backend.example.com"), std::string::npos) << body;
+
+  // The Collector's own report too; a file that is not YAML cannot be checked and goes.
+  host().deliver_collector_message(
+      collector_report({{"", "receivers:\n  x:\n    password: hunter2\n"}, {"raw", "{ not yaml"}}));
+  const Files files = last_files();
+  EXPECT_EQ(files.at("").find("hunter2"), std::string::npos) << files.at("");
+  EXPECT_NE(files.at("raw").find("not YAML"), std::string::npos) << files.at("raw");
+}
+
+class EffectiveConfigWithoutRedaction : public EffectiveConfigModule {};
+
+TEST_F(EffectiveConfigWithoutRedaction, TheOperatorCanTurnRedactionOff) {
+  host().set_composed_config(kWithSecrets);
+  ASSERT_EQ(host().create("plugins:\n  config_policy:\n    redaction:\n      enabled: false\n"),
+            OPSUP_OK)
+      << host().last_error();
+  ASSERT_EQ(host().start(), OPSUP_OK);
+  ASSERT_EQ(sent(), 1u);
+  EXPECT_NE(last_files().begin()->second.find("s3cret"), std::string::npos);
+}
+
+}  // namespace
