@@ -307,5 +307,31 @@ TEST_F(ModulesE2E, CustomMessagesAreForwardedBothWays) {
   EXPECT_EQ(supervisor->wait_exit(kDeadline), 0);
 }
 
+// Issue 13: the effective config the server sees has its secrets redacted, the Collector's
+// own report included (the header value and the token never leave the machine).
+TEST_F(ModulesE2E, TheReportedEffectiveConfigHasItsSecretsRedacted) {
+  install_module(OPSUP_EFFECTIVE_CONFIG_MODULE);
+  const std::string config =
+      "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
+      std::to_string(free_tcp_port()) +
+      "\nexporters:\n  otlphttp:\n    endpoint: http://127.0.0.1:1\n    headers:\n"
+      "      authorization: Bearer abc123-secret\n      x-api-token: tok-987\n"
+      "service:\n  telemetry:\n    metrics:\n      level: none\n  pipelines:\n    traces:\n"
+      "      receivers: [otlp]\n      exporters: [otlphttp]\n";
+  auto supervisor = start_supervisor(run_with(local_config(config)), dir_.path());
+  const std::string uid = wait_for_connected_agent(server_, kDeadline);
+  ASSERT_FALSE(uid.empty()) << supervisor->output();
+  const boost::json::value agent = wait_for_agent(uid, [](const boost::json::value &view) {
+    return effective_body(view).find("otlphttp") != std::string::npos;
+  });
+  const std::string body = effective_body(agent);
+  EXPECT_NE(body.find("otlphttp"), std::string::npos) << supervisor->output();
+  EXPECT_EQ(body.find("abc123-secret"), std::string::npos) << body;
+  EXPECT_EQ(body.find("tok-987"), std::string::npos) << body;
+  EXPECT_NE(body.find("[REDACTED]"), std::string::npos) << body;
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+}
+
 }  // namespace
 }  // namespace opsup::testing
