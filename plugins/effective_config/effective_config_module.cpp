@@ -156,7 +156,7 @@ class EffectiveConfigModule : public opsup::Module {
     if (collector_report_) {
       *fields.mutable_effective_config() = *collector_report_;
     } else if (composed_) {
-      proto::AgentConfigFile &file =
+      proto::AgentConfigObject &file =
           (*fields.mutable_effective_config()->mutable_config_map()->mutable_config_map())[""];
       file.set_body(*composed_);
       file.set_content_type(kComposedContentType);

@@ -210,7 +210,7 @@ class OpampAgent::Impl : public transport::ClientTransportHandler,
     if (pending_health_ && settings_.reports_health)
       *message.mutable_health() = health_;
     if (pending_effective_config_ && settings_.reports_effective_config) {
-      pb::AgentConfigFile &file =
+      pb::AgentConfigObject &file =
           (*message.mutable_effective_config()->mutable_config_map()->mutable_config_map())[""];
       file.set_body(effective_config_);
       file.set_content_type("text/yaml");

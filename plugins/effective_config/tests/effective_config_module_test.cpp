@@ -88,7 +88,7 @@ TEST_F(EffectiveConfigModule, ReportsTheComposedConfigAsOneYamlFileNamedEmpty) {
   const proto::EffectiveConfig report = last_report();
   ASSERT_EQ(report.config_map().config_map().size(), 1u);
   ASSERT_TRUE(report.config_map().config_map().contains(""));
-  const proto::AgentConfigFile &file = report.config_map().config_map().at("");
+  const proto::AgentConfigObject &file = report.config_map().config_map().at("");
   EXPECT_EQ(file.body(), "receivers:\n  nop: {}\n");
   EXPECT_EQ(file.content_type(), "text/yaml");
 }

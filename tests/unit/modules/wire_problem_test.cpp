@@ -19,7 +19,7 @@ TEST(WireProblem, AWellFormedMessageHasNone) {
   message.set_instance_uid("0123456789abcdef");
   message.set_flags(1);
   message.mutable_remote_config()->mutable_config()->mutable_config_map()->insert(
-      {"a.yaml", opamp::proto::v1::AgentConfigFile()});
+      {"a.yaml", opamp::proto::v1::AgentConfigObject()});
   message.mutable_custom_message()->set_data("text that is not a message");
   EXPECT_EQ(find_wire_problem(message.SerializeAsString()), std::nullopt);
   EXPECT_EQ(find_wire_problem(""), std::nullopt);

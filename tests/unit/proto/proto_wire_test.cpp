@@ -7,6 +7,9 @@
 #include <limits>
 #include <string>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include "opamp.pb.h"
 
 namespace {
@@ -337,6 +340,60 @@ TEST(ProtoWire, AgentToServerDescriptionEffectiveConfigPackagesAndCustomCapabili
   EXPECT_EQ(decoded.custom_capabilities().capabilities(1), "io.example.pong");
 
   EXPECT_EQ(decoded.SerializeAsString(), message.bytes());
+}
+
+// opamp-spec 0.20.0 renamed AgentConfigFile to AgentConfigObject and added `role` (3):
+// several keys, "" among them, may be views of one config. Bytes written before the rename
+// (no field 3) decode as before, and an object without a role encodes to those same bytes.
+TEST(ProtoWire, AgentConfigObjectRoleAndSeveralKeysOfOneConfig) {
+  RawWriter expanded;
+  expanded.bytes_field(1, "receivers: {}\n").bytes_field(2, "text/yaml").bytes_field(3, "expanded");
+  RawWriter raw;
+  raw.bytes_field(1, "receivers: ${env:R}\n").bytes_field(2, "text/yaml").bytes_field(3, "raw");
+  RawWriter config_map;  // map entries in key order, as deterministic serialization writes them
+  config_map.bytes_field(1, map_entry("", expanded.bytes()))
+      .bytes_field(1, map_entry("raw", raw.bytes()));
+  RawWriter effective;
+  effective.bytes_field(1, config_map.bytes());
+  RawWriter message;
+  message.bytes_field(1, uid16()).bytes_field(6, effective.bytes());
+
+  pb::AgentToServer decoded;
+  ASSERT_TRUE(decoded.ParseFromString(message.bytes()));
+  const auto &objects = decoded.effective_config().config_map().config_map();
+  ASSERT_EQ(objects.size(), 2u);
+  const pb::AgentConfigObject &main_view = objects.at("");
+  EXPECT_EQ(main_view.body(), "receivers: {}\n");
+  EXPECT_EQ(main_view.content_type(), "text/yaml");
+  EXPECT_EQ(main_view.role(), "expanded");
+  EXPECT_EQ(objects.at("raw").role(), "raw");
+  EXPECT_EQ(objects.at("raw").body(), "receivers: ${env:R}\n");
+
+  std::string encoded;
+  {
+    google::protobuf::io::StringOutputStream stream(&encoded);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    ASSERT_TRUE(decoded.SerializeToCodedStream(&coded));
+  }
+  EXPECT_EQ(encoded, message.bytes());
+
+  // The pre-rename layout: body and content_type only.
+  RawWriter old_file;
+  old_file.bytes_field(1, "exporters: {}").bytes_field(2, "text/yaml");
+  RawWriter old_map;
+  old_map.bytes_field(1, map_entry("main.yaml", old_file.bytes()));
+  RawWriter remote;
+  remote.bytes_field(1, old_map.bytes()).bytes_field(2, "cfg-hash");
+  RawWriter server_message;
+  server_message.bytes_field(1, uid16()).bytes_field(3, remote.bytes());
+  pb::ServerToAgent old_decoded;
+  ASSERT_TRUE(old_decoded.ParseFromString(server_message.bytes()));
+  const pb::AgentConfigObject &old_object =
+      old_decoded.remote_config().config().config_map().at("main.yaml");
+  EXPECT_EQ(old_object.body(), "exporters: {}");
+  EXPECT_TRUE(old_object.role().empty());
+  EXPECT_EQ(old_decoded.SerializeAsString(), server_message.bytes());
 }
 
 TEST(ProtoWire, ComponentHealthStatusTimeNestedMapAndAttributes) {
