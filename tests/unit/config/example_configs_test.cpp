@@ -175,21 +175,70 @@ TEST(ExampleShapes, AuthFixturesNeedTheGate) {
 
 class EtcConfig : public ::testing::TestWithParam<std::string> {};
 
+// As written, with no variable set (the fallback config must exist, so that one is set).
 TEST_P(EtcConfig, Loads) {
   const std::string path = std::string(OPSUP_ETC_DIR) + "/" + GetParam();
-  const LoadResult result = load_supervisor_config(path, options_with({}));
+  const LoadResult result = load_supervisor_config(
+      path, options_with({{"OPSUP_FALLBACK_CONFIG",
+                           std::string(OPSUP_ETC_DIR) + "/collector-fallback.yaml"}}));
   EXPECT_TRUE(result.ok()) << path << "\n" << describe(result.errors);
   EXPECT_TRUE(result.warnings.empty()) << describe(result.warnings);
 }
 
 INSTANTIATE_TEST_SUITE_P(All, EtcConfig,
                          ::testing::Values("supervisor.yaml", "supervisor-minimal.yaml",
-                                           "supervisor-http.yaml", "supervisor-tls.yaml"),
+                                           "supervisor-http.yaml", "supervisor-tls.yaml",
+                                           "supervisor-linux.yaml", "supervisor-docker.yaml",
+                                           "supervisor-fallback.yaml"),
                          [](const ::testing::TestParamInfo<std::string> &info) {
                            std::string name = info.param.substr(0, info.param.find('.'));
                            std::erase(name, '-');
                            return name;
                          });
+
+// The examples equivalent to upstream's cmd/opampsupervisor/examples keep their shape: the
+// defaults of their ${env:...:-default} values are upstream's, the variables point them at a
+// test server and Collector.
+TEST(EtcConfigs, UpstreamExamplesKeepTheirShapeAndTakeTheirVariables) {
+  const std::string etc = OPSUP_ETC_DIR;
+  const SupervisorConfig linux =
+      expect_loads(load_supervisor_config(etc + "/supervisor-linux.yaml", options_with({})));
+  EXPECT_EQ(linux.server.endpoint, "wss://127.0.0.1:4320/v1/opamp");
+  EXPECT_TRUE(linux.server.tls.insecure_skip_verify);
+  EXPECT_TRUE(linux.capabilities.reports_own_metrics.written);
+  EXPECT_FALSE(linux.capabilities.reports_own_logs.enabled);
+  EXPECT_TRUE(linux.capabilities.accepts_remote_config.enabled);
+  EXPECT_EQ(linux.storage.directory, ".");
+  EXPECT_EQ(linux.agent.executable, "/usr/bin/otelcol-contrib");
+
+  const SupervisorConfig docker = expect_loads(load_supervisor_config(
+      etc + "/supervisor-docker.yaml",
+      options_with({{"OPAMP_ENDPOINT", "wss://127.0.0.1:9/v1/opamp"}, {"OTELCOL_BIN", "/bin/c"}})));
+  EXPECT_EQ(docker.server.endpoint, "wss://127.0.0.1:9/v1/opamp");
+  EXPECT_EQ(docker.agent.executable, "/bin/c");
+  EXPECT_EQ(docker.storage.directory.string(), "/etc/otel/supervisor-data/");
+  EXPECT_TRUE(docker.capabilities.reports_own_logs.enabled);
+  EXPECT_TRUE(docker.capabilities.reports_own_traces.enabled);
+
+  const SupervisorConfig fallback = expect_loads(load_supervisor_config(
+      etc + "/supervisor-fallback.yaml",
+      options_with({{"OPSUP_FALLBACK_CONFIG", etc + "/collector-fallback.yaml"},
+                    {"OPAMP_CA_FILE", etc + "/collector-fallback.yaml"}})));
+  ASSERT_EQ(fallback.agent.startup_fallback_configs.size(), 1u);
+  EXPECT_EQ(fallback.agent.startup_fallback_configs[0], etc + "/collector-fallback.yaml");
+  EXPECT_EQ(fallback.server.tls.ca_file, etc + "/collector-fallback.yaml");
+  EXPECT_FALSE(fallback.server.tls.insecure_skip_verify);
+  EXPECT_TRUE(fallback.capabilities.accepts_restart_command.enabled);
+
+  const SupervisorConfig http = expect_loads(load_supervisor_config(
+      etc + "/supervisor-http.yaml", options_with({{"OTELCOL_CONFIG", "/tmp/c.yaml"}})));
+  EXPECT_EQ(http.server.scheme(), "http");
+  EXPECT_TRUE(http.agent.passthrough_logs);
+  ASSERT_EQ(http.agent.config_files.size(), 4u);
+  EXPECT_EQ(http.agent.config_files[1], "/tmp/c.yaml");
+  EXPECT_EQ(http.telemetry.logs.level, "debug");
+  EXPECT_TRUE(http.capabilities.reports_own_traces.enabled);
+}
 
 TEST(EtcConfigs, DocumentedFileShowsDefaults) {
   const SupervisorConfig config = expect_loads(
