@@ -114,6 +114,10 @@ YAML::Node agent_yaml(const AgentConfig &agent) {
   for (const auto &path : agent.startup_fallback_configs)
     fallbacks.push_back(text(path.string()));
   node["startup_fallback_configs"] = fallbacks;
+  if (agent.run_as) {  // no default: absent means "as the supervisor"
+    node["run_as"]["user"] = text(agent.run_as->user);
+    node["run_as"]["group"] = text(agent.run_as->group);
+  }
 
   YAML::Node package(YAML::NodeType::Map);
   package["agent_binary"] = text(agent.package.agent_binary);

@@ -1,4 +1,12 @@
 // `agent:` — the Collector process and how the supervisor drives it.
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -202,6 +210,190 @@ void read_unix_socket(MapReader &section, AgentConfig &agent) {
   read_socket(section, agent);
 }
 
+// A uid or gid written as a number ("998"); nullopt for anything else. (uid_t)-1 is not an
+// id: it means "unchanged" to setuid/chown.
+std::optional<uint32_t> numeric_id(const std::string &text) {
+  if (text.empty() ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  uint32_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value == UINT32_MAX)
+    return std::nullopt;
+  return value;
+}
+
+// The passwd/group lookups: found, not found, or the database could not be read.
+struct UserEntry {
+  std::string name;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+struct GroupEntry {
+  std::string name;
+  uint32_t gid = 0;
+};
+template <typename T>
+struct Lookup {
+  std::optional<T> entry;
+  int error = 0;  // errno when the database could not be read
+};
+
+// getpw*_r/getgr*_r with a buffer that grows on ERANGE; `buffer` holds the strings the
+// entry points to. Returns 0 (found or not) or the errno of a failed lookup.
+template <typename Struct, typename Call>
+int lookup_entry(Struct &result, std::vector<char> &buffer, bool &found, Call call) {
+  buffer.resize(4096);
+  while (true) {
+    Struct *pointer = nullptr;
+    const int error = call(&result, buffer.data(), buffer.size(), &pointer);
+    if (error == ERANGE && buffer.size() < (1u << 20)) {
+      buffer.resize(buffer.size() * 2);
+      continue;
+    }
+    found = error == 0 && pointer != nullptr;
+    // "Not found" is 0 or, depending on the NSS module, ENOENT/ESRCH/EBADF/EPERM.
+    return found || error == ENOENT || error == ESRCH || error == EBADF || error == EPERM ? 0
+                                                                                          : error;
+  }
+}
+
+Lookup<UserEntry> find_user(const std::string &name, std::optional<uint32_t> uid) {
+  passwd entry{};
+  std::vector<char> buffer;
+  bool found = false;
+  Lookup<UserEntry> lookup;
+  lookup.error = lookup_entry(entry, buffer, found,
+                              [&](passwd *out, char *buf, size_t size, passwd **pointer) {
+                                return uid ? ::getpwuid_r(*uid, out, buf, size, pointer)
+                                           : ::getpwnam_r(name.c_str(), out, buf, size, pointer);
+                              });
+  if (found)
+    lookup.entry = UserEntry{entry.pw_name, entry.pw_uid, entry.pw_gid};
+  return lookup;
+}
+
+Lookup<GroupEntry> find_group(const std::string &name, std::optional<uint32_t> gid) {
+  group entry{};
+  std::vector<char> buffer;
+  bool found = false;
+  Lookup<GroupEntry> lookup;
+  lookup.error =
+      lookup_entry(entry, buffer, found, [&](group *out, char *buf, size_t size, group **pointer) {
+        return gid ? ::getgrgid_r(*gid, out, buf, size, pointer)
+                   : ::getgrnam_r(name.c_str(), out, buf, size, pointer);
+      });
+  if (found)
+    lookup.entry = GroupEntry{entry.gr_name, entry.gr_gid};
+  return lookup;
+}
+
+// The groups initgroups(user, gid) would give.
+std::vector<uint32_t> supplementary_groups(const std::string &user, uint32_t gid) {
+  int count = 32;
+  std::vector<gid_t> groups(static_cast<std::size_t>(count));
+  while (::getgrouplist(user.c_str(), gid, groups.data(), &count) < 0) {
+    if (count <= static_cast<int>(groups.size()))
+      count = static_cast<int>(groups.size()) * 2;
+    groups.resize(static_cast<std::size_t>(count));
+  }
+  groups.resize(static_cast<std::size_t>(count));
+  std::vector<uint32_t> result(groups.begin(), groups.end());
+  std::sort(result.begin(), result.end());
+  result.erase(std::unique(result.begin(), result.end()), result.end());
+  return result;
+}
+
+// agent.run_as {user, group}: names or numeric ids, resolved now. A numeric uid without a
+// passwd entry is taken as is (containers), but then the group must be given.
+void read_run_as(MapReader section, AgentConfig &agent) {
+  if (!section.is_mapping())
+    return;
+  RunAsConfig run_as;
+  const bool user_read = section.read_string("user", run_as.user);
+  const bool group_read = section.read_string("group", run_as.group);
+  section.finish();
+  if (!user_read || run_as.user.empty()) {
+    if (!section.has("user") || user_read) {
+      section.sink().error(section.line_of_key("user"), section.key_path("user"),
+                           "must be specified (the user the Collector runs as)");
+    }
+    return;
+  }
+  bool ok = true;
+  // As chown(1): a name first, then a number.
+  const std::optional<uint32_t> uid = numeric_id(run_as.user);
+  Lookup<UserEntry> user = find_user(run_as.user, std::nullopt);
+  if (user.error == 0 && !user.entry && uid)
+    user = find_user("", uid);
+  if (user.error != 0) {
+    section.error("user", "cannot look up " + quote_for_message(run_as.user) +
+                              " in the user database: " + std::strerror(user.error));
+    ok = false;
+  } else if (user.entry) {
+    run_as.uid = user.entry->uid;
+    run_as.gid = user.entry->gid;
+    run_as.user_name = user.entry->name;
+  } else if (uid) {
+    run_as.uid = *uid;
+  } else {
+    section.error("user", "no such user " + quote_for_message(run_as.user));
+    ok = false;
+  }
+  if (ok && run_as.uid == 0) {
+    section.error("user", quote_for_message(run_as.user) +
+                              " is root (uid 0); run_as is for a less privileged user");
+    ok = false;
+  }
+
+  if (group_read && !run_as.group.empty()) {
+    const std::optional<uint32_t> gid = numeric_id(run_as.group);
+    Lookup<GroupEntry> found = find_group(run_as.group, std::nullopt);
+    if (found.error == 0 && !found.entry && gid)
+      found = find_group("", gid);
+    if (found.error != 0) {
+      section.error("group", "cannot look up " + quote_for_message(run_as.group) +
+                                 " in the group database: " + std::strerror(found.error));
+      ok = false;
+    } else if (found.entry) {
+      run_as.gid = found.entry->gid;
+      run_as.group_name = found.entry->name;
+    } else if (gid) {
+      run_as.gid = *gid;
+    } else {
+      section.error("group", "no such group " + quote_for_message(run_as.group));
+      ok = false;
+    }
+  } else if (ok && !user.entry) {
+    section.error("user", "uid " + run_as.user +
+                              " has no entry in the user database, so it has no primary "
+                              "group: set agent.run_as.group too");
+    ok = false;
+  } else if (ok) {
+    const Lookup<GroupEntry> primary = find_group("", run_as.gid);
+    if (primary.entry)
+      run_as.group_name = primary.entry->name;
+  }
+  if (!ok)
+    return;
+  run_as.groups = run_as.user_name.empty() ? std::vector<uint32_t>{run_as.gid}
+                                           : supplementary_groups(run_as.user_name, run_as.gid);
+  if (std::find(run_as.groups.begin(), run_as.groups.end(), 0u) != run_as.groups.end()) {
+    const std::string why = run_as.gid != 0        ? " is a member of group root (gid 0)"
+                            : run_as.group.empty() ? "'s primary group is root (gid 0)"
+                                                   : "";
+    if (why.empty()) {
+      section.error("group", "the group is root (gid 0); run_as is for a less privileged user");
+    } else {
+      section.error(
+          "user", quote_for_message(run_as.user) + why + "; run_as is for a less privileged user");
+    }
+    return;
+  }
+  agent.run_as = std::move(run_as);
+}
+
 void read_identity(const Entry &item, CosignIdentity &identity, DiagnosticSink &sink) {
   MapReader reader(item.value, item.path, item.key_line, sink);
   reader.read_string("issuer", identity.issuer);
@@ -308,6 +500,10 @@ void parse_agent(MapReader section, AgentConfig &agent) {
   read_env(section, agent);
   read_fallback_configs(section, agent);
   read_package(section.section("package"), agent.package);
+  if (section.has("run_as"))
+    read_run_as(section.section("run_as"), agent);
+  else
+    section.accept("run_as");
   section.finish();
 }
 

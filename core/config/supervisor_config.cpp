@@ -30,6 +30,16 @@ bool ServerConfig::uses_tls() const {
   return value == "wss" || value == "https";
 }
 
+std::string RunAsConfig::describe() const {
+  const std::string who = user_name.empty()
+                              ? "uid " + std::to_string(uid)
+                              : "user " + user_name + " (uid " + std::to_string(uid) + ")";
+  const std::string in = group_name.empty()
+                             ? "gid " + std::to_string(gid)
+                             : "group " + group_name + " (gid " + std::to_string(gid) + ")";
+  return who + ", " + in;
+}
+
 uint32_t AgentConfig::unix_socket_file_mode() const {
   if (opamp_server_unix_socket_mode.empty())
     return 0600;

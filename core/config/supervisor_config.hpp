@@ -3,23 +3,27 @@
 //
 // Keys the Go supervisor lacks (snake_case, under the section they configure):
 //
-// | key                                            | default | meaning |
-// |------------------------------------------------|---------|------------------------------------------|
-// | capabilities.accepts_other_connection_settings | false   | AcceptsOtherConnectionSettings
-// (0x200)   | | capabilities.reports_connection_settings_status| false   |
-// ReportsConnectionSettingsStatus (0x8000) | | server.max_message_size_bytes                  | 64
-// MiB  | largest OpAMP message sent or accepted   | | server.connect_timeout | 30s     | TCP + TLS
-// + WebSocket upgrade            | | server.reconnect.initial_interval              | 1s      |
-// first reconnect delay (exponential       | | server.reconnect.max_interval                  | 60s
-// |   backoff with full jitter, capped here) | | server.shutdown_timeout                        |
-// 5s      | bound on agent_disconnect + close at exit| | server.heartbeat_interval | 30s     |
-// heartbeat (HTTP: poll) interval used     | |                                                | |
-// until the server offers one            | | server.tls.include_system_ca_certs_pool        | false
-// | also trust the system CAs with ca_file   | | server.tls.max_version                         |
-// ""      | newest TLS version allowed ("1.0".."1.3")| | plugins.directory | ""      | module
-// directory ("" = next to the binary)| | plugins.disable                                | []      |
-// module ids not to load                   | | plugins.<module id>                            | —
-// | that module's own settings, untouched    |
+// clang-format off
+// | key                                             | default | meaning                                         |
+// |-------------------------------------------------|---------|-------------------------------------------------|
+// | capabilities.accepts_other_connection_settings  | false   | AcceptsOtherConnectionSettings (0x200)          |
+// | capabilities.reports_connection_settings_status | false   | ReportsConnectionSettingsStatus (0x8000)        |
+// | server.max_message_size_bytes                   | 64 MiB  | largest OpAMP message sent or accepted          |
+// | server.connect_timeout                          | 30s     | TCP + TLS + WebSocket upgrade                   |
+// | server.reconnect.initial_interval               | 1s      | first reconnect delay (exponential backoff      |
+// | server.reconnect.max_interval                   | 60s     |   with full jitter, capped here)                |
+// | server.reconnect.max_server_delay               | 1h      | longest wait a server can impose (up to 720h)   |
+// | server.shutdown_timeout                         | 5s      | bound on agent_disconnect + close at exit       |
+// | server.heartbeat_interval                       | 30s     | heartbeat (HTTP: poll) interval used until the  |
+// |                                                 |         |   server offers one                             |
+// | server.tls.include_system_ca_certs_pool         | false   | also trust the system CAs with ca_file          |
+// | server.tls.max_version                          | ""      | newest TLS version allowed ("1.0".."1.3")       |
+// | agent.run_as.user, agent.run_as.group           | —       | the Collector's user and group (upstream spec   |
+// |                                                 |         |   names; the Go supervisor does not build them) |
+// | plugins.directory                               | ""      | module directory ("" = next to the binary)      |
+// | plugins.disable                                 | []      | module ids not to load                          |
+// | plugins.<module id>                             | —       | that module's own settings, untouched           |
+// clang-format on
 #pragma once
 
 #include <chrono>
@@ -167,6 +171,24 @@ struct AgentPackageConfig {
   VerifierConfig verifier;
 };
 
+// agent.run_as: the user (and group) every Collector process runs as. Names are resolved
+// when the file is loaded, so an unknown one is an error with its line.
+struct RunAsConfig {
+  std::string user;   // as written: a user name or a numeric uid
+  std::string group;  // as written: a group name or a numeric gid; "" = the user's primary
+  // Resolved at load:
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  // The supplementary groups the Collector gets (initgroups: gid and every group that lists
+  // the user); only gid for a numeric uid without a passwd entry.
+  std::vector<uint32_t> groups;
+  std::string user_name;   // from the passwd database; "" when the uid has no entry
+  std::string group_name;  // from the group database; "" when the gid has no entry
+
+  // "user otelcol (uid 998), group otelcol (gid 998)", for messages.
+  std::string describe() const;
+};
+
 struct AgentConfig {
   std::filesystem::path executable;  // required; check_agent_executable() stats it
   std::string instance_id;           // "" or a UUID (see uuid.hpp)
@@ -189,6 +211,7 @@ struct AgentConfig {
   std::optional<std::map<std::string, std::string>> env;
   std::vector<std::filesystem::path> startup_fallback_configs;
   AgentPackageConfig package;
+  std::optional<RunAsConfig> run_as;  // nullopt: the Collector runs as the supervisor
 
   uint32_t unix_socket_file_mode() const;  // opamp_server_unix_socket_mode, or 0600
 };
