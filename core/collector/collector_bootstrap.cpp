@@ -1,10 +1,5 @@
 #include "collector/collector_bootstrap.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -18,9 +13,6 @@
 #include "collector/local_opamp_server.hpp"
 #include "common/uuid.hpp"
 #include "opamp.pb.h"
-#include "storage/atomic_file.hpp"
-
-extern char **environ;
 
 namespace opsup::collector {
 namespace {
@@ -201,7 +193,7 @@ void CollectorBootstrap::start() {
     input.opamp_extension_yaml = s.server->extension_config_yaml();
     input.instance_uid = s.options.instance_uid;
     const auto config_path = s.options.storage_directory / "bootstrap.yaml";
-    storage::write_file_atomically(config_path, compose_collector_config(input));
+    write_collector_file(config_path, compose_collector_config(input), s.options.credentials);
 
     CollectorCommand command;
     command.executable = s.options.executable;
@@ -212,6 +204,7 @@ void CollectorBootstrap::start() {
     }
     command.args.insert(command.args.end(), s.options.args.begin(), s.options.args.end());
     command.extra_env = s.options.env;
+    command.credentials = s.options.credentials;
     s.process = std::make_unique<CollectorProcess>(
         s.io,
         [weak](std::string_view line) {
@@ -241,45 +234,29 @@ void CollectorBootstrap::start() {
 }
 
 bool collector_has_feature_gate(const std::filesystem::path &executable, const std::string &gate,
-                                std::chrono::milliseconds timeout) {
-  int output[2];
-  if (::pipe2(output, O_CLOEXEC) != 0)
-    return false;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, output[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  const std::string path = executable.string();
-  std::string verb = "featuregate";
-  char *argv[] = {const_cast<char *>(path.c_str()), verb.data(), nullptr};
-  pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, path.c_str(), &actions, nullptr, argv, environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(output[1]);
-  if (spawned != 0) {
-    ::close(output[0]);
-    return false;
-  }
+                                std::chrono::milliseconds timeout,
+                                const std::optional<CollectorCredentials> &credentials) {
+  // A loop of its own, run here to completion: the probe is one of the Collector processes
+  // (the same credentials, the same PR_SET_PDEATHSIG) but blocks the caller.
+  asio::io_context io;
   std::string text;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buffer[4096];
-  while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0)
-      break;
-    pollfd readable{output[0], POLLIN, 0};
-    if (::poll(&readable, 1, static_cast<int>(left.count())) <= 0)
-      break;
-    const ssize_t n = ::read(output[0], buffer, sizeof buffer);
-    if (n <= 0)
-      break;
-    text.append(buffer, static_cast<std::size_t>(n));
+  CollectorProcess process(
+      io,
+      [&text](std::string_view line) {
+        text.append(line);
+        text.push_back('\n');
+      },
+      [&io](const ExitStatus &) { io.stop(); });
+  CollectorCommand command;
+  command.executable = executable;
+  command.args = {"featuregate"};
+  command.credentials = credentials;
+  try {
+    process.start(command);
+  } catch (const std::exception &) {
+    return false;
   }
-  ::close(output[0]);
-  ::kill(pid, SIGKILL);  // done or out of time: it must not linger
-  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-  }
+  io.run_for(timeout);  // out of time: the destructor kills it; what it printed still counts
   for (std::size_t at = text.find(gate); at != std::string::npos; at = text.find(gate, at + 1)) {
     const bool starts_line = at == 0 || text[at - 1] == '\n';
     const bool ends_word = at + gate.size() < text.size() &&

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "collector/bootstrap_cache.hpp"
+#include "collector/collector_credentials.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -35,6 +36,8 @@ struct CollectorBootstrapOptions {
   std::chrono::milliseconds timeout{3000};                // agent.bootstrap_timeout
   bool allow_no_pipelines = false;  // the Collector has the service.AllowNoPipelines gate
   std::chrono::milliseconds stop_grace{5000};
+  // agent.run_as: the bootstrap Collector's user; bootstrap.yaml gets its group.
+  std::optional<CollectorCredentials> credentials;
 };
 
 class CollectorBootstrap {
@@ -57,8 +60,10 @@ class CollectorBootstrap {
 };
 
 // True when `<executable> featuregate` lists `gate`. Blocking (runs the Collector to
-// completion, bounded by `timeout`); false when it cannot tell.
+// completion, bounded by `timeout`, with `credentials` when given); false when it cannot
+// tell.
 bool collector_has_feature_gate(const std::filesystem::path &executable, const std::string &gate,
-                                std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                                std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                                const std::optional<CollectorCredentials> &credentials = {});
 
 }  // namespace opsup::collector

@@ -19,6 +19,7 @@
 #include "common/logging.hpp"
 #include "common/uuid.hpp"
 #include "opamp.pb.h"
+#include "storage/atomic_file.hpp"
 
 namespace opsup::collector {
 namespace {
@@ -388,6 +389,40 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
     callbacks.on_collector_message(message.SerializeAsString());
   }
 
+  // agent.run_as: refuses to go on when the supervisor cannot switch users (the Collector
+  // never runs as the supervisor's own user instead), opens the storage directory to the
+  // run_as group, and warns about what that user cannot reach. Throws CollectorSetupError.
+  void prepare_credentials() {
+    const CollectorCredentials &credentials = *options.credentials;
+    if (const std::string missing = missing_privileges(credentials); !missing.empty()) {
+      throw CollectorSetupError(
+          options.credentials_origin + ": cannot run the Collector as " + credentials.description +
+          ": " + missing +
+          "; run the supervisor as root (or give it these capabilities) or remove "
+          "agent.run_as (the Collector is never run as the supervisor's own user instead)");
+    }
+    try {
+      storage::ensure_private_directory(options.storage_directory);
+      open_storage_directory(options.storage_directory, credentials);
+    } catch (const std::exception &error) {
+      throw CollectorSetupError(options.credentials_origin + ": " + error.what());
+    }
+    for (const auto &[path, execute] :
+         {std::pair{options.storage_directory, false}, std::pair{options.executable, true}}) {
+      if (const std::string why = unreachable_reason(path, credentials, execute); !why.empty()) {
+        logger()->warn("{}: the Collector will fail: {}", options.credentials_origin, why);
+      }
+    }
+    if (!options.local_server_socket.empty()) {
+      const auto parent = options.local_server_socket.parent_path();
+      if (const std::string why = unreachable_reason(parent, credentials, false); !why.empty()) {
+        logger()->warn("{}: the Collector cannot reach the local OpAMP server's socket: {}",
+                       options.credentials_origin, why);
+      }
+    }
+    logger()->info("Every Collector process runs as {}", credentials.description);
+  }
+
   void become_ready() {
     ready = true;
     // The first composition goes through the queue like every other change.
@@ -414,7 +449,10 @@ CollectorController::~CollectorController() {
 
 void CollectorController::prepare() {
   State &s = *state_;
-  s.allow_no_pipelines = collector_has_feature_gate(s.options.executable, kAllowNoPipelinesGate);
+  if (s.options.credentials)
+    s.prepare_credentials();
+  s.allow_no_pipelines = collector_has_feature_gate(
+      s.options.executable, kAllowNoPipelinesGate, std::chrono::seconds(10), s.options.credentials);
   if (s.allow_no_pipelines)
     s.feature_gates = {kAllowNoPipelinesGate};
   BootstrapInputs inputs;
@@ -450,6 +488,7 @@ void CollectorController::start(std::function<void(const std::string &)> ready) 
   server_options.instance_uid = s.options.instance_uid;
   server_options.reports_available_components = s.options.reports_available_components;
   server_options.include_resource_attributes = s.options.include_resource_attributes;
+  server_options.collector_credentials = s.options.credentials;
   std::weak_ptr<State> weak = state_;
   LocalOpampServerCallbacks server_callbacks;
   server_callbacks.on_message = [weak](const pb::AgentToServer &message) {
@@ -474,6 +513,7 @@ void CollectorController::start(std::function<void(const std::string &)> ready) 
   runner_options.restart_max = s.options.restart_max;
   runner_options.stable_after = s.options.stable_after;
   runner_options.crash_log_snippet_bytes = s.options.crash_log_snippet_bytes;
+  runner_options.credentials = s.options.credentials;
   try {
     s.server = std::make_unique<LocalOpampServer>(s.io, server_options, server_callbacks);
     s.server->start();
@@ -487,7 +527,8 @@ void CollectorController::start(std::function<void(const std::string &)> ready) 
   }
   s.validation = std::make_unique<CollectorValidation>(
       s.io, CollectorValidationOptions{s.options.executable, s.feature_gates, s.options.env,
-                                       s.options.storage_directory, std::chrono::seconds(10)});
+                                       s.options.storage_directory, std::chrono::seconds(10),
+                                       s.options.credentials});
 
   if (s.cached_bootstrap) {
     logger()->info("Collector description taken from the bootstrap cache ({})",
@@ -508,6 +549,7 @@ void CollectorController::start(std::function<void(const std::string &)> ready) 
   bootstrap_options.instance_uid = s.options.instance_uid;
   bootstrap_options.timeout = s.options.bootstrap_timeout;
   bootstrap_options.allow_no_pipelines = s.allow_no_pipelines;
+  bootstrap_options.credentials = s.options.credentials;
   logger()->info("Bootstrapping the Collector to learn its description (up to {} ms)",
                  s.options.bootstrap_timeout.count());
   s.bootstrap = std::make_unique<CollectorBootstrap>(

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "collector/collector_credentials.hpp"
 #include "modules/collector_access.hpp"
 
 namespace boost::asio {
@@ -59,6 +60,10 @@ struct CollectorControllerOptions {
   std::chrono::milliseconds restart_initial{1000};
   std::chrono::milliseconds restart_max{60000};
   std::chrono::milliseconds stable_after{60000};
+  // agent.run_as: every Collector process runs as this user (collector_credentials.hpp).
+  std::optional<CollectorCredentials> credentials;
+  // Where agent.run_as is written ("supervisor.yaml:12: agent.run_as"), for messages.
+  std::string credentials_origin = "agent.run_as";
 };
 
 enum class CollectorNoticeKind { kStarted, kHealthy, kUnhealthy, kExited };
@@ -108,8 +113,10 @@ class CollectorController final : public modules::CollectorAccess {
   CollectorController(const CollectorController &) = delete;
   CollectorController &operator=(const CollectorController &) = delete;
 
-  // Blocking checks before the loop runs: probes `featuregate`, reads the bootstrap cache
-  // and composes the local layers once, so an unreadable or invalid local config file stops
+  // Blocking checks before the loop runs: with agent.run_as, checks that the supervisor may
+  // switch users (refusing to run the Collector as itself instead) and opens the storage
+  // directory to the run_as group; probes `featuregate`, reads the bootstrap cache and
+  // composes the local layers once, so an unreadable or invalid local config file stops
   // start-up. Throws CollectorSetupError.
   void prepare();
   // Learns the description (from the cache, or by bootstrapping: `ready` runs once that is

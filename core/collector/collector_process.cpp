@@ -1,6 +1,8 @@
 #include "collector/collector_process.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -46,6 +48,51 @@ std::vector<std::string> environment_with(
   for (const auto &[name, value] : env)
     result.push_back(name + "=" + value);
   return result;
+}
+
+// What a child reports through its CLOEXEC pipe when it cannot become the Collector.
+enum class ChildStep : int {
+  kExec,
+  kChdir,
+  kSetgroups,
+  kSetgid,
+  kSetuid,
+  kDropCapabilities,
+  kVerify,      // the ids are not the ones asked for
+  kRegainRoot,  // setuid(0) succeeded after the switch
+};
+
+struct ChildFailure {
+  ChildStep step = ChildStep::kExec;
+  int error = 0;
+};
+
+std::string describe_failure(const ChildFailure &failure, const CollectorCommand &command) {
+  const std::string reason = std::strerror(failure.error);
+  const auto &credentials = command.credentials;
+  const std::string uid = credentials ? std::to_string(credentials->uid) : "";
+  const std::string gid = credentials ? std::to_string(credentials->gid) : "";
+  switch (failure.step) {
+    case ChildStep::kExec:
+      return reason;
+    case ChildStep::kChdir:
+      return "chdir " + command.working_directory.string() + ": " + reason;
+    case ChildStep::kSetgroups:
+      return "setgroups: " + reason;
+    case ChildStep::kSetgid:
+      return "setgid(" + gid + "): " + reason;
+    case ChildStep::kSetuid:
+      return "setuid(" + uid + "): " + reason;
+    case ChildStep::kDropCapabilities:
+      return "dropping its capabilities: " + reason;
+    case ChildStep::kVerify:
+      return "its user and group ids are not uid " + uid + ", gid " + gid +
+             " after switching to them";
+    case ChildStep::kRegainRoot:
+      return "it could become root again after switching to uid " + uid +
+             " (setuid(0) succeeded); refusing to run it";
+  }
+  return reason;
 }
 
 std::vector<char *> pointers(std::vector<std::string> &strings) {
@@ -201,6 +248,10 @@ void CollectorProcess::start(const CollectorCommand &command) {
   const std::string workdir = command.working_directory.string();
   const pid_t supervisor = ::getpid();
 
+  const std::optional<CollectorCredentials> &credentials = command.credentials;
+  const std::vector<gid_t> groups = credentials ? credentials->groups : std::vector<gid_t>{};
+  const std::string as_whom = credentials ? " as " + credentials->description : "";
+
   int output_pipe[2], exec_error_pipe[2];
   if (::pipe2(output_pipe, O_CLOEXEC) != 0)
     throw std::runtime_error("cannot start " + executable + ": pipe: " + std::strerror(errno));
@@ -213,6 +264,12 @@ void CollectorProcess::start(const CollectorCommand &command) {
 
   const pid_t pid = ::fork();
   if (pid == 0) {
+    // Only async-signal-safe calls from here on: no allocation, no NSS lookups.
+    const auto fail = [&](ChildStep step, int error) {
+      const ChildFailure failure{step, error};
+      (void)!::write(exec_error_pipe[1], &failure, sizeof failure);
+      ::_exit(127);
+    };
     // The Collector dies with the thread that forked it, which is the supervisor's loop.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != supervisor)
@@ -227,15 +284,42 @@ void CollectorProcess::start(const CollectorCommand &command) {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT})
       ::signal(sig, SIG_DFL);
-    if (!workdir.empty() && ::chdir(workdir.c_str()) != 0) {
-      const int error = errno;
-      (void)!::write(exec_error_pipe[1], &error, sizeof error);
-      ::_exit(127);
+    if (credentials) {
+      // Groups first (they need CAP_SETGID), then the gid, then the uid, which gives up the
+      // right to change the other two.
+      if (::setgroups(groups.size(), groups.data()) != 0)
+        fail(ChildStep::kSetgroups, errno);
+      if (::setgid(credentials->gid) != 0)
+        fail(ChildStep::kSetgid, errno);
+      if (::setuid(credentials->uid) != 0)
+        fail(ChildStep::kSetuid, errno);
+      // From root the switch has cleared every capability; a supervisor that is not root
+      // but holds CAP_SETUID/CAP_SETGID keeps them, so drop them all (ambient ones too,
+      // which would otherwise survive exec).
+      ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+      __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+      __user_cap_data_struct no_capabilities[_LINUX_CAPABILITY_U32S_3]{};
+      if (::syscall(SYS_capset, &header, no_capabilities) != 0)
+        fail(ChildStep::kDropCapabilities, errno);
+      uid_t ruid, euid, suid;
+      gid_t rgid, egid, sgid;
+      if (::getresuid(&ruid, &euid, &suid) != 0 || ::getresgid(&rgid, &egid, &sgid) != 0 ||
+          ruid != credentials->uid || euid != credentials->uid || suid != credentials->uid ||
+          rgid != credentials->gid || egid != credentials->gid || sgid != credentials->gid) {
+        fail(ChildStep::kVerify, EPERM);
+      }
+      if (::setuid(0) == 0)
+        fail(ChildStep::kRegainRoot, EPERM);
+      // The kernel clears PR_SET_PDEATHSIG when the credentials change: set it again, and
+      // look again whether the supervisor died in between.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != supervisor)
+        ::_exit(127);
     }
+    if (!workdir.empty() && ::chdir(workdir.c_str()) != 0)
+      fail(ChildStep::kChdir, errno);
     ::execve(argv[0], argv.data(), envp.data());
-    const int error = errno;
-    (void)!::write(exec_error_pipe[1], &error, sizeof error);
-    ::_exit(127);
+    fail(ChildStep::kExec, errno);
   }
   const int fork_error = errno;
   ::close(output_pipe[1]);
@@ -246,17 +330,19 @@ void CollectorProcess::start(const CollectorCommand &command) {
     throw std::runtime_error("cannot start " + executable + ": fork: " + std::strerror(fork_error));
   }
 
-  // exec either succeeds (the CLOEXEC pipe closes with nothing in it) or reports errno.
-  int exec_errno = 0;
+  // exec either succeeds (the CLOEXEC pipe closes with nothing in it) or the child reports
+  // the step that failed.
+  ChildFailure failure;
   ssize_t n;
-  while ((n = ::read(exec_error_pipe[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+  while ((n = ::read(exec_error_pipe[0], &failure, sizeof failure)) < 0 && errno == EINTR) {
   }
   ::close(exec_error_pipe[0]);
   if (n > 0) {
     while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
     ::close(output_pipe[0]);
-    throw std::runtime_error("cannot start " + executable + ": " + std::strerror(exec_errno));
+    throw std::runtime_error("cannot start " + executable + as_whom + ": " +
+                             describe_failure(failure, command));
   }
 
   const int pidfd = open_pidfd(pid);

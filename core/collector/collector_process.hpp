@@ -4,6 +4,12 @@
 // supervisor dies (PR_SET_PDEATHSIG): the real Collector's own `ppid` watch does not stop
 // it (tools/fake-otelcol/README.md).
 //
+// With credentials (agent.run_as) the child drops to them before exec: setgroups, setgid,
+// setuid, in that order, then every capability (a supervisor that is not root but holds
+// CAP_SETUID keeps its capabilities across setuid), and checks the result: a child that
+// could still become root again never runs. PR_SET_PDEATHSIG is set again after the switch,
+// since the kernel clears it when the credentials change.
+//
 // Threading: every member function and every callback runs on the io_context's thread.
 #pragma once
 
@@ -19,6 +25,8 @@
 #include <string_view>
 #include <vector>
 
+#include "collector/collector_credentials.hpp"
+
 namespace boost::asio {
 class io_context;
 }
@@ -31,6 +39,8 @@ struct CollectorCommand {
   // nullopt: the supervisor's environment; otherwise it plus these (agent.env).
   std::optional<std::map<std::string, std::string>> extra_env;
   std::filesystem::path working_directory;  // empty: the supervisor's
+  // agent.run_as: the user and groups the process runs as; nullopt: the supervisor's.
+  std::optional<CollectorCredentials> credentials;
 };
 
 struct ExitStatus {
@@ -50,7 +60,8 @@ class CollectorProcess {
   CollectorProcess &operator=(const CollectorProcess &) = delete;
 
   // Starts the child. Throws std::runtime_error naming the executable and the reason when it
-  // cannot be started (missing, not executable, ...). Only when not running.
+  // cannot be started (missing, not executable, the credentials cannot be taken, ...). Only
+  // when not running.
   void start(const CollectorCommand &command);
   // SIGTERM now, SIGKILL if it is still running after `grace`. The exit handler reports the
   // end. No effect when not running.

@@ -6,7 +6,6 @@
 
 #include "collector/agent_log.hpp"
 #include "collector/restart_backoff.hpp"
-#include "storage/atomic_file.hpp"
 
 namespace opsup::collector {
 namespace {
@@ -100,6 +99,7 @@ struct CollectorRunner::State : std::enable_shared_from_this<CollectorRunner::St
     }
     command.args.insert(command.args.end(), options.args.begin(), options.args.end());
     command.extra_env = options.env;
+    command.credentials = options.credentials;
     return command;
   }
 
@@ -190,7 +190,7 @@ std::uint64_t CollectorRunner::apply(const std::string &config) {
   if (s.generation > 0 && config == s.config)
     return s.generation;
   if (!config.empty())
-    storage::write_file_atomically(s.effective_path(), config);
+    write_collector_file(s.effective_path(), config, s.options.credentials);
   s.config = config;
   ++s.generation;
   s.restart_timer.cancel();

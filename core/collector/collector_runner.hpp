@@ -1,9 +1,10 @@
 // Keeps the Collector running on a composed config: writes <storage>/effective.yaml
-// (atomically, 0600) when the config changes, starts the Collector on it (or, with
-// use_hup_config_reload, sends SIGHUP to the running one), keeps its output in agent.log
-// or hands it over (passthrough), restarts it with a backoff when it exits on its own, and
-// stops it gracefully. Every composed config gets a generation number; events carry the
-// generation the Collector runs, so a caller can tell "running my config" from the old one.
+// (atomically, 0600, or 0640 with the run_as group under agent.run_as) when the config
+// changes, starts the Collector on it (or, with use_hup_config_reload, sends SIGHUP to the
+// running one), keeps its output in agent.log or hands it over (passthrough), restarts it
+// with a backoff when it exits on its own, and stops it gracefully. Every composed config
+// gets a generation number; events carry the generation the Collector runs, so a caller
+// can tell "running my config" from the old one.
 //
 // Threading: every member function and every callback runs on the io_context's thread.
 #pragma once
@@ -45,6 +46,8 @@ struct CollectorRunnerOptions {
   std::chrono::milliseconds restart_max{60000};
   std::chrono::milliseconds stable_after{60000};
   std::size_t crash_log_snippet_bytes = 0;  // agent.collector_crash_log_snippet_kib * 1024
+  // agent.run_as: the Collector's user; effective.yaml gets its group (0640).
+  std::optional<CollectorCredentials> credentials;
 };
 
 enum class CollectorEventKind { kStarted, kReloaded, kExited, kRestartScheduled, kStopped };

@@ -6,8 +6,8 @@
 #include <deque>
 #include <system_error>
 
+#include "collector/collector_credentials.hpp"
 #include "collector/collector_process.hpp"
-#include "storage/atomic_file.hpp"
 
 namespace opsup::collector {
 namespace {
@@ -89,7 +89,7 @@ struct CollectorValidation::State : std::enable_shared_from_this<CollectorValida
     runs.emplace(id, std::move(run));
     std::weak_ptr<State> weak = weak_from_this();
     try {
-      storage::write_file_atomically(entry.file, config_yaml);
+      write_collector_file(entry.file, config_yaml, options.credentials);
       entry.process = std::make_unique<CollectorProcess>(
           io,
           [weak, id](std::string_view line) {
@@ -118,6 +118,7 @@ struct CollectorValidation::State : std::enable_shared_from_this<CollectorValida
         command.args.push_back(gates);
       }
       command.extra_env = options.env;
+      command.credentials = options.credentials;
       entry.process->start(command);
     } catch (const std::exception &error) {
       finish(id,

@@ -1,7 +1,8 @@
 // Runs `<executable> validate --config <file> [--feature-gates ...]` on a candidate config
 // without blocking the loop: the candidate goes to a 0600 file in the storage directory
-// (removed afterwards), the child's exit is noticed through its pidfd, and a run that takes
-// longer than the timeout is killed and reported as such.
+// (0640 with the run_as group under agent.run_as), removed afterwards, the child's exit is
+// noticed through its pidfd, and a run that takes longer than the timeout is killed and
+// reported as such.
 //
 // Threading: construct, run() and the callback on the io_context's thread.
 #pragma once
@@ -14,6 +15,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "collector/collector_credentials.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -33,6 +36,8 @@ struct CollectorValidationOptions {
   std::optional<std::map<std::string, std::string>> env;  // agent.env
   std::filesystem::path storage_directory;                // for validate-config-*.yaml
   std::chrono::milliseconds timeout{10000};
+  // agent.run_as: `validate` runs as this user; the candidate file gets its group.
+  std::optional<CollectorCredentials> credentials;
 };
 
 class CollectorValidation {

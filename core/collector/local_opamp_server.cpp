@@ -41,9 +41,11 @@ std::string describe_credentials(const transport::RequestInfo &request) {
   return "uid " + std::to_string(request.peer_credentials->uid);
 }
 
-// Creates the socket's parent directory with 0700 when it is missing (as upstream); an
-// existing directory is left as it is.
-void prepare_socket_directory(const std::filesystem::path &socket_path) {
+// Creates the socket's parent directory with 0700 when it is missing (as upstream), or 0710
+// with the run_as group so the Collector can reach the socket; an existing directory is
+// left as it is.
+void prepare_socket_directory(const std::filesystem::path &socket_path,
+                              const std::optional<CollectorCredentials> &credentials) {
   const auto parent = socket_path.parent_path();
   if (parent.empty())
     return;
@@ -55,9 +57,16 @@ void prepare_socket_directory(const std::filesystem::path &socket_path) {
     throw std::system_error(
         ec, "local OpAMP server: cannot create the socket's directory " + parent.string());
   }
-  if (chmod(parent.c_str(), 0700) != 0) {
+  if (credentials && chown(parent.c_str(), static_cast<uid_t>(-1), credentials->gid) != 0) {
+    throw std::system_error(
+        errno, std::generic_category(),
+        "local OpAMP server: cannot give the run_as group to " + parent.string());
+  }
+  const mode_t mode = credentials ? 0710 : 0700;
+  if (chmod(parent.c_str(), mode) != 0) {
     throw std::system_error(errno, std::generic_category(),
-                            "local OpAMP server: cannot chmod 0700 " + parent.string());
+                            std::string("local OpAMP server: cannot chmod ") +
+                                (credentials ? "0710 " : "0700 ") + parent.string());
   }
 }
 
@@ -71,7 +80,7 @@ struct LocalOpampServer::Impl final : transport::ServerHandler {
   bool started = false;
 
   pid_t collector_pid = 0;
-  const uid_t own_uid = getuid();
+  uid_t collector_uid = getuid();  // the supervisor's, or the run_as user's
 
   std::shared_ptr<transport::ServerConnection> active;  // the connected Collector
   std::string active_peer;
@@ -95,6 +104,8 @@ struct LocalOpampServer::Impl final : transport::ServerHandler {
       throw std::invalid_argument(
           "local OpAMP server: a port and a Unix socket cannot both be set");
     }
+    if (options.collector_credentials)
+      collector_uid = options.collector_credentials->uid;
   }
 
   bool unix_socket() const { return !options.unix_socket_path.empty(); }
@@ -117,15 +128,16 @@ struct LocalOpampServer::Impl final : transport::ServerHandler {
     return std::nullopt;
   }
 
-  // nullopt when the Unix-socket peer is the current Collector run by our uid.
+  // nullopt when the Unix-socket peer is the current Collector, with the Collector's uid.
   std::optional<transport::Rejection> check_peer(const transport::RequestInfo &request) const {
     const auto &credentials = request.peer_credentials;
     std::string why;
     if (!credentials) {
       why = "its credentials could not be read";
-    } else if (credentials->uid != own_uid) {
-      why = "its uid " + std::to_string(credentials->uid) + " is not the supervisor's " +
-            std::to_string(own_uid);
+    } else if (credentials->uid != collector_uid) {
+      why = "its uid " + std::to_string(credentials->uid) + " is not the Collector's " +
+            std::to_string(collector_uid) +
+            (options.collector_credentials ? " (agent.run_as)" : " (the supervisor's)");
     } else if (collector_pid == 0) {
       why = "no Collector is running";
     } else if (credentials->pid != collector_pid) {
@@ -275,12 +287,25 @@ void LocalOpampServer::start() {
   server_options.max_message_bytes = impl_->options.max_message_bytes;
   server_options.max_queued_messages = 64;
   if (impl_->unix_socket()) {
-    prepare_socket_directory(impl_->options.unix_socket_path);
+    prepare_socket_directory(impl_->options.unix_socket_path, impl_->options.collector_credentials);
     server_options.unix_socket_path = impl_->options.unix_socket_path.string();
     server_options.unix_socket_mode = impl_->options.unix_socket_mode;
   }
   impl_->server = transport::ServerTransport::create(impl_->io, server_options, *impl_);
   impl_->server->start();
+  if (impl_->unix_socket() && impl_->options.collector_credentials) {
+    // The socket is the Collector's to connect to: the configured mode applies to it. The
+    // peer check still admits only the running Collector's pid.
+    const auto &credentials = *impl_->options.collector_credentials;
+    if (lchown(impl_->options.unix_socket_path.c_str(), credentials.uid, credentials.gid) != 0) {
+      const int error = errno;
+      impl_->server->stop();
+      throw std::system_error(error, std::generic_category(),
+                              "local OpAMP server: cannot give the socket " +
+                                  impl_->options.unix_socket_path.string() + " to " +
+                                  credentials.description);
+    }
+  }
   impl_->started = true;
   logger()->info("local OpAMP server: listening on {}",
                  impl_->unix_socket() ? "unix:" + impl_->options.unix_socket_path.string()

@@ -6,12 +6,14 @@
 //   from another peer is answered 409 Conflict (as upstream) and logged; the first one keeps
 //   working.
 // - Unix socket: every request (the upgrade, each HTTP POST) is checked with SO_PEERCRED:
-//   the peer's uid must be the supervisor's and its pid the one given to
-//   expect_collector_pid(); anything else gets 403 and a log line naming the peer's pid and
-//   uid. Before expect_collector_pid() (or after it got 0) every peer is refused. The socket
-//   file gets the configured mode; its parent directory is created with 0700 when missing;
-//   a stale socket is removed, a symlink or other file at the path is never followed or
-//   removed (start() fails naming it).
+//   the peer's uid must be the Collector's (the supervisor's, or the agent.run_as user's)
+//   and its pid the one given to expect_collector_pid(); anything else gets 403 and a log
+//   line naming the peer's pid and uid. Before expect_collector_pid() (or after it got 0)
+//   every peer is refused. The socket file gets the configured mode (under agent.run_as it
+//   belongs to the run_as user and group, so the mode is the Collector's); its parent
+//   directory is created with 0700 when missing (0710 with the run_as group under
+//   agent.run_as); a stale socket is removed, a symlink or other file at the path is never
+//   followed or removed (start() fails naming it).
 // - TCP: any local process may connect, as upstream (loopback only).
 // - Messages are bounded (max_message_bytes, after decompression); an undecodable one
 //   closes the connection (WebSocket 1007, HTTP 400) with a log line naming the peer.
@@ -29,7 +31,10 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+
+#include "collector/collector_credentials.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -58,6 +63,9 @@ struct LocalOpampServerOptions {
   // agent.description.include_resource_attributes: the extension adds the Collector's
   // resource attributes to the non-identifying ones.
   bool include_resource_attributes = false;
+  // agent.run_as: the Collector runs as this user, so its uid is the one the Unix-socket
+  // peer check accepts (instead of the supervisor's).
+  std::optional<CollectorCredentials> collector_credentials;
 };
 
 struct LocalOpampServerCallbacks {
