@@ -87,6 +87,7 @@ struct Layers {
     std::string module_id;
     std::string name;
     std::string yaml;
+    bool own_telemetry = false;  // at $OWN_TELEMETRY_CONFIG, not after $REMOTE_CONFIG
   };
   std::optional<std::vector<modules::RemoteConfigFile>> remote;
   std::vector<ModuleLayer> module_layers;  // in the order first contributed
@@ -157,8 +158,10 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
       for (const auto &file : *from.remote)
         input.remote_config.push_back({file.name, file.body});
     }
-    for (const auto &layer : from.module_layers)
-      input.module_layers.push_back({layer.module_id + "/" + layer.name, layer.yaml});
+    for (const auto &layer : from.module_layers) {
+      (layer.own_telemetry ? input.own_telemetry_layers : input.module_layers)
+          .push_back({layer.module_id + "/" + layer.name, layer.yaml});
+    }
     input.instance_uid = options.instance_uid;
     return input;
   }
@@ -641,22 +644,24 @@ void CollectorController::set_instance_uid(const std::string &instance_uid) {
 void CollectorController::set_config_layer(std::string_view module_id, std::string_view layer_name,
                                            std::optional<std::string> yaml,
                                            modules::ConfigChangeOptions options, ChangeDone done) {
-  state_->enqueue({[module_id = std::string(module_id), name = std::string(layer_name),
-                    yaml = std::move(yaml)](Layers &layers) {
-                     auto &list = layers.module_layers;
-                     auto found = std::find_if(list.begin(), list.end(), [&](const auto &layer) {
-                       return layer.module_id == module_id && layer.name == name;
-                     });
-                     if (!yaml) {
-                       if (found != list.end())
-                         list.erase(found);
-                     } else if (found != list.end()) {
-                       found->yaml = *yaml;
-                     } else {
-                       list.push_back({module_id, name, *yaml});
-                     }
-                   },
-                   options, std::move(done)});
+  state_->enqueue(
+      {[module_id = std::string(module_id), name = std::string(layer_name), yaml = std::move(yaml),
+        own_telemetry = options.own_telemetry_slot](Layers &layers) {
+         auto &list = layers.module_layers;
+         auto found = std::find_if(list.begin(), list.end(), [&](const auto &layer) {
+           return layer.module_id == module_id && layer.name == name;
+         });
+         if (!yaml) {
+           if (found != list.end())
+             list.erase(found);
+         } else if (found != list.end()) {
+           found->yaml = *yaml;
+           found->own_telemetry = own_telemetry;
+         } else {
+           list.push_back({module_id, name, *yaml, own_telemetry});
+         }
+       },
+       options, std::move(done)});
 }
 
 void CollectorController::set_remote_config(

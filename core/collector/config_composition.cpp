@@ -122,6 +122,8 @@ std::string compose_collector_config(const CompositionInput &input) {
   for (const auto &entry : layer_order(input.config_files)) {
     if (entry == kOwnTelemetryToken) {
       merge_config(config, parse_layer(input.own_telemetry_yaml, entry));
+      for (const auto &layer : input.own_telemetry_layers)
+        merge_config(config, parse_layer(layer.yaml, "module layer '" + layer.name + "'"));
     } else if (entry == kOpampExtensionToken) {
       merge_config(config, parse_layer(input.opamp_extension_yaml, entry));
     } else if (entry == kRemoteConfigToken) {

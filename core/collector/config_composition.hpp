@@ -42,7 +42,9 @@ struct CompositionInput {
   std::string opamp_extension_yaml;        // $OPAMP_EXTENSION_CONFIG ("" = none)
   std::vector<ConfigLayer> remote_config;  // AgentConfigMap entries, any order
   std::vector<ConfigLayer> module_layers;  // after $REMOTE_CONFIG, in this order
-  std::string instance_uid;                // service.instance.id ("" = not imposed)
+  // Module layers placed at $OWN_TELEMETRY_CONFIG, after own_telemetry_yaml, in this order.
+  std::vector<ConfigLayer> own_telemetry_layers;
+  std::string instance_uid;  // service.instance.id ("" = not imposed)
 };
 
 // A layer that cannot be read or is not a YAML map; what() names the layer (the file's

@@ -55,6 +55,8 @@ struct ConfigChangeOptions {
   // Run `<executable> validate` on the composed candidate first (agent.validate_config);
   // a refusal is kVeto with the Collector's message.
   bool validate_with_collector = false;
+  // set_config_layer: the layer goes at $OWN_TELEMETRY_CONFIG, not after $REMOTE_CONFIG.
+  bool own_telemetry_slot = false;
 };
 
 struct CollectorValidation {

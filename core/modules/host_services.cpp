@@ -348,8 +348,16 @@ opsup_status set_config_layer(opsup_host *host, const char *layer_name, const ch
   return guarded(slot, "set_config_layer", [&] {
     if (auto problem = service_name_problem(layer_name, "layer name"))
       return refuse_argument(slot, "set_config_layer", *problem);
-    if (auto problem = flags_problem(flags, OPSUP_CONFIG_VALIDATE))
+    if (auto problem = flags_problem(flags, OPSUP_CONFIG_VALIDATE | OPSUP_CONFIG_OWN_TELEMETRY))
       return refuse_argument(slot, "set_config_layer", *problem);
+    constexpr uint64_t kOwnTelemetryBits =
+        OPSUP_CAP_REPORTS_OWN_METRICS | OPSUP_CAP_REPORTS_OWN_LOGS | OPSUP_CAP_REPORTS_OWN_TRACES;
+    if ((flags & OPSUP_CONFIG_OWN_TELEMETRY) != 0 &&
+        (slot.candidate.info.capabilities & kOwnTelemetryBits) == 0) {
+      return refuse_argument(slot, "set_config_layer",
+                             "OPSUP_CONFIG_OWN_TELEMETRY is only for the module owning "
+                             "ReportsOwnMetrics, ReportsOwnLogs or ReportsOwnTraces");
+    }
     CollectorAccess *collector = slot.core->collector;
     if (collector == nullptr)
       return OPSUP_ERR_UNSUPPORTED;
@@ -357,6 +365,7 @@ opsup_status set_config_layer(opsup_host *host, const char *layer_name, const ch
       return OPSUP_ERR_FAILED;
     ConfigChangeOptions options;
     options.validate_with_collector = (flags & OPSUP_CONFIG_VALIDATE) != 0;
+    options.own_telemetry_slot = (flags & OPSUP_CONFIG_OWN_TELEMETRY) != 0;
     std::optional<std::string> text;
     if (yaml != nullptr)
       text = yaml;

@@ -17,8 +17,8 @@
 //     storage_write before the layer names them, and removed once no layer in force names
 //     them any more (the ABI has no storage delete, so the module removes its own files in
 //     the storage directory itself).
-//   - The layer goes after the remote config (the host's rule for module layers), so an
-//     offer wins over a remote config's service::telemetry for the signals it sets.
+//   - The layer goes where $OWN_TELEMETRY_CONFIG stands (OPSUP_CONFIG_OWN_TELEMETRY), first
+//     by default, as upstream: local files and the remote config can still override it.
 #include <opsup/module.hpp>
 
 #include <filesystem>
@@ -240,7 +240,8 @@ class OwnTelemetryModule : public opsup::Module {
     };
     const opsup_status status =
         layer.yaml.empty() ? host().remove_config_layer(kLayerName, std::move(done))
-                           : host().set_config_layer(kLayerName, layer.yaml, std::move(done));
+                           : host().set_config_layer(kLayerName, layer.yaml, std::move(done),
+                                                     OPSUP_CONFIG_OWN_TELEMETRY);
     if (status != OPSUP_OK) {
       --pending_;
       requested_.reset();

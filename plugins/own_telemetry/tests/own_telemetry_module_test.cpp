@@ -154,7 +154,7 @@ TEST_F(OwnTelemetryModule, AMetricsOfferBecomesAPeriodicOtlpHttpReaderWithItsHea
                                        {{"Authorization", "Bearer abc"}, {"X-Tenant", "t1"}}}}));
   ASSERT_EQ(host().config_changes().size(), 1u);
   EXPECT_EQ(host().config_changes()[0].layer_name, kLayer);
-  EXPECT_EQ(host().config_changes()[0].flags, 0u);
+  EXPECT_EQ(host().config_changes()[0].flags, uint32_t{OPSUP_CONFIG_OWN_TELEMETRY});
 
   const YAML::Node layer = applied_layer();
   const YAML::Node otlp = exporter_of(layer, "metrics");

@@ -168,6 +168,11 @@ typedef void (*opsup_bytes_sink)(void *user_data, opsup_bytes bytes);
 #define OPSUP_CONFIG_VALIDATE 0x1u
 /* set_remote_config only: remove the remote config layer (files and count are ignored). */
 #define OPSUP_REMOTE_CONFIG_CLEAR 0x2u
+/* set_config_layer only: the layer goes where $OWN_TELEMETRY_CONFIG stands in
+ * agent.config_files (first by default), not after the remote config, so local files and
+ * the remote config can still override it; only for the module owning ReportsOwnMetrics,
+ * ReportsOwnLogs or ReportsOwnTraces. */
+#define OPSUP_CONFIG_OWN_TELEMETRY 0x4u
 
 /* The outcome of a config change (set_config_layer, set_remote_config):
  *   OPSUP_OK                   applied (or nothing changed); `generation` is the generation
@@ -356,8 +361,9 @@ typedef struct opsup_host_api {
   /* Contributes, replaces (`yaml` given) or removes (`yaml` NULL) this module's Collector
    * config layer `layer_name`: a YAML map merged into the Collector's config after the
    * remote config. Layer names are per module (two modules may each have a layer "x").
-   * `flags`: 0 or OPSUP_CONFIG_VALIDATE. `done` (may be NULL) gets the outcome
-   * (opsup_config_done); removing a layer that does not exist is OPSUP_OK.
+   * `flags`: OPSUP_CONFIG_VALIDATE and/or OPSUP_CONFIG_OWN_TELEMETRY (the layer's place
+   * instead: see the flag; the same for every change of that layer). `done` (may be NULL)
+   * gets the outcome (opsup_config_done); removing a layer that does not exist is OPSUP_OK.
    * Returns OPSUP_OK when the change is queued; OPSUP_ERR_INVALID_ARGUMENT for a NULL or
    * empty `layer_name`, one with a character outside [A-Za-z0-9_.-], or an unknown flag
    * (logged; `done` is not called); OPSUP_ERR_UNSUPPORTED without a Collector;

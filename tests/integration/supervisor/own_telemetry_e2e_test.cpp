@@ -164,7 +164,8 @@ class OtlpHttpSink {
 
 // The Collector's own pipeline: OTLP/gRPC in on a free port, nop out, and its internal
 // metrics on a Prometheus reader on a free port (the default, 8888, may be taken by a
-// test running beside this one); the offered reader replaces it.
+// test running beside this one); the offered reader replaces it, since agent.config_files
+// names $OWN_TELEMETRY_CONFIG after this file.
 std::string local_collector_yaml() {
   return "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
          std::to_string(free_tcp_port()) +
@@ -194,9 +195,11 @@ class OwnTelemetryE2E : public ::testing::Test {
                 "  reports_own_traces: true\n"
                 "plugins:\n  own_telemetry:\n    metrics_interval: 1s\n",
             .collector = collector_executable(CollectorKind::kReal),
+            // The token after the local file: the offer's reader replaces the local one
+            // (by default the token comes first and local files override the offer).
             .agent_yaml = "  config_files:\n    - " +
                           dir_.write_file("collector.yaml", local_collector_yaml()).string() +
-                          "\n"};
+                          "\n    - $OWN_TELEMETRY_CONFIG\n"};
   }
 
   fs::path storage() const { return dir_.path() / "storage"; }

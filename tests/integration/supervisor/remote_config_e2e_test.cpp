@@ -14,8 +14,9 @@
 //   in issue 12 (packages): SupervisorPackageCapabilitiesReturnError (inverted: packages work);
 //   in health_endpoint_test: SupervisorHealthCheckServer(+BackendConnError);
 //   in issue 14 (operations): SupervisorEmitBootstrapTelemetry, SupervisorBinarySize;
-//   with the other modules of issue 10: SupervisorReportsEffectiveConfig,
-//     SupervisorRestartCommand, SupervisorBootstrapsCollectorAvailableComponents, own telemetry.
+//   in modules_e2e_test: SupervisorReportsEffectiveConfig, SupervisorRestartCommand,
+//     custom messages; in own_telemetry_e2e_test: own telemetry offers;
+//   SupervisorBootstrapsCollectorAvailableComponents: the available_components module's tests.
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 

@@ -201,6 +201,17 @@ TEST(ConfigComposition, ModuleLayersComeRightAfterTheRemoteConfig) {
   EXPECT_EQ(compose_collector_config(input), "a: second\nb: second\nc: local\n");
 }
 
+TEST(ConfigComposition, OwnTelemetryLayersSitAtTheirTokenUnderLocalAndRemoteConfig) {
+  TempDir dir;
+  CompositionInput input;
+  input.config_files = {dir.write_file("local.yaml", "b: local\n").string()};
+  input.own_telemetry_yaml = "a: base\n";
+  input.own_telemetry_layers = {{"own_telemetry/offer", "a: offer\nb: offer\nc: offer\n"}};
+  input.remote_config = {{"", "c: remote\n"}};
+  // $OWN_TELEMETRY_CONFIG goes first: the offer beats the base, local and remote beat it.
+  EXPECT_EQ(compose_collector_config(input), "a: offer\nb: local\nc: remote\n");
+}
+
 TEST(ConfigComposition, EnvEntriesReadTheVariable) {
   ::setenv("OPSUP_TEST_COLLECTOR_LAYER", "exporters:\n  nop: {}\n", 1);
   CompositionInput input;

@@ -880,8 +880,14 @@ class FakeHost {
         FakeHost &host = self(h);
         if (!valid_name(layer_name))
           return host.refuse("set_config_layer: bad layer name");
-        if ((flags & ~uint32_t{OPSUP_CONFIG_VALIDATE}) != 0)
+        if ((flags & ~uint32_t{OPSUP_CONFIG_VALIDATE | OPSUP_CONFIG_OWN_TELEMETRY}) != 0)
           return host.refuse("set_config_layer: unknown flags");
+        if ((flags & OPSUP_CONFIG_OWN_TELEMETRY) != 0 &&
+            (host.descriptor_.capabilities &
+             (OPSUP_CAP_REPORTS_OWN_METRICS | OPSUP_CAP_REPORTS_OWN_LOGS |
+              OPSUP_CAP_REPORTS_OWN_TRACES)) == 0)
+          return host.refuse(
+              "set_config_layer: OPSUP_CONFIG_OWN_TELEMETRY without an own-telemetry capability");
         if (!host.collector_available_)
           return OPSUP_ERR_UNSUPPORTED;
         if (host.stopped_)
