@@ -21,6 +21,7 @@ constexpr auto kDeadline = 60s;
 
 constexpr const char *kPolicy =
     "plugins:\n  config_policy:\n    access_dirs:\n      read:\n        allow: [/var/log]\n"
+    "      write:\n        allow: [/var/lib/otelcol-data]\n"
     "    components:\n      receivers:\n        deny: [exec]\n"
     "    endpoints:\n      allowed_hosts: [127.0.0.1, localhost]\n";
 
@@ -102,6 +103,24 @@ TEST_F(ConfigPolicyE2e, AConfigReadingEtcShadowIsFailedAndTheOldConfigKeepsRunni
                    std::string::npos;
       },
       kDeadline));
+  supervisor_->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor_->wait_exit(kDeadline), 0);
+}
+
+TEST_F(ConfigPolicyE2e, AConfigWritingOutsideTheAllowedDirectoriesIsFailed) {
+  start();
+  const uint16_t port = free_tcp_port();
+  wait_status("APPLIED", push(pipeline_yaml(port)));
+  const std::string before = effective();
+  const std::string writer = push(
+      "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
+      std::to_string(port) +
+      "\nexporters:\n  file:\n    path: /var/lib/otelcol-data/../../../etc/cron.d/evil\n"
+      "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [file]\n");
+  const std::string message = wait_status("FAILED", writer);
+  EXPECT_NE(message.find("exporters/file"), std::string::npos) << message;
+  EXPECT_NE(message.find("/etc/cron.d/evil"), std::string::npos) << message;
+  EXPECT_EQ(effective(), before);
   supervisor_->send_signal(SIGTERM);
   EXPECT_EQ(supervisor_->wait_exit(kDeadline), 0);
 }
