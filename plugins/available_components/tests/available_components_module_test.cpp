@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "loaded_module.hpp"
+#include <opsup/testing/loaded_module.hpp>
 #include "opamp.pb.h"
 
 namespace {

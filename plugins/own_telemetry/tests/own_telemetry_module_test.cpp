@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "loaded_module.hpp"
+#include <opsup/testing/loaded_module.hpp>
 #include "opamp.pb.h"
 
 namespace {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "loaded_module.hpp"
+#include <opsup/testing/loaded_module.hpp>
 #include "opamp.pb.h"
 
 namespace {

@@ -454,8 +454,7 @@ typedef struct opsup_host_api {
    * 64 names, or a name another module has (by its descriptor or at run time);
    * OPSUP_ERR_FAILED once the module is stopped. The names are copied.
    * THREADING: loop thread. */
-  opsup_status (*set_custom_capabilities)(opsup_host *host, const char *const *names,
-                                          size_t count);
+  opsup_status (*set_custom_capabilities)(opsup_host *host, const char *const *names, size_t count);
 
   /* Sends a serialized ServerToAgent to the connected Collector's opamp extension: the
    * way to forward the server's custom capabilities and custom messages down. Only the

@@ -1,5 +1,8 @@
-// Loads a built module with dlopen, as the supervisor does, and runs it in the SDK's
-// FakeHost. The host goes before the library, so no module code runs once it is unloaded.
+// opsup/testing/loaded_module.hpp: a GoogleTest fixture that loads a built module (.so) with
+// dlopen, as the supervisor does, and runs it in the SDK's FakeHost, so a test drives the
+// very file that ships. Needs GoogleTest (link GTest::gtest) and libdl besides
+// opsup::sdk_testing. The host goes before the library, so no module code runs once it is
+// unloaded. THREADING: the test's thread, like FakeHost.
 #pragma once
 
 #include <dlfcn.h>
