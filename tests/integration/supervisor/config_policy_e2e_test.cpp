@@ -55,28 +55,13 @@ class ConfigPolicyE2e : public ::testing::Test {
     ASSERT_FALSE(uid_.empty()) << supervisor_->output();
   }
 
-  std::string push(const std::string &yaml) {
-    const auto answer =
-        server_.post_json("/api/agents/" + uid_ + "/config",
-                          "{\"config\": " + boost::json::serialize(boost::json::value(yaml)) + "}");
-    EXPECT_EQ(answer.status, 200);
-    return string_at(answer.body, {"hash"});
-  }
+  std::string push(const std::string &yaml) { return push_remote_config(server_, uid_, yaml); }
 
   // The error message once the server has `status` for `hash`.
   std::string wait_status(const std::string &status, const std::string &hash) {
-    std::string message;
-    EXPECT_TRUE(eventually(
-        [&] {
-          const auto agent = server_.agent(uid_);
-          message = string_at(agent, {"remote_config_status", "error_message"});
-          return string_at(agent, {"remote_config_status", "status"}) == status &&
-                 string_at(agent, {"remote_config_status", "last_remote_config_hash"}) == hash;
-        },
-        kDeadline))
-        << "no " << status << " for " << hash << "\n"
-        << supervisor_->output();
-    return message;
+    const auto agent = wait_for_remote_config_status(server_, uid_, status, hash, kDeadline);
+    EXPECT_TRUE(agent) << "no " << status << " for " << hash << "\n" << supervisor_->output();
+    return agent ? string_at(*agent, {"remote_config_status", "error_message"}) : std::string();
   }
 
   std::string effective() { return read_file(dir_.path() / "storage" / "effective.yaml"); }

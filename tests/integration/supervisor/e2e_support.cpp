@@ -5,6 +5,11 @@
 #include <fstream>
 #include <regex>
 
+#include <gtest/gtest.h>
+
+#include <boost/json/serialize.hpp>
+
+#include "support/eventually.hpp"
 #include "support/http.hpp"
 
 namespace opsup::testing {
@@ -31,6 +36,33 @@ bool send_span(uint16_t otlp_http_port, const std::string &span_name) {
       http_post("http://127.0.0.1:" + std::to_string(otlp_http_port) + "/v1/traces",
                 one_span_json(span_name), "application/json", std::chrono::seconds(5));
   return response.status == 200;
+}
+
+std::string push_remote_config(const OpampServerProcess &server, const std::string &uid,
+                               const std::string &yaml) {
+  const auto answer =
+      server.post_json("/api/agents/" + uid + "/config",
+                       "{\"config\": " + boost::json::serialize(boost::json::value(yaml)) + "}");
+  EXPECT_EQ(answer.status, 200) << boost::json::serialize(answer.body);
+  return string_at(answer.body, {"hash"});
+}
+
+std::optional<boost::json::value> wait_for_remote_config_status(const OpampServerProcess &server,
+                                                                const std::string &uid,
+                                                                const std::string &status,
+                                                                const std::string &hash,
+                                                                std::chrono::milliseconds timeout) {
+  boost::json::value agent;
+  const bool reached = eventually(
+      [&] {
+        agent = server.agent(uid);
+        return string_at(agent, {"remote_config_status", "status"}) == status &&
+               string_at(agent, {"remote_config_status", "last_remote_config_hash"}) == hash;
+      },
+      timeout);
+  if (!reached)
+    return std::nullopt;
+  return agent;
 }
 
 pid_t collector_pid_from(const std::string &line) {

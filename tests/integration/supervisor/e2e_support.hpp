@@ -4,8 +4,13 @@
 
 #include <sys/types.h>
 
+#include <boost/json/value.hpp>
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "../opamp_server/server_process.hpp"
 
 namespace opsup::testing {
 
@@ -18,6 +23,19 @@ std::string one_span_json(const std::string &span_name);
 
 // POSTs one span to the Collector's OTLP/HTTP receiver; true on 200.
 bool send_span(uint16_t otlp_http_port, const std::string &span_name);
+
+// Pushes `yaml` as the agent's whole remote config map (one unnamed file) through the
+// server's API; returns the config's hash (hex), "" when the server refused (a test failure).
+std::string push_remote_config(const OpampServerProcess &server, const std::string &uid,
+                               const std::string &yaml);
+
+// Waits until the server has remote_config_status `status` for `hash`; the agent's view then,
+// nullopt at the deadline.
+std::optional<boost::json::value> wait_for_remote_config_status(const OpampServerProcess &server,
+                                                                const std::string &uid,
+                                                                const std::string &status,
+                                                                const std::string &hash,
+                                                                std::chrono::milliseconds timeout);
 
 // The pid in the supervisor's "Collector started (pid N)" line; 0 when there is none.
 pid_t collector_pid_from(const std::string &line);

@@ -82,9 +82,7 @@ class RemoteConfigE2e : public ::testing::Test {
   }
 
   // Pushes `yaml` as the whole config map (one unnamed file); returns the hash (hex).
-  std::string push(const std::string &yaml) {
-    return push_body("{\"config\": " + boost::json::serialize(boost::json::value(yaml)) + "}");
-  }
+  std::string push(const std::string &yaml) { return push_remote_config(*server_, uid_, yaml); }
   std::string push_empty_map() { return push_body(R"({"files": {}})"); }
   std::string push_body(const std::string &body) {
     const auto answer = server_->post_json("/api/agents/" + uid_ + "/config", body);
@@ -94,18 +92,12 @@ class RemoteConfigE2e : public ::testing::Test {
 
   // Waits until the server has `status` for `hash`; returns the agent's view.
   boost::json::value wait_status(const std::string &status, const std::string &hash) {
-    boost::json::value agent;
-    const bool reached = eventually(
-        [&] {
-          agent = server_->agent(uid_);
-          return string_at(agent, {"remote_config_status", "status"}) == status &&
-                 string_at(agent, {"remote_config_status", "last_remote_config_hash"}) == hash;
-        },
-        kDeadline);
-    EXPECT_TRUE(reached) << "no " << status << " for " << hash << "; the server has "
-                         << boost::json::serialize(at(agent, {"remote_config_status"})) << "\n"
-                         << supervisor_->output();
-    return agent;
+    const auto agent = wait_for_remote_config_status(*server_, uid_, status, hash, kDeadline);
+    EXPECT_TRUE(agent) << "no " << status << " for " << hash << "; the server has "
+                       << boost::json::serialize(at(server_->agent(uid_), {"remote_config_status"}))
+                       << "\n"
+                       << supervisor_->output();
+    return agent.value_or(boost::json::value());
   }
 
   bool healthy() {
