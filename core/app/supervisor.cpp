@@ -175,7 +175,9 @@ struct Supervisor::Impl {
     if (collector) {
       const modules::CollectorStateView state = collector->collector_state();
       snapshot.collector_running = state.running;
-      snapshot.collector_expected_to_run = collector->composed_config().value_or("x") != "";
+      // An empty composed config is an empty remote config map: stopped on purpose.
+      const std::optional<std::string> composed = collector->composed_config();
+      snapshot.collector_expected_to_run = !composed || !composed->empty();
       snapshot.collector_health = state.health == modules::CollectorHealth::kHealthy ? "healthy"
                                   : state.health == modules::CollectorHealth::kUnhealthy
                                       ? "unhealthy"
