@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -262,6 +264,8 @@ void CollectorProcess::start(const CollectorCommand &command) {
     throw std::runtime_error("cannot start " + executable + ": pipe: " + std::strerror(error));
   }
 
+  // The bound for the close-on-exec sweep where close_range(2) is missing (before Linux 5.11).
+  const int max_fd = static_cast<int>(std::min<long>(::sysconf(_SC_OPEN_MAX), 65536));
   const pid_t pid = ::fork();
   if (pid == 0) {
     // Only async-signal-safe calls from here on: no allocation, no NSS lookups.
@@ -315,6 +319,12 @@ void CollectorProcess::start(const CollectorCommand &command) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != supervisor)
         ::_exit(127);
+    }
+    // No descriptor of ours beyond stdio survives the exec (asio opens its sockets without
+    // O_CLOEXEC): the error pipe stays usable until then.
+    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+      for (int fd = 3; fd < max_fd; ++fd)
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
     if (!workdir.empty() && ::chdir(workdir.c_str()) != 0)
       fail(ChildStep::kChdir, errno);

@@ -1,11 +1,14 @@
 #include "support/child_process.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
@@ -185,6 +188,8 @@ ChildProcess::ChildProcess(ProcessOptions options) : state_(std::make_unique<Sta
     throw std::runtime_error("pipe() failed: " + std::string(std::strerror(errno)));
   }
 
+  // The bound for the close-on-exec sweep where close_range(2) is missing (before Linux 5.11).
+  const int max_fd = static_cast<int>(std::min<long>(::sysconf(_SC_OPEN_MAX), 65536));
   pid_t pid = ::fork();
   if (pid < 0) {
     throw std::runtime_error("fork() failed for " + s.label + ": " + std::strerror(errno));
@@ -205,6 +210,12 @@ ChildProcess::ChildProcess(ProcessOptions options) : state_(std::make_unique<Sta
       int err = errno;
       (void)!::write(exec_error_pipe[1], &err, sizeof err);
       ::_exit(127);
+    }
+    // No descriptor of ours beyond stdio survives the exec (asio opens its sockets without
+    // O_CLOEXEC): the error pipe stays usable until then.
+    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+      for (int fd = 3; fd < max_fd; ++fd)
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
     ::execve(argv[0], argv.data(), envp.data());
     int err = errno;

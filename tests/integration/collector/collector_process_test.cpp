@@ -4,7 +4,11 @@
 #include "collector/collector_process.hpp"
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
 
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
@@ -183,6 +187,24 @@ TEST(CollectorProcess, ArgsAndEnvironmentReachTheChild) {
   ASSERT_TRUE(status);
   EXPECT_EQ(status->code, 0);
   EXPECT_EQ(harness.output_before_exit(), "from-env an-arg\nto-stderr\n");
+}
+
+// The Collector inherits none of the supervisor's descriptors (asio opens its sockets, the
+// local OpAMP server's listener among them, without O_CLOEXEC).
+TEST(CollectorProcess, TheChildInheritsNoneOfTheSupervisorsDescriptors) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);  // deliberately not CLOEXEC
+  ASSERT_GE(listener, 3);
+  Harness harness;
+  CollectorCommand command;
+  command.executable = "/bin/sh";
+  command.args = {"-c", "if [ -e /proc/$$/fd/" + std::to_string(listener) +
+                            " ]; then echo inherited; else echo closed; fi"};
+  harness.start(command);
+  auto status = harness.wait_exit();
+  ::close(listener);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->code, 0);
+  EXPECT_EQ(harness.output_before_exit(), "closed\n");
 }
 
 TEST(CollectorProcess, TheCollectorDiesWithItsHost) {
