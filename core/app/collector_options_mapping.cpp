@@ -14,6 +14,14 @@ collector::CollectorControllerOptions make_collector_options(const config::Super
   options.env = agent.env;
   options.storage_directory = config.storage.directory;
   options.config_files = agent.config_files;
+  options.startup_fallback_configs.assign(agent.startup_fallback_configs.begin(),
+                                          agent.startup_fallback_configs.end());
+  if (const int line = config::line_of(config.document.node(), "agent.startup_fallback_configs");
+      line > 0) {
+    std::string origin = config.source_name;  // piece by piece, as below (GCC 12 -Wrestrict)
+    origin.append(":").append(std::to_string(line));
+    options.fallback_configs_origin = origin.append(": agent.startup_fallback_configs");
+  }
   options.instance_uid = instance_uid;
   options.bootstrap_timeout =
       std::chrono::duration_cast<std::chrono::milliseconds>(agent.bootstrap_timeout);

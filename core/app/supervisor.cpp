@@ -304,10 +304,12 @@ Supervisor::~Supervisor() {
 
 int Supervisor::run() {
   Impl &s = *impl_;
-  if (!s.start())
-    return 1;
+  // Installed before start-up, whose probes and checks block: a SIGTERM then waits for the
+  // loop instead of ending the process by its default action.
   boost::asio::signal_set signals(s.io, SIGINT, SIGTERM);
   boost::asio::signal_set hangups(s.io, SIGHUP);
+  if (!s.start())
+    return 1;
   std::function<void(const boost::system::error_code &, int)> on_signal =
       [&](const boost::system::error_code &error, int signal_number) {
         if (error)

@@ -7,7 +7,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <cstdio>
 #include <deque>
+#include <fstream>
+#include <iterator>
 
 #include "collector/bootstrap_cache.hpp"
 #include "collector/collector_bootstrap.hpp"
@@ -395,6 +398,62 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
   // agent.run_as: refuses to go on when the supervisor cannot switch users (the Collector
   // never runs as the supervisor's own user instead), opens the storage directory to the
   // run_as group, and warns about what that user cannot reach. Throws CollectorSetupError.
+  // The feature gates the Collector gets: ours, and those agent.args enables.
+  std::vector<std::string> gates_with_args() const {
+    std::vector<std::string> gates = feature_gates;
+    constexpr std::string_view kFlag = "--feature-gates";
+    for (std::size_t at = 0; at < options.args.size(); ++at) {
+      const std::string &arg = options.args[at];
+      if (arg == kFlag && at + 1 < options.args.size()) {
+        gates.push_back(options.args[++at]);
+      } else if (arg.starts_with(std::string(kFlag) + "=")) {
+        gates.push_back(arg.substr(kFlag.size() + 1));
+      }
+    }
+    return gates;
+  }
+
+  // Runs the Collector's `validate` on what the startup fallback configs compose to, before
+  // the loop runs; throws CollectorSetupError naming them and what the Collector said.
+  void validate_startup_fallbacks() {
+    std::string names;
+    Layers candidate;
+    candidate.remote.emplace();
+    int index = 0;
+    for (const auto &path : options.startup_fallback_configs) {
+      names += (names.empty() ? "" : ", ") + path.string();
+      std::ifstream in(path, std::ios::binary);
+      if (!in.is_open()) {
+        throw CollectorSetupError(options.fallback_configs_origin + ": cannot read " +
+                                  path.string());
+      }
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      char name[32];
+      std::snprintf(name, sizeof name, "fallback-%03d", index++);
+      candidate.remote->push_back({name, std::move(text), "text/yaml"});
+    }
+    std::string composed;
+    try {
+      composed = compose(candidate);
+    } catch (const CompositionError &error) {
+      throw CollectorSetupError(options.fallback_configs_origin + " (" + names +
+                                "): " + error.what());
+    }
+    asio::io_context own_loop;
+    CollectorValidation validation(
+        own_loop, CollectorValidationOptions{options.executable, gates_with_args(), options.env,
+                                             options.storage_directory, std::chrono::seconds(30),
+                                             options.credentials});
+    ValidationOutcome outcome;
+    validation.run(composed, [&outcome](const ValidationOutcome &result) { outcome = result; });
+    own_loop.run();
+    if (!outcome.valid) {
+      throw CollectorSetupError(options.fallback_configs_origin + " (" + names +
+                                "): the Collector's `validate` refuses them: " + outcome.message);
+    }
+    logger()->info("Startup fallback configs ({}) pass the Collector's validate", names);
+  }
+
   void prepare_credentials() {
     const CollectorCredentials &credentials = *options.credentials;
     if (const std::string missing = missing_privileges(credentials); !missing.empty()) {
@@ -480,6 +539,8 @@ void CollectorController::prepare() {
   } catch (const CompositionError &error) {
     throw CollectorSetupError(error.what());
   }
+  if (!s.options.startup_fallback_configs.empty())
+    s.validate_startup_fallbacks();
 }
 
 void CollectorController::start(std::function<void(const std::string &)> ready) {

@@ -41,7 +41,12 @@ struct CollectorControllerOptions {
   std::optional<std::map<std::string, std::string>> env;  // agent.env
   std::filesystem::path storage_directory;
   std::vector<std::string> config_files;  // agent.config_files
-  std::string instance_uid;               // canonical UUID text
+  // agent.startup_fallback_configs: prepare() runs the Collector's `validate` on the config
+  // they compose (as the remote layer, over the local files) and refuses bad ones, as
+  // upstream refuses to start; `fallback_configs_origin` names them in that error.
+  std::vector<std::filesystem::path> startup_fallback_configs;
+  std::string fallback_configs_origin = "agent.startup_fallback_configs";
+  std::string instance_uid;  // canonical UUID text
   std::chrono::milliseconds bootstrap_timeout{3000};
   std::chrono::milliseconds stop_grace{10000};
   // The local OpAMP server: a TCP port (0: free) or a Unix socket.
