@@ -9,7 +9,9 @@
 
 #include <csignal>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <sstream>
 
 #include "common/uuid.hpp"
 #include "e2e_support.hpp"
@@ -144,7 +146,7 @@ TEST_F(CollectorLifecycle, TheSecondStartUsesTheBootstrapCacheAndAChangedBinaryD
   run_once(true);
 }
 
-TEST_F(CollectorLifecycle, ALocalPipelineRunsAndItsDataComesOut) {
+TEST_F(CollectorLifecycle, SupervisorStartsCollectorWithLocalConfigOnly) {
   const uint16_t otlp_port = free_tcp_port();
   auto supervisor = start_supervisor(
       run_with(collector_executable(CollectorKind::kReal), local_config(otlp_port)), dir_.path());
@@ -161,7 +163,21 @@ TEST_F(CollectorLifecycle, ALocalPipelineRunsAndItsDataComesOut) {
       },
       kDeadline))
       << read_file(agent_log);
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+}
 
+// agent.log (the Collector's output) and effective.yaml (what it runs) are private files in
+// the storage directory.
+TEST_F(CollectorLifecycle, SupervisorWritesAgentFilesToStorageDir) {
+  auto supervisor = start_supervisor(
+      run_with(collector_executable(CollectorKind::kReal), local_config(free_tcp_port())),
+      dir_.path());
+  const auto agent_log = dir_.path() / "storage" / "agent.log";
+  ASSERT_TRUE(eventually(
+      [&] { return read_file(agent_log).find("Everything is ready") != std::string::npos; },
+      kDeadline))
+      << supervisor->output();
   for (const char *name : {"agent.log", "effective.yaml"}) {
     struct stat info {};
     ASSERT_EQ(::stat((dir_.path() / "storage" / name).c_str(), &info), 0) << name;
@@ -171,6 +187,59 @@ TEST_F(CollectorLifecycle, ALocalPipelineRunsAndItsDataComesOut) {
       YAML::LoadFile((dir_.path() / "storage" / "effective.yaml").string());
   EXPECT_TRUE(effective["extensions"]["opamp"]) << YAML::Dump(effective);
   EXPECT_TRUE(effective["receivers"]["otlp"]) << YAML::Dump(effective);
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+}
+
+// A local config with components but no pipeline: the Collector runs it and is healthy.
+TEST_F(CollectorLifecycle, SupervisorStartsCollectorWithNoPipelineConfig) {
+  const auto config =
+      dir_.write_file("no-pipeline.yaml",
+                      "receivers:\n  nop: {}\nexporters:\n  nop: {}\nservice:\n  telemetry:\n"
+                      "    metrics:\n      level: none\n");
+  auto supervisor = start_supervisor(run_with(collector_executable(CollectorKind::kReal),
+                                              "  config_files:\n    - " + config.string() + "\n"),
+                                     dir_.path());
+  EXPECT_TRUE(supervisor->wait_for_line("local OpAMP server: Collector connected", kDeadline))
+      << supervisor->output();
+  EXPECT_TRUE(eventually(
+      [&] {
+        return read_file(dir_.path() / "storage" / "agent.log").find("Everything is ready") !=
+               std::string::npos;
+      },
+      kDeadline))
+      << read_file(dir_.path() / "storage" / "agent.log");
+  const YAML::Node effective =
+      YAML::LoadFile((dir_.path() / "storage" / "effective.yaml").string());
+  EXPECT_TRUE(effective["receivers"]["nop"]) << YAML::Dump(effective);
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+}
+
+// Local service::telemetry::resource in the declarative form (an `attributes` list) is kept,
+// and the supervisor's service.instance.id joins that list instead of inline keys. The real
+// Collector (v0.149.0) reads only the inline map, so the stand-in runs this config.
+TEST_F(CollectorLifecycle, SupervisorStartsCollectorWithDeclarativeTelemetryResourceConfig) {
+  const auto config =
+      dir_.write_file("declarative.yaml",
+                      "receivers:\n  nop: {}\nexporters:\n  nop: {}\nservice:\n  telemetry:\n"
+                      "    resource:\n      attributes:\n"
+                      "        - name: otelcol.service.mode\n          value: agent\n"
+                      "  pipelines:\n    logs:\n      receivers: [nop]\n      exporters: [nop]\n");
+  auto supervisor = start_supervisor(
+      run_with({}, "  config_files:\n    - " + config.string() + "\n"), dir_.path());
+  ASSERT_TRUE(supervisor->wait_for_line("Collector started \\(pid", kDeadline))
+      << supervisor->output();
+  const YAML::Node resource = YAML::LoadFile(
+      (dir_.path() / "storage" / "effective.yaml").string())["service"]["telemetry"]["resource"];
+  ASSERT_TRUE(resource.IsMap()) << YAML::Dump(resource);
+  EXPECT_FALSE(resource["service.name"]) << YAML::Dump(resource);
+  EXPECT_FALSE(resource["service.instance.id"]) << YAML::Dump(resource);
+  std::map<std::string, std::string> attributes;
+  for (const auto &entry : resource["attributes"])
+    attributes[entry["name"].as<std::string>()] = entry["value"].as<std::string>();
+  EXPECT_EQ(attributes["otelcol.service.mode"], "agent") << YAML::Dump(resource);
+  EXPECT_EQ(attributes.count("service.instance.id"), 1u) << YAML::Dump(resource);
   supervisor->send_signal(SIGTERM);
   EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
 }
@@ -221,7 +290,7 @@ TEST_F(CollectorLifecycle, TheCollectorDiesWithAKilledSupervisor) {
     ::kill(collector_pid, SIGKILL);
 }
 
-TEST_F(CollectorLifecycle, TheConfiguredLocalServerPortIsUsed) {
+TEST_F(CollectorLifecycle, SupervisorOpAmpServerPort) {
   const uint16_t port = free_tcp_port();
   auto supervisor =
       start_supervisor(run_with(collector_executable(CollectorKind::kReal),
@@ -268,9 +337,10 @@ TEST_F(CollectorLifecycle, ModulesHearTheCollectorsEventsAndMessages) {
   EXPECT_EQ(supervisor->count_lines("probe event kind=2 pid=" + pid), 1u) << supervisor->output();
 }
 
-// A server-assigned instance UID reaches the Collector: its opamp extension and resource
-// get the new UID (the config is recomposed and the Collector restarted on it).
-TEST_F(CollectorLifecycle, AServerAssignedInstanceUidReachesTheCollector) {
+// A server-assigned instance UID reaches the Collector (its opamp extension and resource get
+// it: the config is recomposed and the Collector restarted on it), and is the one used after
+// a supervisor restart.
+TEST_F(CollectorLifecycle, SupervisorPersistsNewInstanceID) {
   OpampTestServer test_server;
   SupervisorRun run = run_with({}, "");
   run.endpoint = test_server.ws_url();
@@ -302,6 +372,49 @@ TEST_F(CollectorLifecycle, AServerAssignedInstanceUidReachesTheCollector) {
       kDeadline));
   supervisor->send_signal(SIGTERM);
   EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+
+  OpampTestServer next_server;
+  run.endpoint = next_server.ws_url();
+  auto restarted = start_supervisor(run, dir_.path());
+  const auto after_restart = next_server.wait_for_message(
+      [](const auto &message) { return message.has_agent_description(); }, kDeadline);
+  ASSERT_TRUE(after_restart) << restarted->output();
+  EXPECT_EQ(after_restart->instance_uid(), std::string(new_bytes->begin(), new_bytes->end()));
+  restarted->send_signal(SIGTERM);
+  EXPECT_EQ(restarted->wait_exit(kDeadline), 0) << restarted->output();
+}
+
+// telemetry.logs as upstream: the level filters, the JSON lines go to the output path, and
+// with passthrough_logs the Collector's lines are there under the logger "collector".
+TEST_F(CollectorLifecycle, SupervisorLogging) {
+  const auto log_file = dir_.path() / "supervisor.log";
+  SupervisorRun run =
+      run_with(collector_executable(CollectorKind::kReal),
+               "  config_files:\n    - " +
+                   dir_.write_file("broken.yaml", "receivers:\n  nosuchreceiver: {}\n").string() +
+                   "\n  passthrough_logs: true\n");
+  run.telemetry_yaml =
+      "telemetry:\n  logs:\n    level: warn\n    output_paths: [" + log_file.string() + "]\n";
+  auto supervisor = start_supervisor(run, dir_.path());
+  // The Collector refuses the config; its final "Error: ..." line is an error.
+  ASSERT_TRUE(eventually(
+      [&] { return read_file(log_file).find("nosuchreceiver") != std::string::npos; }, kDeadline))
+      << read_file(log_file) << supervisor->output();
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+
+  bool collector_error_seen = false;
+  std::istringstream lines(read_file(log_file));
+  for (std::string line; std::getline(lines, line);) {
+    const YAML::Node record = YAML::Load(line);  // JSON is YAML
+    const std::string level = record["level"].as<std::string>();
+    EXPECT_TRUE(level == "warn" || level == "error") << line;
+    if (record["logger"].as<std::string>("") == "collector" && level == "error" &&
+        line.find("nosuchreceiver") != std::string::npos)
+      collector_error_seen = true;
+  }
+  EXPECT_TRUE(collector_error_seen) << read_file(log_file);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "storage" / "agent.log"));
 }
 
 // passthrough_logs: the Collector's lines go into the supervisor's log at their own level,
@@ -334,7 +447,7 @@ TEST_F(CollectorLifecycle, PassthroughLogsKeepTheCollectorsLevels) {
 
 // The real extension (v0.149.0) refuses server.ws.unix_socket (added upstream in v0.159.0),
 // so the Unix-socket link is shown with the stand-in, which speaks the newer extension's key.
-TEST_F(CollectorLifecycle, TheUnixSocketLinkServesTheCollector) {
+TEST_F(CollectorLifecycle, SupervisorStartsCollectorOverUnixSocket) {
   const auto socket = dir_.path() / "run" / "opamp.sock";
   auto supervisor =
       start_supervisor(run_with({}, "  opamp_server_socket:\n    endpoint: " + socket.string() +

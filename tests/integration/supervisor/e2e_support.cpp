@@ -9,6 +9,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "opamp.pb.h"
 #include "support/eventually.hpp"
 #include "support/http.hpp"
 
@@ -20,6 +21,28 @@ std::string pipeline_yaml(uint16_t otlp_http_port) {
          "\nexporters:\n  debug:\n    verbosity: detailed\n"
          "service:\n  telemetry:\n    metrics:\n      level: none\n"
          "  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n";
+}
+
+std::string named_pipeline_yaml(const std::string &otlp_http_port, const std::string &name) {
+  return "receivers:\n  otlp/" + name +
+         ":\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" + otlp_http_port +
+         "\nexporters:\n  debug:\n    verbosity: detailed\n"
+         "service:\n  telemetry:\n    metrics:\n      level: none\n"
+         "  pipelines:\n    traces/" +
+         name + ":\n      receivers: [otlp/" + name + "]\n      exporters: [debug]\n";
+}
+
+void write_last_received_config(const std::filesystem::path &storage, const std::string &yaml,
+                                const std::string &hash) {
+  std::filesystem::create_directories(storage);
+  std::filesystem::permissions(storage, std::filesystem::perms::owner_all);
+  opamp::proto::v1::AgentRemoteConfig remote;
+  remote.set_config_hash(hash);
+  auto &file = (*remote.mutable_config()->mutable_config_map())[""];
+  file.set_body(yaml);
+  file.set_content_type("text/yaml");
+  std::ofstream(storage / "last_recv_remote_config.dat", std::ios::binary)
+      << remote.SerializeAsString();
 }
 
 std::string one_span_json(const std::string &span_name) {

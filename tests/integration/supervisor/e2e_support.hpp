@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,15 @@ namespace opsup::testing {
 // A Collector pipeline on a free port: OTLP/HTTP in, the debug exporter's detailed output
 // (span names included) out, internal metrics off so no fixed port has to be free.
 std::string pipeline_yaml(uint16_t otlp_http_port);
+
+// The same with receiver otlp/<name> and pipeline traces/<name>, so several merge side by side;
+// the port may be a `${env:...}` reference the Collector expands.
+std::string named_pipeline_yaml(const std::string &otlp_http_port, const std::string &name);
+
+// Writes `yaml` as storage/last_recv_remote_config.dat, a serialized AgentRemoteConfig as the
+// Go supervisor and ours persist it, with the config hash `hash` (raw bytes).
+void write_last_received_config(const std::filesystem::path &storage, const std::string &yaml,
+                                const std::string &hash);
 
 // One span named `span_name` as OTLP/JSON, for POST /v1/traces.
 std::string one_span_json(const std::string &span_name);

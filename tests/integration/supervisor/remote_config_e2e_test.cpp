@@ -4,26 +4,43 @@
 // named after the upstream e2e scenario it mirrors (reference section 4.1); the last ones go
 // beyond upstream.
 //
-// Scenarios of section 4.1 that belong elsewhere:
-//   in collector_lifecycle_test: SupervisorStartsCollectorWithLocalConfigOnly,
-//     SupervisorStartsCollectorWithNoPipelineConfig, SupervisorBootstrapsCollector,
-//     SupervisorWritesAgentFilesToStorageDir, SupervisorOpAmpServerPort,
-//     SupervisorLogging (passthrough), SupervisorPersistsNewInstanceID (UID part);
+// Where the other scenarios of section 4.1 (and those added upstream since) are mirrored,
+// each test named after its scenario:
+//   collector_lifecycle_test: SupervisorStartsCollectorWithLocalConfigOnly,
+//     SupervisorWritesAgentFilesToStorageDir, SupervisorStartsCollectorWithNoPipelineConfig,
+//     SupervisorStartsCollectorWithDeclarativeTelemetryResourceConfig,
+//     SupervisorBootstrapsCollector, SupervisorOpAmpServerPort, SupervisorPersistsNewInstanceID,
+//     SupervisorLogging (file output, levels, passthrough),
+//     SupervisorStartsCollectorOverUnixSocket;
+//   agent_description_e2e_test: SupervisorConfiguresCapabilities,
+//     SupervisorAgentDescriptionConfigApplies,
+//     SupervisorForwardsUpdatedAgentDescriptionFromCollector,
+//     SupervisorBootstrapsCollectorAvailableComponents;
+//   supervisor_process_test: SupervisorOpAMPWithHTTPEndpoint, SupervisorPersistsInstanceID;
+//   auth_extensions_e2e_test: SupervisorExtensionsFeatureGateRequired,
+//     SupervisorAuthExtensions (bearer, basic, OAuth2 renewed for the reconnect);
+//   modules_e2e_test: SupervisorReportsEffectiveConfig, SupervisorRestartCommand;
+//   health_endpoint_test: SupervisorHealthCheckServer, SupervisorHealthCheckServerBackendConnError;
 //   in issue 11 (connection settings): SupervisorOpAMPConnectionSettings,
-//     SupervisorReportsHeartbeat (offer), SupervisorAuthExtensions (endpoint change);
+//     SupervisorReportsHeartbeat (the offer), SupervisorAuthExtensions (auth kept across a
+//     pushed endpoint change);
 //   in issue 12 (packages): SupervisorPackageCapabilitiesReturnError (inverted: packages work);
-//   in health_endpoint_test: SupervisorHealthCheckServer(+BackendConnError);
-//   in issue 14 (operations): SupervisorEmitBootstrapTelemetry, SupervisorBinarySize;
-//   in modules_e2e_test: SupervisorReportsEffectiveConfig, SupervisorRestartCommand,
-//     custom messages; in own_telemetry_e2e_test: own telemetry offers;
-//   SupervisorBootstrapsCollectorAvailableComponents: the available_components module's tests.
+//   in issue 14 (operations): SupervisorEmitBootstrapTelemetry, SupervisorLogging (over OTLP),
+//     SupervisorBinarySize;
+//   Windows only, not mirrored: the named-pipe scenario.
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+
 #include <csignal>
 #include <fstream>
+#include <sstream>
 
 #include "e2e_support.hpp"
 #include "opamp.pb.h"
@@ -114,6 +131,8 @@ class RemoteConfigE2e : public ::testing::Test {
         },
         kDeadline);
   }
+
+  uint16_t start_on_fallback_then_connect(uint16_t opamp_port);
 
   pid_t current_collector_pid() {
     pid_t pid = 0;
@@ -278,19 +297,11 @@ TEST_F(RemoteConfigE2e, AGoSupervisorStorageDirectoryIsPickedUp) {
   const std::string uid = "0190f6a8-1234-7abc-8def-00000000abcd";
   const uint16_t port = free_tcp_port();
   const auto storage = dir_.path() / "storage";
-  std::filesystem::create_directories(storage);
-  std::filesystem::permissions(storage, std::filesystem::perms::owner_all);
+  write_last_received_config(storage, pipeline_yaml(port), "\x0a\x0b");
   std::ofstream(storage / "persistent_state.yaml")
       << "instance_id: " << uid
       << "\nlast_remote_config_status:\n  status: 1\n  last_remote_config_hash: \"0a0b\"\n"
          "  error_message: \"\"\n";
-  opamp::proto::v1::AgentRemoteConfig remote;
-  remote.set_config_hash("\x0a\x0b");
-  auto &file = (*remote.mutable_config()->mutable_config_map())[""];
-  file.set_body(pipeline_yaml(port));
-  file.set_content_type("text/yaml");
-  std::ofstream(storage / "last_recv_remote_config.dat", std::ios::binary)
-      << remote.SerializeAsString();
 
   start(run());
   EXPECT_EQ(uid_, uid);
@@ -323,20 +334,38 @@ TEST_F(RemoteConfigE2e, AKnownBadConfigIsNotAppliedAgain) {
   stop_supervisor();
 }
 
-TEST_F(RemoteConfigE2e, SupervisorFallbackWhenNoPersistedConfigAndItDisablesAfterFirstConnect) {
-  const uint16_t opamp_port = free_tcp_port();
+// The fallback runs while no server can be reached at the first start; the server then
+// comes up at `opamp_port`. Returns the fallback's OTLP port.
+uint16_t RemoteConfigE2e::start_on_fallback_then_connect(uint16_t opamp_port) {
   const uint16_t fallback_port = free_tcp_port();
   const auto fallback = dir_.write_file("fallback.yaml", pipeline_yaml(fallback_port));
+  server_.reset();
   start(run("  startup_fallback_configs:\n    - " + fallback.string() + "\n",
             "ws://127.0.0.1:" + std::to_string(opamp_port) + "/v1/opamp"),
         /*wait_connected=*/false);
   EXPECT_TRUE(span_comes_out(fallback_port, "fallback-span")) << supervisor_->output();
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "storage" / "last_recv_remote_config.dat"));
 
   server_ = std::make_unique<OpampServerProcess>(
       std::vector<std::string>{"--opamp-listen", "127.0.0.1:" + std::to_string(opamp_port)});
   uid_ = wait_for_connected_agent(*server_, kDeadline);
-  ASSERT_FALSE(uid_.empty()) << supervisor_->output();
+  EXPECT_FALSE(uid_.empty()) << supervisor_->output();
+  return fallback_port;
+}
+
+TEST_F(RemoteConfigE2e, SupervisorFallbackWhenNoPersistedConfig) {
+  const uint16_t fallback_port = start_on_fallback_then_connect(free_tcp_port());
+  // The fallback gave way to the normal config (local files only here) at the connect.
   EXPECT_TRUE(eventually(
+      [&] { return effective().find(std::to_string(fallback_port)) == std::string::npos; },
+      kDeadline))
+      << effective();
+  stop_supervisor();
+}
+
+TEST_F(RemoteConfigE2e, SupervisorFallbackDisablesAfterFirstConnect) {
+  const uint16_t fallback_port = start_on_fallback_then_connect(free_tcp_port());
+  ASSERT_TRUE(eventually(
       [&] { return effective().find(std::to_string(fallback_port)) == std::string::npos; },
       kDeadline))
       << effective();
@@ -346,6 +375,195 @@ TEST_F(RemoteConfigE2e, SupervisorFallbackWhenNoPersistedConfigAndItDisablesAfte
   EXPECT_TRUE(supervisor_->wait_for_line("Disconnected|disconnected|Failed to connect", kDeadline));
   EXPECT_EQ(supervisor_->count_lines("switching to the startup fallback"), 1u);
   EXPECT_EQ(effective().find(std::to_string(fallback_port)), std::string::npos);
+  stop_supervisor();
+}
+
+// Upstream checks agent.startup_fallback_configs with `<collector> validate` when the
+// supervisor starts: a good config, a profiles config that needs a feature gate from
+// agent.args, and a bad config, which stops start-up with the Collector's own words.
+TEST_F(RemoteConfigE2e, ValidateFallbackConfigsWithColBin) {
+  auto start_with_fallback = [&](const std::filesystem::path &fallback,
+                                 const std::string &more_agent_yaml) {
+    start(run("  startup_fallback_configs:\n    - " + fallback.string() + "\n" + more_agent_yaml,
+              "ws://127.0.0.1:1/v1/opamp"),
+          /*wait_connected=*/false);
+  };
+  const auto good = dir_.write_file("good.yaml", pipeline_yaml(free_tcp_port()));
+  start_with_fallback(good, "");
+  EXPECT_TRUE(supervisor_->wait_for_line(
+      "Startup fallback configs \\(.*good.yaml\\) pass the Collector's validate", kDeadline))
+      << supervisor_->output();
+  EXPECT_TRUE(supervisor_->wait_for_line("Collector started \\(pid", kDeadline));
+  stop_supervisor();
+
+  const std::string profiles_yaml =
+      "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
+      std::to_string(free_tcp_port()) +
+      "\nexporters:\n  debug: {}\nservice:\n  telemetry:\n    metrics:\n      level: none\n"
+      "  pipelines:\n    profiles:\n      receivers: [otlp]\n      exporters: [debug]\n";
+  const auto profiles = dir_.write_file("profiles.yaml", profiles_yaml);
+  std::filesystem::remove_all(dir_.path() / "storage");
+  start_with_fallback(profiles, "  args: [\"--feature-gates=service.profilesSupport\"]\n");
+  EXPECT_TRUE(supervisor_->wait_for_line(
+      "Startup fallback configs \\(.*profiles.yaml\\) pass the Collector's validate", kDeadline))
+      << supervisor_->output();
+  stop_supervisor();
+
+  const auto bad = dir_.write_file("bad.yaml", kCrashingConfig);
+  std::filesystem::remove_all(dir_.path() / "storage");
+  start_with_fallback(bad, "");
+  EXPECT_EQ(supervisor_->wait_exit(kDeadline), 1) << supervisor_->output();
+  supervisor_->wait_output_closed(10s);
+  EXPECT_EQ(
+      supervisor_->count_lines("supervisor.yaml:[0-9]+: agent.startup_fallback_configs \\(" +
+                               bad.string() + "\\): the Collector's `validate` refuses them: "),
+      1u)
+      << supervisor_->output();
+  EXPECT_EQ(supervisor_->count_lines("nosuchreceiver"), 1u) << supervisor_->output();
+  EXPECT_EQ(supervisor_->count_lines("Collector started"), 0u);
+}
+
+TEST_F(RemoteConfigE2e, SupervisorStartsCollectorWithNoOpAMPServerWithNoLastRemoteConfig) {
+  const uint16_t opamp_port = free_tcp_port();
+  const uint16_t port = free_tcp_port();
+  const auto local = dir_.write_file("local.yaml", pipeline_yaml(port));
+  server_.reset();
+  start(run("  config_files:\n    - " + local.string() + "\n",
+            "ws://127.0.0.1:" + std::to_string(opamp_port) + "/v1/opamp"),
+        /*wait_connected=*/false);
+  EXPECT_TRUE(span_comes_out(port, "no-server-local-span")) << supervisor_->output();
+
+  server_ = std::make_unique<OpampServerProcess>(
+      std::vector<std::string>{"--opamp-listen", "127.0.0.1:" + std::to_string(opamp_port)});
+  uid_ = wait_for_connected_agent(*server_, kDeadline);
+  EXPECT_FALSE(uid_.empty()) << supervisor_->output();
+  EXPECT_TRUE(eventually([&] { return healthy(); }, kDeadline));
+  stop_supervisor();
+}
+
+TEST_F(RemoteConfigE2e, SupervisorStartsWithNoOpAMPServer) {
+  const uint16_t opamp_port = free_tcp_port();
+  server_.reset();
+  start(run("", "ws://127.0.0.1:" + std::to_string(opamp_port) + "/v1/opamp"),
+        /*wait_connected=*/false);
+  ASSERT_TRUE(supervisor_->wait_for_line("Collector started \\(pid", kDeadline))
+      << supervisor_->output();
+
+  server_ = std::make_unique<OpampServerProcess>(
+      std::vector<std::string>{"--opamp-listen", "127.0.0.1:" + std::to_string(opamp_port)});
+  uid_ = wait_for_connected_agent(*server_, kDeadline);
+  ASSERT_FALSE(uid_.empty()) << supervisor_->output();
+  const uint16_t port = free_tcp_port();
+  const std::string hash = push(pipeline_yaml(port));
+  const auto agent = wait_status("APPLIED", hash);
+  EXPECT_EQ(string_at(agent, {"remote_config_status", "last_remote_config_hash"}), hash);
+  EXPECT_TRUE(span_comes_out(port, "late-server-span")) << supervisor_->output();
+  stop_supervisor();
+}
+
+// Rollback across a supervisor restart: the last received config failed, so the restarted
+// supervisor runs the last working one, and does not claim it APPLIED to the new server.
+TEST_F(RemoteConfigE2e, SupervisorRestartsWithLastWorkingRemoteConfigAfterFailedConfig) {
+  start(run("  automatic_config_rollback: true\n"));
+  const uint16_t port = free_tcp_port();
+  const std::string good = push(pipeline_yaml(port));
+  wait_status("APPLIED", good);
+  const std::string bad = push(kCrashingConfig);
+  wait_status("FAILED", bad);
+  stop_supervisor();
+
+  server_ = std::make_unique<OpampServerProcess>();
+  start(run("  automatic_config_rollback: true\n"));
+  EXPECT_TRUE(span_comes_out(port, "last-working-after-restart")) << supervisor_->output();
+  ASSERT_TRUE(eventually([&] { return healthy(); }, kDeadline)) << supervisor_->output();
+  EXPECT_TRUE(supervisor_->wait_for_line("failed; starting from the last working one", kDeadline));
+  // What the new server heard about remote configs: the persisted FAILED, never APPLIED.
+  const boost::json::value messages = server_->get_json("/api/agents/" + uid_ + "/messages");
+  bool heard_status = false;
+  for (const auto &message : at(messages, {"messages"}).as_array()) {
+    if (string_at(message, {"remote_config_status"}).empty())
+      continue;
+    heard_status = true;
+    EXPECT_NE(string_at(message, {"remote_config_status"}), "APPLIED")
+        << boost::json::serialize(message);
+  }
+  EXPECT_TRUE(heard_status);
+  EXPECT_EQ(string_at(server_->agent(uid_), {"remote_config_status", "last_remote_config_hash"}),
+            bad);
+  stop_supervisor();
+}
+
+// The restored last working config fails too (its port is taken by then): the Collector is
+// retried at the restart backoff, not in a tight loop. A wrapper logs each run's start time.
+TEST_F(RemoteConfigE2e, SupervisorDoesNotTightlyLoopWhenRestoredLastWorkingRemoteConfigFails) {
+  const auto runs_log = dir_.path() / "collector-runs.log";
+  const auto wrapper = dir_.write_file(
+      "otelcol-counting", "#!/bin/sh\ncase \"$1\" in --config) echo \"$(date +%s%N)\" >> '" +
+                              runs_log.string() + "';; esac\nexec '" +
+                              collector_executable(CollectorKind::kReal).string() + "' \"$@\"\n");
+  std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
+  SupervisorRun with = run("  automatic_config_rollback: true\n");
+  with.collector = wrapper;
+  start(with);
+  const uint16_t port = free_tcp_port();
+  const std::string good = push(pipeline_yaml(port));
+  wait_status("APPLIED", good);
+  ASSERT_TRUE(std::filesystem::exists(dir_.path() / "storage" / "last_working_remote_config.dat"));
+
+  auto run_starts = [&] {
+    std::vector<long long> starts;
+    std::istringstream lines(read_file(runs_log));
+    for (std::string line; std::getline(lines, line);)
+      starts.push_back(std::stoll(line));
+    return starts;
+  };
+  const size_t before = run_starts().size();
+  push(kCrashingConfig);
+  // Take the working config's port as soon as the Collector lets it go.
+  const int blocker = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(blocker, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return ::bind(blocker, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0 &&
+               ::listen(blocker, 1) == 0;
+      },
+      kDeadline));
+
+  // The bad config's run, the restored config's run, then one retry after the backoff.
+  ASSERT_TRUE(eventually([&] { return run_starts().size() >= before + 3; }, kDeadline))
+      << supervisor_->output();
+  const std::vector<long long> starts = run_starts();
+  const long long retry_gap_ms = (starts[before + 2] - starts[before + 1]) / 1000000;
+  EXPECT_GE(retry_gap_ms, 900) << "the failing restored config was retried after only "
+                               << retry_gap_ms << " ms\n"
+                               << supervisor_->output();
+  ::close(blocker);
+  stop_supervisor();
+}
+
+// A persisted remote config, local config_files, agent.args and agent.env all take effect
+// together: three pipelines, each with its own OTLP port, carry data.
+TEST_F(RemoteConfigE2e, SupervisorStartsCollectorWithRemoteConfigAndExecParams) {
+  const uint16_t remote_port = free_tcp_port();
+  const uint16_t local_port = free_tcp_port();
+  const uint16_t args_port = free_tcp_port();
+  write_last_received_config(dir_.path() / "storage",
+                             named_pipeline_yaml(std::to_string(remote_port), "remote"),
+                             "\x01\x02");
+  const auto local =
+      dir_.write_file("local.yaml", named_pipeline_yaml("${env:OPSUP_E2E_LOCAL_PORT}", "local"));
+  const auto from_args =
+      dir_.write_file("args.yaml", named_pipeline_yaml(std::to_string(args_port), "args"));
+  start(run("  config_files:\n    - " + local.string() + "\n  args: [\"--config\", \"" +
+            from_args.string() + "\"]\n  env:\n    OPSUP_E2E_LOCAL_PORT: \"" +
+            std::to_string(local_port) + "\"\n"));
+  EXPECT_TRUE(span_comes_out(remote_port, "exec-remote-span")) << supervisor_->output();
+  EXPECT_TRUE(span_comes_out(local_port, "exec-local-span")) << supervisor_->output();
+  EXPECT_TRUE(span_comes_out(args_port, "exec-args-span")) << supervisor_->output();
   stop_supervisor();
 }
 

@@ -21,9 +21,10 @@ std::string supervisor_yaml(const SupervisorRun &run) {
          "\n  bootstrap_timeout: 30s\n" + run.agent_yaml +
          "storage:\n"
          "  directory: " +
-         run.storage.string() +
-         "\n"
-         "telemetry:\n  logs:\n    level: debug\n    encoding: console\n" +
+         run.storage.string() + "\n" +
+         (run.telemetry_yaml.empty()
+              ? std::string("telemetry:\n  logs:\n    level: debug\n    encoding: console\n")
+              : run.telemetry_yaml) +
          run.extra_yaml;
 }
 

@@ -26,6 +26,9 @@ struct SupervisorRun {
   // no config of its own. Tests about the Collector itself pass the real one.
   std::filesystem::path collector{};
   std::string agent_yaml{};  // appended inside `agent:` (indent it two spaces)
+  // The whole top-level `telemetry:` section; empty: console logs at debug on stdout, which
+  // the tests read.
+  std::string telemetry_yaml{};
 };
 
 // The supervisor's YAML for `run`.

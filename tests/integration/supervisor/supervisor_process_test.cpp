@@ -10,6 +10,7 @@
 
 #include "opsup/module.h"
 #include "supervisor_fixture.hpp"
+#include "support/collector.hpp"
 
 namespace opsup::testing {
 namespace {
@@ -38,6 +39,12 @@ class SupervisorProcess : public ::testing::Test {
     return {.endpoint = endpoint,
             .storage = dir_.path() / "storage",
             .modules_dir = empty_modules_.path()};
+  }
+  // The upstream scenarios run the real Collector (tools/otelcol).
+  SupervisorRun real_collector_run_with(const std::string &endpoint) {
+    SupervisorRun run = run_with(endpoint);
+    run.collector = collector_executable(CollectorKind::kReal);
+    return run;
   }
 };
 
@@ -102,8 +109,8 @@ TEST_F(SupervisorProcess, SecretsNeverReachItsLogs) {
       << "the endpoint is logged, redacted: " << output;
 }
 
-TEST_F(SupervisorProcess, ConnectsOverPlainHttp) {
-  auto supervisor = start_supervisor(run_with(server_.http_url()), dir_.path());
+TEST_F(SupervisorProcess, SupervisorOpAMPWithHTTPEndpoint) {
+  auto supervisor = start_supervisor(real_collector_run_with(server_.http_url()), dir_.path());
   const std::string uid = wait_for_connected_agent(server_, kDeadline);
   ASSERT_FALSE(uid.empty());
   EXPECT_EQ(string_at(server_.agent(uid), {"connection", "transport"}), "http");
@@ -112,8 +119,8 @@ TEST_F(SupervisorProcess, ConnectsOverPlainHttp) {
   EXPECT_EQ(at(server_.agent(uid), {"connection", "disconnect_seen"}), boost::json::value(true));
 }
 
-TEST_F(SupervisorProcess, KeepsItsInstanceUidAcrossRestarts) {
-  const SupervisorRun run = run_with(server_.websocket_url());
+TEST_F(SupervisorProcess, SupervisorPersistsInstanceID) {
+  const SupervisorRun run = real_collector_run_with(server_.websocket_url());
   auto first = start_supervisor(run, dir_.path());
   const std::string uid = wait_for_connected_agent(server_, kDeadline);
   ASSERT_FALSE(uid.empty());
