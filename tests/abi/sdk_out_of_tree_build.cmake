@@ -9,8 +9,11 @@
 #   - a C++ module targeting ABI minor 0 through OPSUP_TARGET_ABI_MINOR (it must declare
 #     minor 0), and a C and a C++ file using a minor-1 service, which must compile with the
 #     header's default target and fail with OPSUP_TARGET_ABI_MINOR=0;
-#   - echo_cpp with STATIC_PROTOBUF (see step 5).
-# Inputs: BUILD_DIR, WORK_DIR, GENERATOR, INSPECT, SOURCE_DIR, CLANG, CXX.
+#   - a C++ module with STATIC_PROTOBUF (step 5): refused with advice against Debian's non-PIC
+#     libprotobuf-lite.a; built against a PIC one with no libprotobuf NEEDED and only its
+#     entry point exported, loaded, and left at STATIC_PROTOBUF_MODULE.
+# Inputs: BUILD_DIR, WORK_DIR, GENERATOR, INSPECT, SOURCE_DIR, CLANG, CXX, PROTOBUF_LITE_PIC,
+# PROTOBUF_SOURCE_DIR, STATIC_PROTOBUF_MODULE.
 cmake_minimum_required(VERSION 3.25)
 
 function(run_step description)
@@ -165,31 +168,60 @@ foreach(language c cpp)
   message(STATUS "hides_newer.${language} is refused for minor 0: ok")
 endforeach()
 
-# 5. STATIC_PROTOBUF: protobuf-lite inside the module. With a position-independent
-# libprotobuf-lite.a the module must build, need no libprotobuf at run time and load; with
-# a non-PIC one (Debian's) configuring must stop with the advice, not fail at link time.
+# 5. STATIC_PROTOBUF: protobuf-lite inside the module.
+# 5a. Debian's libprotobuf-lite.a (what find_library finds without the cache variable) is
+# not position-independent: configuring must stop with the advice, not fail at link time.
 set(source "${SOURCE_DIR}/tests/abi/out_of_tree/static_protobuf")
-set(build "${WORK_DIR}/build_static_protobuf")
+set(build "${WORK_DIR}/build_static_protobuf_system")
 execute_process(
   COMMAND ${CMAKE_COMMAND} -S "${source}" -B "${build}" -G "${GENERATOR}"
     -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release
-    "-DECHO_SOURCE=${prefix}/share/opsup-sdk/examples/echo_cpp/echo_module.cpp"
   RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
-if(result EQUAL 0)
-  run_step("build the STATIC_PROTOBUF module" ${CMAKE_COMMAND} --build "${build}" -j 2)
-  run_step("read the STATIC_PROTOBUF module's dependencies" readelf -d "${build}/echo_static.so")
-  if(step_output MATCHES "libprotobuf")
-    message(FATAL_ERROR "echo_static.so still needs a shared libprotobuf:\n${step_output}")
-  endif()
-  load_module(echo_static "${build}/echo_static.so" "io\\.opsup\\.example\\.echo .*\\[loaded\\]")
-elseif(output MATCHES "STATIC_PROTOBUF: [^\n]*libprotobuf-lite\\.a is not[ \n]+position-independent"
-       AND output MATCHES "CMAKE_POSITION_INDEPENDENT_CODE=ON")
-  # Refused for the right reason: the linker could not put the archive in a shared object.
-  file(READ "${build}/opsup_static_protobuf_check/link.log" link_log)
-  if(NOT link_log MATCHES "recompile with -fPIC|can not be used when making a shared object")
-    message(FATAL_ERROR "STATIC_PROTOBUF refused the archive, but not for PIC:\n${link_log}")
-  endif()
-  message(STATUS "STATIC_PROTOBUF refuses the system's non-PIC libprotobuf-lite.a with advice: ok")
-else()
-  message(FATAL_ERROR "configuring the STATIC_PROTOBUF module failed (${result}):\n${output}")
+if(result EQUAL 0 OR NOT output MATCHES
+     "STATIC_PROTOBUF: [^\n]*libprotobuf-lite\\.a is not[ \n]+position-independent"
+   OR NOT output MATCHES "CMAKE_POSITION_INDEPENDENT_CODE=ON")
+  message(FATAL_ERROR "STATIC_PROTOBUF with the system's libprotobuf-lite.a must be refused "
+                      "with the advice; result ${result}:\n${output}")
 endif()
+file(READ "${build}/opsup_static_protobuf_check/link.log" link_log)
+if(NOT link_log MATCHES "recompile with -fPIC|can not be used when making a shared object")
+  message(FATAL_ERROR "STATIC_PROTOBUF refused the archive, but not for PIC:\n${link_log}")
+endif()
+message(STATUS "STATIC_PROTOBUF refuses the system's non-PIC libprotobuf-lite.a with advice: ok")
+
+# 5b. With a position-independent libprotobuf-lite.a (built by the opsup_protobuf_lite_pic
+# target from Debian's protobuf source, as sdk/README.md says) the module must build, need no
+# libprotobuf at run time and export nothing but its entry point.
+if(NOT PROTOBUF_LITE_PIC OR NOT EXISTS "${PROTOBUF_LITE_PIC}")
+  message(FATAL_ERROR "no position-independent libprotobuf-lite.a ('${PROTOBUF_LITE_PIC}'): "
+                      "tools/install-deps.sh unpacks Debian's protobuf source into "
+                      "${PROTOBUF_SOURCE_DIR}; then reconfigure and build (target "
+                      "opsup_protobuf_lite_pic)")
+endif()
+set(build "${WORK_DIR}/build_static_protobuf")
+run_step("configure the STATIC_PROTOBUF module"
+  ${CMAKE_COMMAND} -S "${source}" -B "${build}" -G "${GENERATOR}"
+    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release
+    "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Werror"
+    "-DOPSUP_PROTOBUF_LITE_STATIC_LIBRARY=${PROTOBUF_LITE_PIC}")
+run_step("build the STATIC_PROTOBUF module" ${CMAKE_COMMAND} --build "${build}" -j 2)
+set(module "${build}/static_probe.so")
+run_step("read the STATIC_PROTOBUF module's dynamic section" readelf -d "${module}")
+if(step_output MATCHES "protobuf")
+  message(FATAL_ERROR "static_probe.so still needs a shared libprotobuf:\n${step_output}")
+endif()
+run_step("list the STATIC_PROTOBUF module's exported symbols" nm -D --defined-only "${module}")
+string(REGEX REPLACE "[^\n]* [A-Za-z] " "" exported "${step_output}")
+string(STRIP "${exported}" exported)
+if(NOT exported STREQUAL "opsup_module_entry_v1")
+  message(FATAL_ERROR "static_probe.so must export only opsup_module_entry_v1, not:\n"
+                      "${step_output}")
+endif()
+message(STATUS "static_probe.so needs no libprotobuf and exports only its entry point: ok")
+load_module(static_probe "${module}"
+  "com\\.example\\.static_protobuf 1\\.0\\.0 .*\\[loaded\\]")
+# For static_protobuf_module_test, which runs it in the supervisor beside modules that use
+# the shared libprotobuf-lite.
+get_filename_component(module_dir "${STATIC_PROTOBUF_MODULE}" DIRECTORY)
+file(REMOVE_RECURSE "${module_dir}")
+file(COPY "${module}" DESTINATION "${module_dir}")
