@@ -22,11 +22,12 @@ include_guard(GLOBAL)
 # libprotobuf-lite.so.<N> as the machine it was built on), or with STATIC_PROTOBUF a
 # static, position-independent libprotobuf-lite.a linked into the module with its symbols
 # hidden (--exclude-libs,ALL and the version script), so the module needs no protobuf at
-# run time. Debian's libprotobuf-lite.a is not position-independent: build protobuf (the
-# version of the protoc and headers find_package(Protobuf) finds) with
-# -DCMAKE_POSITION_INDEPENDENT_CODE=ON -Dprotobuf_BUILD_SHARED_LIBS=OFF and pass
-# -DOPSUP_PROTOBUF_LITE_STATIC_LIBRARY=<its libprotobuf-lite.a>. The archive is checked at
-# configure time and refused with that advice when it cannot go into a shared object.
+# run time. Debian's libprotobuf-lite.a is not position-independent: build protobuf-lite
+# (the version of the protoc and headers find_package(Protobuf) finds; on Debian from
+# `apt-get source protobuf`) with -DCMAKE_POSITION_INDEPENDENT_CODE=ON
+# -Dprotobuf_BUILD_SHARED_LIBS=OFF and pass -DOPSUP_PROTOBUF_LITE_STATIC_LIBRARY=<its
+# libprotobuf-lite.a> (sdk/README.md has the commands). The archive is checked at configure
+# time and refused with that advice when it cannot go into a shared object.
 # In-tree, OUTPUT_DIRECTORY defaults to ${OPSUP_MODULE_OUTPUT_DIRECTORY}.
 # Sets <out_var> to a static libprotobuf-lite.a that can be linked into a shared object:
 # OPSUP_PROTOBUF_LITE_STATIC_LIBRARY, else the one beside the system's protobuf. Fails the
@@ -37,7 +38,8 @@ function(_opsup_static_protobuf_lite out_var)
       DOC "static, position-independent libprotobuf-lite.a for STATIC_PROTOBUF modules")
   endif()
   set(library "${OPSUP_PROTOBUF_LITE_STATIC_LIBRARY}")
-  set(advice "build protobuf ${Protobuf_VERSION} with -DCMAKE_POSITION_INDEPENDENT_CODE=ON "
+  set(advice "build protobuf ${Protobuf_VERSION} (on Debian: apt-get source protobuf) with "
+             "-DCMAKE_POSITION_INDEPENDENT_CODE=ON "
              "-Dprotobuf_BUILD_SHARED_LIBS=OFF and pass "
              "-DOPSUP_PROTOBUF_LITE_STATIC_LIBRARY=<its libprotobuf-lite.a>, or drop "
              "STATIC_PROTOBUF to link the shared libprotobuf-lite")
