@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -20,7 +21,11 @@ constexpr std::string_view kDefaultLoggerName = "supervisor";
 struct LoggingState {
   std::mutex mutex;
   bool configured = false;
-  std::vector<spdlog::sink_ptr> sinks;
+  // Every logger writes to this one sink; configuring swaps the outputs behind it under
+  // its lock, so loggers in use on other threads (modules log from any thread) never see
+  // a half-replaced sink list.
+  std::shared_ptr<spdlog::sinks::dist_sink_mt> outputs =
+      std::make_shared<spdlog::sinks::dist_sink_mt>();
   spdlog::level::level_enum level = spdlog::level::info;
   std::vector<std::FILE *> error_outputs;  // stdout, stderr or files we opened
   std::vector<std::FILE *> opened_error_files;
@@ -91,6 +96,7 @@ std::FILE *open_error_output(const std::string &output, std::vector<std::FILE *>
 // spdlog's own failures (a full disk, a closed pipe) go to the error outputs.
 void report_logging_error(const std::string &message) {
   LoggingState &s = state();
+  std::lock_guard lock(s.mutex);
   for (std::FILE *output : s.error_outputs) {
     std::fprintf(output, "logging error: %s\n", message.c_str());
     std::fflush(output);
@@ -101,7 +107,7 @@ std::shared_ptr<spdlog::logger> find_or_create_locked(LoggingState &s, std::stri
   const std::string logger_name(name);
   if (auto existing = spdlog::get(logger_name))
     return existing;
-  auto logger = std::make_shared<spdlog::logger>(logger_name, s.sinks.begin(), s.sinks.end());
+  auto logger = std::make_shared<spdlog::logger>(logger_name, s.outputs);
   logger->set_level(s.level);
   logger->flush_on(spdlog::level::trace);  // like zap: every entry is written at once
   spdlog::register_logger(logger);
@@ -136,12 +142,15 @@ void configure_locked(LoggingState &s, const LogSettings &settings) {
     std::fclose(file);
   s.opened_error_files = std::move(opened);
   s.error_outputs = std::move(error_outputs);
-  s.sinks = std::move(sinks);
+  s.outputs->set_sinks(std::move(sinks));  // the previous files are closed here
   s.level = level;
   s.configured = true;
 
   spdlog::apply_all([&s](const std::shared_ptr<spdlog::logger> &logger) {
-    logger->sinks() = s.sinks;
+    // Only loggers made elsewhere (before the first call) get the shared sink; the sink
+    // list of a logger already on it is never written again.
+    if (logger->sinks().size() != 1 || logger->sinks().front() != s.outputs)
+      logger->sinks() = {s.outputs};
     logger->set_level(s.level);
     logger->flush_on(spdlog::level::trace);
   });

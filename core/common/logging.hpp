@@ -32,7 +32,9 @@ LogEncoding parse_log_encoding(std::string_view encoding);
 // Replaces the sinks, format and level of every logger (existing and future) and makes
 // "supervisor" the default logger used by spdlog::info() and friends. Throws
 // std::invalid_argument for an unknown level and std::runtime_error naming a path that
-// cannot be opened. May be called again (e.g. after the config is read).
+// cannot be opened; then nothing changes. May be called again (after the config is read,
+// on SIGHUP), from any thread while others log: every output is opened anew, so a log file
+// that logrotate moved away is created again, and the previous ones are closed.
 void configure_logging(const LogSettings &settings);
 
 // The named logger, created with the configured sinks on first use.

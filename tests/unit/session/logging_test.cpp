@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/json/parse.hpp>
+#include <thread>
 
 #include "common/redact.hpp"
 #include "test_files.hpp"
@@ -94,6 +96,40 @@ TEST_F(LoggingTest, ReconfiguringMovesExistingLoggers) {
   logger->info("two");
   EXPECT_THAT(read_text(first), Not(HasSubstr("two")));
   EXPECT_THAT(read_text(second), HasSubstr("two"));
+}
+
+// logrotate moves the file away, then `systemctl reload` sends SIGHUP: the same settings
+// again create the file anew, and nothing more goes to the moved one.
+TEST_F(LoggingTest, ConfiguringAgainReopensAMovedFile) {
+  const auto file = dir.path() / "supervisor.log";
+  const auto rotated = dir.path() / "supervisor.log.1";
+  configure_logging(settings_for(file, LogEncoding::kJson));
+  get_logger("supervisor")->info("before the rotation");
+  std::filesystem::rename(file, rotated);
+  configure_logging(settings_for(file, LogEncoding::kJson));
+  get_logger("supervisor")->info("after the rotation");
+  EXPECT_THAT(read_text(rotated), HasSubstr("before the rotation"));
+  EXPECT_THAT(read_text(rotated), Not(HasSubstr("after the rotation")));
+  EXPECT_THAT(read_text(file), HasSubstr("after the rotation"));
+}
+
+// Loggers stay usable on other threads while the outputs are replaced under them.
+TEST_F(LoggingTest, ReconfiguringWhileAnotherThreadLogsIsSafe) {
+  const auto first = dir.path() / "first.log";
+  const auto second = dir.path() / "second.log";
+  configure_logging(settings_for(first, LogEncoding::kJson));
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    auto logger = get_logger("module-thread");
+    while (!done)
+      logger->info("from another thread");
+  });
+  for (int i = 0; i < 50; ++i)
+    configure_logging(settings_for(i % 2 == 0 ? second : first, LogEncoding::kJson));
+  done = true;
+  writer.join();
+  get_logger("module-thread")->info("last line");
+  EXPECT_THAT(read_text(first), HasSubstr("last line"));
 }
 
 TEST_F(LoggingTest, BadSettingsAreRejectedWithTheValue) {
