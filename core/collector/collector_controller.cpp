@@ -92,6 +92,7 @@ struct Layers {
     std::string yaml;
     bool own_telemetry = false;  // at $OWN_TELEMETRY_CONFIG, not after $REMOTE_CONFIG
   };
+  std::vector<std::string> config_files;  // agent.config_files
   std::optional<std::vector<modules::RemoteConfigFile>> remote;
   std::vector<ModuleLayer> module_layers;  // in the order first contributed
 };
@@ -103,7 +104,9 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
         CollectorControllerCallbacks controller_callbacks)
       : io(io_context),
         options(std::move(controller_options)),
-        callbacks(std::move(controller_callbacks)) {}
+        callbacks(std::move(controller_callbacks)) {
+    layers.config_files = options.config_files;
+  }
 
   struct PendingChange {
     std::function<void(Layers &)> mutate;
@@ -155,7 +158,7 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
 
   CompositionInput composition_input(const Layers &from) const {
     CompositionInput input;
-    input.config_files = options.config_files;
+    input.config_files = from.config_files;
     input.opamp_extension_yaml = server ? server->extension_config_yaml() : std::string();
     if (from.remote) {
       for (const auto &file : *from.remote)
@@ -418,6 +421,7 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
   void validate_startup_fallbacks() {
     std::string names;
     Layers candidate;
+    candidate.config_files = options.config_files;
     candidate.remote.emplace();
     int index = 0;
     for (const auto &path : options.startup_fallback_configs) {
@@ -700,6 +704,13 @@ void CollectorController::set_instance_uid(const std::string &instance_uid) {
                if (result.status != ConfigChangeResult::Status::kOk)
                  logger()->error("Cannot recompose for the new instance UID: {}", result.error);
              }});
+}
+
+void CollectorController::set_config_files(std::vector<std::string> config_files, ChangeDone done) {
+  state_->enqueue(
+      {[files = std::move(config_files)](Layers &layers) { layers.config_files = files; },
+       {},
+       std::move(done)});
 }
 
 void CollectorController::set_config_layer(std::string_view module_id, std::string_view layer_name,

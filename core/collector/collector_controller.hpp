@@ -138,6 +138,13 @@ class CollectorController final : public modules::CollectorAccess {
   // extension's instance_uid, service.instance.id) and the Collector restarted on it.
   void set_instance_uid(const std::string &instance_uid);
 
+  // agent.config_files changed, or their contents may have (SIGHUP): the local files are
+  // read again and the config recomposed through the change queue, like any other change;
+  // the Collector is restarted (or sent SIGHUP) only when the composed text differs. An
+  // unreadable or invalid file fails the change (kInvalid, naming it) and the Collector
+  // keeps its config.
+  void set_config_files(std::vector<std::string> config_files, ChangeDone done);
+
   // modules::CollectorAccess
   void set_config_layer(std::string_view module_id, std::string_view layer_name,
                         std::optional<std::string> yaml, modules::ConfigChangeOptions options,

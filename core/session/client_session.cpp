@@ -68,6 +68,8 @@ class ClientSession::Impl : public std::enable_shared_from_this<Impl> {
   void close_now();
   void set_collector_description(std::string_view serialized);
   void set_capabilities(uint64_t capabilities);
+  void set_description_overrides(DescriptionOverrides overrides);
+  void set_heartbeat_interval(seconds interval);
   void set_agent_fields(std::string_view module_id, std::span<const uint32_t> owned,
                         std::string_view agent_to_server);
 
@@ -666,6 +668,25 @@ void ClientSession::Impl::set_capabilities(uint64_t capabilities) {
   request_send();
 }
 
+void ClientSession::Impl::set_description_overrides(DescriptionOverrides overrides) {
+  options_.description_overrides = std::move(overrides);
+  refresh_agent_description();
+}
+
+void ClientSession::Impl::set_heartbeat_interval(seconds interval) {
+  if (interval == options_.heartbeat_interval)
+    return;
+  options_.heartbeat_interval = interval;
+  if (offered_heartbeat_interval_) {
+    log_->info("Heartbeat interval {} s configured; the server's offer of {} s still applies",
+               interval.count(), offered_heartbeat_interval_->count());
+    return;
+  }
+  log_->info("Heartbeat interval is now {} s", interval.count());
+  if (phase_ == Phase::kConnected)
+    arm_heartbeat();
+}
+
 void ClientSession::Impl::set_agent_fields(std::string_view module_id,
                                            std::span<const uint32_t> owned,
                                            std::string_view agent_to_server) {
@@ -743,6 +764,14 @@ void ClientSession::set_agent_description(std::string_view serialized_agent_desc
 
 void ClientSession::set_capabilities(uint64_t capabilities) {
   impl_->set_capabilities(capabilities);
+}
+
+void ClientSession::set_description_overrides(DescriptionOverrides overrides) {
+  impl_->set_description_overrides(std::move(overrides));
+}
+
+void ClientSession::set_heartbeat_interval(std::chrono::seconds interval) {
+  impl_->set_heartbeat_interval(interval);
 }
 
 uint64_t ClientSession::capabilities() const {

@@ -7,6 +7,7 @@
 // Everything runs on the io_context thread; no method may be called from another thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -49,6 +50,14 @@ class ClientSession final : public modules::SupervisorContext {
   // overrides are applied and keys sorted. Sent if it changed. Throws
   // std::invalid_argument if the bytes do not parse.
   void set_agent_description(std::string_view serialized_agent_description);
+
+  // agent.description overrides changed (SIGHUP): the description is rebuilt with them
+  // and sent if it changed.
+  void set_description_overrides(DescriptionOverrides overrides);
+
+  // server.heartbeat_interval changed (SIGHUP): used from now on unless the server offered
+  // an interval (the offer wins); the running timer is re-armed.
+  void set_heartbeat_interval(std::chrono::seconds interval);
 
   // Changes the advertised AgentCapabilities; sent at once.
   void set_capabilities(uint64_t capabilities);
