@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "app/log_settings_mapping.hpp"
 #include "app/module_directory.hpp"
 #include "app/offline_context.hpp"
 #include "app/session_options_mapping.hpp"
@@ -30,18 +31,12 @@ bool is_known_gate(const std::string &gate) {
   return gate == config::kExtensionsFeatureGate;
 }
 
-config::LoadOptions load_options(const CommandLine &command) {
-  config::LoadOptions options;
-  options.feature_gates = command.feature_gates.enabled;
-  return options;
-}
-
 // Loads and checks the config file, printing every problem to stderr. `modules` only
 // lists modules, so it does not need agent.executable to exist (`check_executable`).
 std::optional<config::SupervisorConfig> load_config(const CommandLine &command,
                                                     bool check_executable = true) {
   config::LoadResult result =
-      config::load_supervisor_config(*command.config_path, load_options(command));
+      config::load_supervisor_config(*command.config_path, config_load_options(command));
   for (const auto &warning : result.warnings)
     std::cerr << "warning: " << warning.to_string() << "\n";
   config::Diagnostics errors = result.errors;
@@ -176,12 +171,8 @@ int run_supervisor(const CommandLine &command) {
   std::optional<config::SupervisorConfig> config = load_config(command);
   if (!config)
     return 1;
-  const auto &logs = config->telemetry.logs;
   try {
-    common::configure_logging({.level = logs.level,
-                               .encoding = common::parse_log_encoding(logs.encoding),
-                               .output_paths = logs.output_paths,
-                               .error_output_paths = logs.error_output_paths});
+    common::configure_logging(make_log_settings(config->telemetry.logs));
   } catch (const std::exception &error) {
     std::cerr << "error: telemetry.logs: " << error.what() << "\n";
     return 1;

@@ -11,6 +11,12 @@
 
 namespace opsup::app {
 
+config::LoadOptions config_load_options(const CommandLine &command) {
+  config::LoadOptions options;
+  options.feature_gates = command.feature_gates.enabled;
+  return options;
+}
+
 std::string locate_module_error(const config::SupervisorConfig &config, const std::string &text) {
   const size_t colon = text.find(':');
   if (colon == std::string::npos || colon == 0)

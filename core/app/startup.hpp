@@ -8,10 +8,14 @@
 
 #include "app/cli.hpp"
 #include "config/capabilities.hpp"
+#include "config/config_loader.hpp"
 #include "config/supervisor_config.hpp"
 #include "modules/module_registry.hpp"
 
 namespace opsup::app {
+
+// The loader's options from the command line (feature gates).
+config::LoadOptions config_load_options(const CommandLine &command);
 
 // The module host's settings from the command line and the config.
 modules::ModulesConfig modules_config(const CommandLine &command,

@@ -11,12 +11,16 @@
 #include <string>
 
 #include "app/collector_options_mapping.hpp"
+#include "app/config_reload.hpp"
 #include "app/health_endpoint.hpp"
+#include "app/log_settings_mapping.hpp"
 #include "app/session_options_mapping.hpp"
 #include "app/startup.hpp"
 #include "collector/collector_controller.hpp"
+#include "common/logging.hpp"
 #include "common/uuid.hpp"
 #include "config/capabilities.hpp"
+#include "config/config_diff.hpp"
 #include "modules/module_registry.hpp"
 #include "opamp.pb.h"
 #include "session/client_session.hpp"
@@ -65,7 +69,10 @@ bool asks_for_full_state(std::string_view server_to_agent) {
 
 struct Supervisor::Impl {
   const CommandLine &command;
-  const config::SupervisorConfig &config;
+  const config::SupervisorConfig &config;  // as started with
+  // As last read (start or SIGHUP), its telemetry.logs as in force: what a reload compares
+  // the live keys with. Keys that need a restart are compared with `config`.
+  config::SupervisorConfig loaded;
   boost::asio::io_context io;
   std::unique_ptr<session::ClientSession> session;
   std::unique_ptr<modules::ModuleRegistry> registry;
@@ -77,7 +84,7 @@ struct Supervisor::Impl {
   std::string server_last_error;
 
   Impl(const CommandLine &command_line, const config::SupervisorConfig &supervisor_config)
-      : command(command_line), config(supervisor_config) {}
+      : command(command_line), config(supervisor_config), loaded(supervisor_config) {}
 
   void publish(opsup_event_kind kind, std::string_view text, pid_t pid = 0, int exit_code = 0,
                std::uint64_t generation = 0) {
@@ -276,6 +283,92 @@ struct Supervisor::Impl {
     return true;
   }
 
+  // Opens the log outputs of `logs` anew (a file logrotate moved away is created again).
+  // False, logged, when they cannot be used: the previous outputs stay.
+  static bool reopen_logs(const config::LogsConfig &logs, const std::string &file) {
+    try {
+      common::configure_logging(make_log_settings(logs));
+      return true;
+    } catch (const std::exception &error) {
+      spdlog::error("{}: telemetry.logs: {}; the log outputs stay as they were", file,
+                    error.what());
+      return false;
+    }
+  }
+
+  // SIGHUP: reads the config file again and applies what can change while running (see
+  // config_diff.hpp); a file that does not load changes nothing.
+  void reload() {
+    const std::string file = config.source_name;
+    ReloadedConfig reloaded = reload_config(command, config);
+    if (!reloaded.config) {
+      (void)reopen_logs(loaded.telemetry.logs, file);
+      spdlog::info("Received SIGHUP: read {} again", file);
+      for (const auto &error : reloaded.errors)
+        spdlog::error("Reload refused, still running on the previous config: {}", error);
+      return;
+    }
+    config::SupervisorConfig next = std::move(*reloaded.config);
+    // The log outputs first, so the rest of the reload is logged where the new file says.
+    if (!reopen_logs(next.telemetry.logs, file))
+      next.telemetry.logs = loaded.telemetry.logs;
+    spdlog::info("Received SIGHUP: read {} again", file);
+    for (const auto &warning : reloaded.warnings)
+      spdlog::warn("{}", warning);
+
+    std::vector<std::string> applied;
+    for (const auto &change : config::diff_configs(loaded, next)) {
+      if (change.live)
+        applied.push_back(change.key);
+    }
+    std::vector<std::string> pending;
+    for (const auto &change : config::diff_configs(config, next)) {
+      if (!change.live)
+        pending.push_back(change.key);
+    }
+    for (const auto &key : pending) {
+      spdlog::warn(
+          "{} differs from the config the supervisor started with; it takes effect "
+          "only after a restart",
+          key_location(next, key));
+    }
+    const auto &description = next.agent.description;
+    if (description.identifying_attributes != loaded.agent.description.identifying_attributes ||
+        description.non_identifying_attributes !=
+            loaded.agent.description.non_identifying_attributes) {
+      session->set_description_overrides(
+          {description.identifying_attributes, description.non_identifying_attributes});
+    }
+    if (next.server.heartbeat_interval != loaded.server.heartbeat_interval) {
+      session->set_heartbeat_interval(
+          std::chrono::ceil<std::chrono::seconds>(next.server.heartbeat_interval));
+    }
+    std::string applied_list;
+    for (const auto &key : applied)
+      applied_list += (applied_list.empty() ? "" : ", ") + key;
+    spdlog::info("Reloaded {}: {}", file,
+                 applied.empty() ? std::string("no change to apply while running")
+                                 : "applied " + applied_list);
+    // The local config files are read again even when their list is the same: an edited
+    // file is picked up; an unchanged composition leaves the Collector alone.
+    collector->set_config_files(
+        next.agent.config_files, [file](const modules::ConfigChangeResult &result) {
+          using Status = modules::ConfigChangeResult::Status;
+          if (result.status != Status::kOk) {
+            spdlog::error(
+                "Reload of {} finished: the Collector keeps its previous config, the reloaded "
+                "agent.config_files cannot be used: {}",
+                file, result.error);
+          } else if (result.changed) {
+            spdlog::info("Reload of {} finished: the Collector runs config generation {}", file,
+                         result.generation);
+          } else {
+            spdlog::info("Reload of {} finished: the Collector's config is unchanged", file);
+          }
+        });
+    loaded = std::move(next);
+  }
+
   // SIGTERM/SIGINT: the Collector stops, then agent_disconnect and close, then the modules.
   // A second signal during that bounded wait exits at once.
   void shut_down(boost::asio::signal_set &signals, boost::asio::signal_set &hangups) {
@@ -323,15 +416,12 @@ int Supervisor::run() {
         s.shut_down(signals, hangups);
       };
   signals.async_wait(on_signal);
-  // SIGHUP (systemctl reload; upstream's packages send it) must not end the process by its
-  // default action. Re-reading the config on SIGHUP comes later; until then it is logged.
+  // SIGHUP (systemctl reload; upstream's packages send it): the config file is read again.
   std::function<void(const boost::system::error_code &, int)> on_hangup =
       [&](const boost::system::error_code &error, int) {
-        if (error)
+        if (error || s.stopping)
           return;
-        spdlog::warn(
-            "Received SIGHUP; reloading the configuration is not supported yet, ignoring it "
-            "(restart the supervisor to apply a changed config)");
+        s.reload();
         hangups.async_wait(on_hangup);
       };
   hangups.async_wait(on_hangup);

@@ -9,6 +9,13 @@
 //   running    server messages go to modules (and ReportFullState down to the Collector);
 //              the Collector's messages go to modules, its description to the session, its
 //              process and health changes to every module as events
+//   SIGHUP     the config file is read again with start-up's checks (config_reload.hpp):
+//              the log outputs are reopened (logrotate), then the changes a running
+//              supervisor can apply are applied (config_diff.hpp: log level and outputs,
+//              agent.config_files → the Collector's config recomposed through the change
+//              queue, description overrides → AgentDescription sent again, heartbeat
+//              interval); the others are logged as taking effect after a restart. A file
+//              that does not load changes nothing but the reopened logs.
 //   SIGTERM    the Collector stops gracefully, then agent_disconnect, then modules stop
 //
 // Threading: construct and run() on one thread, which runs the io_context.

@@ -74,21 +74,6 @@ TEST_F(SupervisorProcess, ConnectsOverWebSocketAndSendsAgentDisconnectOnSigterm)
   EXPECT_EQ(at(list.back(), {"agent_disconnect"}), boost::json::value(true));
 }
 
-TEST_F(SupervisorProcess, SighupIsLoggedAndDoesNotStopIt) {
-  // systemctl reload sends SIGHUP; its default action would end the supervisor.
-  auto supervisor = start_supervisor(run_with(server_.websocket_url()), dir_.path());
-  ASSERT_FALSE(wait_for_connected_agent(server_, kDeadline).empty());
-  supervisor->send_signal(SIGHUP);
-  EXPECT_TRUE(
-      supervisor->wait_for_line("Received SIGHUP; reloading the configuration is not "
-                                "supported yet",
-                                kDeadline))
-      << supervisor->output();
-  EXPECT_TRUE(supervisor->running());
-  supervisor->send_signal(SIGTERM);
-  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0);
-}
-
 TEST_F(SupervisorProcess, SecretsNeverReachItsLogs) {
   // Every place a credential can sit: endpoint userinfo, a header, an auth extension.
   std::string endpoint = server_.websocket_url();

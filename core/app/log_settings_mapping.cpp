@@ -1,0 +1,12 @@
+#include "app/log_settings_mapping.hpp"
+
+namespace opsup::app {
+
+common::LogSettings make_log_settings(const config::LogsConfig &logs) {
+  return {.level = logs.level,
+          .encoding = common::parse_log_encoding(logs.encoding),
+          .output_paths = logs.output_paths,
+          .error_output_paths = logs.error_output_paths};
+}
+
+}  // namespace opsup::app
