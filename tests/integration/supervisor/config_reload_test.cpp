@@ -97,7 +97,7 @@ TEST_F(ConfigReload, AChangedPipelineRunsWithoutASupervisorRestart) {
   ASSERT_TRUE(supervisor_->wait_for_line(
       "Reload of .* finished: the Collector runs config generation", kDeadline))
       << supervisor_->output();
-  EXPECT_TRUE(supervisor_->wait_for_line("Reloaded .*: applied agent.config_files", 1s));
+  EXPECT_TRUE(supervisor_->wait_for_line("Reloaded .*: applied agent.config_files", kDeadline));
   EXPECT_TRUE(span_comes_out(second_port, "opsup-after-reload")) << read_file(agent_log());
   EXPECT_TRUE(supervisor_->running());
   EXPECT_EQ(supervisor_->count_lines("Supervisor starting"), 1u);
@@ -175,7 +175,8 @@ TEST_F(ConfigReload, AChangedServerEndpointIsNamedAsNeedingARestart) {
       warning->find(config_path().string() + ":" + std::to_string(line) + ": server.endpoint"),
       std::string::npos)
       << *warning;
-  EXPECT_TRUE(supervisor_->wait_for_line("Reloaded .*: no change to apply while running", 1s))
+  EXPECT_TRUE(
+      supervisor_->wait_for_line("Reloaded .*: no change to apply while running", kDeadline))
       << supervisor_->output();
   // Still connected to the server it started with.
   ASSERT_TRUE(supervisor_->wait_for_line("Reload of .* finished", kDeadline));
@@ -191,7 +192,8 @@ TEST_F(ConfigReload, AnUnchangedFileLeavesTheCollectorAlone) {
   ASSERT_TRUE(supervisor_->wait_for_line(
       "Reload of .* finished: the Collector's config is unchanged", kDeadline))
       << supervisor_->output();
-  EXPECT_TRUE(supervisor_->wait_for_line("Reloaded .*: no change to apply while running", 1s));
+  EXPECT_TRUE(
+      supervisor_->wait_for_line("Reloaded .*: no change to apply while running", kDeadline));
   EXPECT_EQ(supervisor_->count_lines("Collector started \\(pid"), 1u) << supervisor_->output();
   EXPECT_EQ(supervisor_->count_lines("Collector config generation"), 1u) << supervisor_->output();
   EXPECT_TRUE(process_exists(collector));
@@ -210,14 +212,53 @@ TEST_F(ConfigReload, AMovedLogFileIsCreatedAgainAndWritten) {
   supervisor_->send_signal(SIGHUP);
   ASSERT_TRUE(supervisor_->wait_for_line("Reload of .* finished", kDeadline))
       << supervisor_->output();
+  // The file sink writes after stdout: wait for it, too.
   EXPECT_TRUE(eventually(
-      [&] { return read_file(log).find("Received SIGHUP") != std::string::npos; }, kDeadline))
+      [&] {
+        const std::string text = read_file(log);
+        return text.find("Received SIGHUP") != std::string::npos &&
+               text.find("Reload of") != std::string::npos;
+      },
+      kDeadline))
       << read_file(log);
-  EXPECT_NE(read_file(log).find("Reload of"), std::string::npos);
   EXPECT_EQ(read_file(rotated).find("Received SIGHUP"), std::string::npos);
   EXPECT_NE(read_file(rotated).find("Supervisor starting"), std::string::npos);
   stop();
 }
+
+#ifdef OPSUP_OWN_TELEMETRY_MODULE
+// A plugins.<id> section is checked by its module, as at start: a changed valid one is
+// named as needing a restart, one the module refuses refuses the reload with its line.
+TEST_F(ConfigReload, AModuleSectionIsCheckedByItsModule) {
+  std::filesystem::copy_file(OPSUP_OWN_TELEMETRY_MODULE, modules_.path() / "own_telemetry.so");
+  const SupervisorRun first = run_with(config_files("collector.yaml", free_tcp_port()),
+                                       "plugins:\n  own_telemetry:\n    metrics_interval: 1s\n");
+  start(first);
+  ASSERT_TRUE(supervisor_->wait_for_line("Supervisor starting.*ReportsOwnMetrics", kDeadline))
+      << supervisor_->output();
+
+  SupervisorRun changed = first;
+  changed.extra_yaml = "plugins:\n  own_telemetry:\n    metrics_interval: 2s\n";
+  const int line = line_starting_with(supervisor_yaml(changed), "    metrics_interval:");
+  const std::string where = config_path().string() + ":" + std::to_string(line) +
+                            ": plugins.own_telemetry.metrics_interval";
+  reload_with(changed);
+  const auto pending = supervisor_->wait_for_line(
+      "plugins.own_telemetry.metrics_interval differs .* only after a restart", kDeadline);
+  ASSERT_TRUE(pending) << supervisor_->output();
+  EXPECT_NE(pending->find(where), std::string::npos) << *pending;
+  ASSERT_TRUE(supervisor_->wait_for_line("Reload of .* finished", kDeadline));
+
+  SupervisorRun refused = first;
+  refused.extra_yaml = "plugins:\n  own_telemetry:\n    metrics_interval: 0s\n";
+  reload_with(refused);
+  const auto error = supervisor_->wait_for_line("Reload refused", kDeadline);
+  ASSERT_TRUE(error) << supervisor_->output();
+  EXPECT_NE(error->find(where + ": must be positive"), std::string::npos) << *error;
+  EXPECT_TRUE(supervisor_->running());
+  stop();
+}
+#endif
 
 }  // namespace
 }  // namespace opsup::testing
