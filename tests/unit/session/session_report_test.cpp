@@ -190,6 +190,41 @@ TEST_F(SessionTest, AnyMessageSentRestartsTheHeartbeatInterval) {
   EXPECT_GE(heartbeats, 1);
 }
 
+// SIGHUP with a changed server.heartbeat_interval: the new interval is used at once.
+TEST_F(SessionTest, AChangedHeartbeatIntervalIsUsedAtOnce) {
+  auto options = options_for(server.ws_url());
+  options.capabilities = kDefaultCapabilities | kReportsHeartbeat;
+  options.heartbeat_interval = std::chrono::seconds(30);
+  start_session(options);
+  ASSERT_TRUE(wait_for_messages(1));
+  session->set_heartbeat_interval(std::chrono::seconds(1));
+  ASSERT_TRUE(wait_for_messages(3)) << "heartbeats at the new interval";
+  for (std::size_t i = 1; i < 3; ++i) {
+    EXPECT_TRUE(is_heartbeat(server.messages[i].message)) << i;
+    EXPECT_GE(millis_between(server.messages[i - 1].at, server.messages[i].at), milliseconds(900))
+        << i;
+  }
+}
+
+// SIGHUP with changed agent.description overrides: the description is sent again with them.
+TEST_F(SessionTest, ChangedDescriptionOverridesAreSentAgain) {
+  start_session(options_for(server.ws_url()));
+  ASSERT_TRUE(wait_for_messages(1));
+  session->set_description_overrides({{{"service.namespace", "reloaded"}}, {{"team", "b"}}});
+  ASSERT_TRUE(wait_for_messages(2));
+  const proto::AgentToServer &second = server.messages[1].message;
+  ASSERT_TRUE(second.has_agent_description());
+  EXPECT_EQ(attribute(second.agent_description().identifying_attributes(), "service.namespace"),
+            "reloaded");
+  EXPECT_EQ(attribute(second.agent_description().non_identifying_attributes(), "team"), "b");
+  EXPECT_EQ(attribute(second.agent_description().identifying_attributes(), "service.name"),
+            "io.opentelemetry.collector");
+  // The same overrides again change nothing, so nothing is sent.
+  session->set_description_overrides({{{"service.namespace", "reloaded"}}, {{"team", "b"}}});
+  run_for(io, milliseconds(300));  // observing that nothing more comes
+  EXPECT_EQ(server.messages.size(), 2u);
+}
+
 TEST_F(SessionTest, HttpIgnoresTheHeartbeatIntervalWhenHeartbeatsAreOff) {
   // It polls every 30 s then; too long to wait for here, so only "not at 1 s" is checked.
   auto options = options_for(server.http_url());
