@@ -4,8 +4,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
 
-#include "collector/agent_log.hpp"
 #include "collector/restart_backoff.hpp"
+#include "common/rotating_log_file.hpp"
 
 namespace opsup::collector {
 namespace {
@@ -32,9 +32,9 @@ struct CollectorRunner::State : std::enable_shared_from_this<CollectorRunner::St
         restart_timer(io),
         backoff(options.restart_initial, options.restart_max, options.stable_after) {
     if (!options.passthrough) {
-      agent_log =
-          std::make_unique<AgentLog>(options.storage_directory / "agent.log",
-                                     options.agent_log_max_bytes, options.agent_log_keep_files);
+      agent_log = std::make_unique<common::RotatingLogFile>(options.storage_directory / "agent.log",
+                                                            options.agent_log_max_bytes,
+                                                            options.agent_log_keep_files);
     }
   }
 
@@ -42,7 +42,7 @@ struct CollectorRunner::State : std::enable_shared_from_this<CollectorRunner::St
   EventHandler on_event;
   asio::steady_timer restart_timer;
   RestartBackoff backoff;
-  std::unique_ptr<AgentLog> agent_log;
+  std::unique_ptr<common::RotatingLogFile> agent_log;
   std::unique_ptr<CollectorProcess> process;
   std::string config;
   std::uint64_t generation = 0;          // of the newest composed config

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/log_formatters.hpp"
+#include "common/rotating_log_sink.hpp"
 
 namespace opsup::common {
 namespace {
@@ -66,12 +67,16 @@ std::string file_path_of(std::string_view output) {
   return std::string(output);
 }
 
-spdlog::sink_ptr make_sink(const std::string &output) {
+spdlog::sink_ptr make_sink(const std::string &output, const LogSettings &settings) {
   if (output == "stdout")
     return std::make_shared<spdlog::sinks::stdout_sink_mt>();
   if (output == "stderr")
     return std::make_shared<spdlog::sinks::stderr_sink_mt>();
   const std::string path = file_path_of(output);
+  if (settings.rotate_max_bytes > 0) {  // throws "cannot open <path>: <why>"
+    return std::make_shared<RotatingLogSink>(path, settings.rotate_max_bytes,
+                                             settings.rotate_keep_files);
+  }
   try {
     return std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
   } catch (const spdlog::spdlog_ex &error) {
@@ -118,7 +123,7 @@ void configure_locked(LoggingState &s, const LogSettings &settings) {
   const spdlog::level::level_enum level = parse_level(settings.level);
   std::vector<spdlog::sink_ptr> sinks;
   for (const std::string &output : settings.output_paths) {
-    spdlog::sink_ptr sink = make_sink(output);
+    spdlog::sink_ptr sink = make_sink(output, settings);
     if (settings.encoding == LogEncoding::kJson) {
       sink->set_formatter(std::make_unique<JsonLogFormatter>());
     } else {

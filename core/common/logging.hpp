@@ -3,6 +3,7 @@
 // loggers ("supervisor", "opamp-client", "opamp-server", "collector").
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,6 +25,10 @@ struct LogSettings {
   std::vector<std::string> output_paths{"stdout"};
   // Where the logging library reports its own failures (zap's ErrorOutputPaths).
   std::vector<std::string> error_output_paths{"stderr"};
+  // Size rotation of the files in output_paths: 0 leaves it to logrotate; otherwise a file
+  // that would grow past it becomes <path>.1 (mode 0600), keeping rotate_keep_files old ones.
+  std::uint64_t rotate_max_bytes = 0;
+  int rotate_keep_files = 3;
 };
 
 // Parses "json" / "console"; throws std::invalid_argument naming the value otherwise.

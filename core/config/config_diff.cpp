@@ -11,11 +11,12 @@
 namespace opsup::config {
 namespace {
 
-constexpr std::array<std::string_view, 8> kLiveKeys = {
+constexpr std::array<std::string_view, 9> kLiveKeys = {
     "telemetry.logs.level",
     "telemetry.logs.encoding",
     "telemetry.logs.output_paths",
     "telemetry.logs.error_output_paths",
+    "telemetry.logs.rotation",
     "agent.config_files",
     "agent.description.identifying_attributes",
     "agent.description.non_identifying_attributes",

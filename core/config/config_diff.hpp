@@ -2,7 +2,8 @@
 // running supervisor applies on SIGHUP (the rest take effect at the next start).
 //
 // Applied while running (everything else waits for a restart):
-//   telemetry.logs.level, .encoding, .output_paths, .error_output_paths   the log sinks
+//   telemetry.logs.level, .encoding, .output_paths, .error_output_paths,
+//   telemetry.logs.rotation                             the log outputs, opened anew
 //   agent.config_files                                  the Collector's config is recomposed
 //   agent.description.identifying_attributes,
 //   agent.description.non_identifying_attributes        the AgentDescription is sent again

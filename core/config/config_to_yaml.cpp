@@ -147,6 +147,8 @@ YAML::Node telemetry_yaml(const TelemetryConfig &telemetry) {
   node["logs"]["output_paths"] = string_list(telemetry.logs.output_paths);
   node["logs"]["error_output_paths"] = string_list(telemetry.logs.error_output_paths);
   node["logs"]["processors"] = pass_through(telemetry.logs.processors);
+  node["logs"]["rotation"]["max_megabytes"] = telemetry.logs.rotation.max_megabytes;
+  node["logs"]["rotation"]["max_backups"] = telemetry.logs.rotation.max_backups;
   node["metrics"]["level"] = text(telemetry.metrics.level);
   node["metrics"]["readers"] = pass_through(telemetry.metrics.readers);
   node["traces"]["level"] = text(telemetry.traces.level);

@@ -84,6 +84,10 @@ void read_logs(MapReader section, LogsConfig &logs) {
   section.read_string_list("output_paths", logs.output_paths);
   section.read_string_list("error_output_paths", logs.error_output_paths);
   read_list_of_mappings(section, "processors", logs.processors);
+  MapReader rotation = section.section("rotation");
+  rotation.read_int("max_megabytes", 0, 1024 * 1024, logs.rotation.max_megabytes);
+  rotation.read_int("max_backups", 0, 1000, logs.rotation.max_backups);
+  rotation.finish();
   section.finish();
 }
 

@@ -20,6 +20,8 @@
 // | server.tls.max_version                          | ""      | newest TLS version allowed ("1.0".."1.3")       |
 // | agent.run_as.user, agent.run_as.group           | —       | the Collector's user and group (upstream spec   |
 // |                                                 |         |   names; the Go supervisor does not build them) |
+// | telemetry.logs.rotation.max_megabytes           | 0       | rotate log files at this size (0 = never)       |
+// | telemetry.logs.rotation.max_backups             | 3       | rotated log files kept                          |
 // | plugins.directory                               | ""      | module directory ("" = next to the binary)      |
 // | plugins.disable                                 | []      | module ids not to load                          |
 // | plugins.<module id>                             | —       | that module's own settings, untouched           |
@@ -216,12 +218,19 @@ struct AgentConfig {
   uint32_t unix_socket_file_mode() const;  // opamp_server_unix_socket_mode, or 0600
 };
 
+// telemetry.logs.rotation (not upstream): size rotation of the log files in output_paths.
+struct LogRotationConfig {
+  int max_megabytes = 0;  // 0: no size rotation (leave it to logrotate and SIGHUP)
+  int max_backups = 3;    // rotated files kept: <path>.1 ... <path>.<max_backups>
+};
+
 // The otelconf subtrees (processors, readers, resource) are kept as YAML, shape-checked.
 struct LogsConfig {
   std::string level = "info";  // debug, info, warn, error, dpanic, panic, fatal
   std::string encoding = "json";
   std::vector<std::string> output_paths{"stdout"};
   std::vector<std::string> error_output_paths{"stderr"};
+  LogRotationConfig rotation;
   YamlValue processors;  // null or a list of mappings
 };
 

@@ -46,7 +46,8 @@ TEST(ConfigDiff, LiveKeysAreMarkedLive) {
       "  description:\n    identifying_attributes:\n      service.name: x\n"
       "    non_identifying_attributes:\n      team: y\n"
       "telemetry:\n  logs:\n    level: debug\n    encoding: console\n"
-      "    output_paths: [stderr]\n    error_output_paths: [stdout]\n");
+      "    output_paths: [stderr]\n    error_output_paths: [stdout]\n"
+      "    rotation:\n      max_megabytes: 10\n");
   const auto changes = diff_configs(before, after);
   ASSERT_FALSE(changes.empty());
   for (const auto &change : changes)
@@ -58,7 +59,7 @@ TEST(ConfigDiff, LiveKeysAreMarkedLive) {
        {"agent.config_files;", "agent.description.identifying_attributes.service.name;",
         "agent.description.non_identifying_attributes.team;", "telemetry.logs.level;",
         "telemetry.logs.encoding;", "telemetry.logs.output_paths;",
-        "telemetry.logs.error_output_paths;"}) {
+        "telemetry.logs.error_output_paths;", "telemetry.logs.rotation.max_megabytes;"}) {
     EXPECT_NE(keys.find(key), std::string::npos) << key << " in " << keys;
   }
 }

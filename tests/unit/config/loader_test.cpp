@@ -59,6 +59,8 @@ TEST(Loader, MinimalConfigGetsUpstreamDefaults) {
   EXPECT_EQ(config.telemetry.logs.encoding, "json");
   EXPECT_EQ(config.telemetry.logs.output_paths, std::vector<std::string>{"stdout"});
   EXPECT_EQ(config.telemetry.logs.error_output_paths, std::vector<std::string>{"stderr"});
+  EXPECT_EQ(config.telemetry.logs.rotation.max_megabytes, 0);
+  EXPECT_EQ(config.telemetry.logs.rotation.max_backups, 3);
   EXPECT_FALSE(config.healthcheck.enabled());
   EXPECT_TRUE(config.extensions.empty());
   EXPECT_TRUE(config.plugins.module_sections.empty());

@@ -132,6 +132,22 @@ TEST_F(LoggingTest, ReconfiguringWhileAnotherThreadLogsIsSafe) {
   EXPECT_THAT(read_text(first), HasSubstr("last line"));
 }
 
+// telemetry.logs.rotation: a file that would grow past the size moves to <path>.1.
+TEST_F(LoggingTest, FilesAreRotatedBySizeWhenAsked) {
+  const auto file = dir.path() / "supervisor.log";
+  LogSettings settings = settings_for(file, LogEncoding::kJson);
+  settings.rotate_max_bytes = 1000;
+  settings.rotate_keep_files = 2;
+  configure_logging(settings);
+  for (int i = 0; i < 40; ++i)
+    get_logger("supervisor")->info("entry {} with some padding to fill the file", 100 + i);
+  EXPECT_LE(read_text(file).size(), 1000u);
+  EXPECT_THAT(read_text(file), HasSubstr("entry 139"));
+  EXPECT_FALSE(read_text(dir.path() / "supervisor.log.1").empty());
+  EXPECT_FALSE(read_text(dir.path() / "supervisor.log.2").empty());
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "supervisor.log.3"));
+}
+
 TEST_F(LoggingTest, BadSettingsAreRejectedWithTheValue) {
   try {
     configure_logging(settings_for(dir.path() / "x", LogEncoding::kJson, "loud"));

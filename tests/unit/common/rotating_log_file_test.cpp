@@ -1,5 +1,6 @@
-// agent.log: appended across runs, private, rotated by size with a bounded number of files.
-#include "collector/agent_log.hpp"
+// agent.log and the supervisor's own log files: appended across runs, private, rotated by size with
+// a bounded number of files.
+#include "common/rotating_log_file.hpp"
 
 #include <sys/stat.h>
 
@@ -7,21 +8,21 @@
 
 #include "support/temp_dir.hpp"
 
-namespace opsup::collector {
+namespace opsup::common {
 namespace {
 
 using opsup::testing::read_file;
 using opsup::testing::TempDir;
 
-TEST(AgentLog, AppendsAcrossRunsWithPrivateMode) {
+TEST(RotatingLogFile, AppendsAcrossRunsWithPrivateMode) {
   TempDir dir;
   const auto path = dir.path() / "agent.log";
   {
-    AgentLog log(path, 0, 0);
+    RotatingLogFile log(path, 0, 0);
     log.write_line("first run");
   }
   {
-    AgentLog log(path, 0, 0);
+    RotatingLogFile log(path, 0, 0);
     log.write_line("second run");
   }
   EXPECT_EQ(read_file(path), "first run\nsecond run\n");
@@ -30,10 +31,10 @@ TEST(AgentLog, AppendsAcrossRunsWithPrivateMode) {
   EXPECT_EQ(info.st_mode & 0777, 0600u);
 }
 
-TEST(AgentLog, RotatesBySizeAndKeepsTheNewestFiles) {
+TEST(RotatingLogFile, RotatesBySizeAndKeepsTheNewestFiles) {
   TempDir dir;
   const auto path = dir.path() / "agent.log";
-  AgentLog log(path, 100, 2);
+  RotatingLogFile log(path, 100, 2);
   for (int i = 0; i < 30; ++i)
     log.write_line("line " + std::to_string(100 + i) + " .........");  // 19 bytes + newline
   EXPECT_LE(read_file(path).size(), 100u);
@@ -47,11 +48,11 @@ TEST(AgentLog, RotatesBySizeAndKeepsTheNewestFiles) {
   EXPECT_EQ(log.write_errors(), 0u);
 }
 
-TEST(AgentLog, AnUnwritablePathIsNamed) {
+TEST(RotatingLogFile, AnUnwritablePathIsNamed) {
   TempDir dir;
   const auto path = dir.path() / "missing-dir" / "agent.log";
   try {
-    AgentLog log(path, 0, 0);
+    RotatingLogFile log(path, 0, 0);
     FAIL() << "opened " << path;
   } catch (const std::runtime_error &error) {
     EXPECT_EQ(std::string(error.what()),
@@ -60,4 +61,4 @@ TEST(AgentLog, AnUnwritablePathIsNamed) {
 }
 
 }  // namespace
-}  // namespace opsup::collector
+}  // namespace opsup::common

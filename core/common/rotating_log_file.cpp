@@ -1,4 +1,4 @@
-#include "collector/agent_log.hpp"
+#include "common/rotating_log_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,19 +9,20 @@
 #include <stdexcept>
 #include <string>
 
-namespace opsup::collector {
+namespace opsup::common {
 
-AgentLog::AgentLog(std::filesystem::path path, std::uint64_t max_bytes, int keep_files)
+RotatingLogFile::RotatingLogFile(std::filesystem::path path, std::uint64_t max_bytes,
+                                 int keep_files)
     : path_(std::move(path)), max_bytes_(max_bytes), keep_files_(keep_files < 0 ? 0 : keep_files) {
   open_file();
 }
 
-AgentLog::~AgentLog() {
+RotatingLogFile::~RotatingLogFile() {
   if (fd_ >= 0)
     ::close(fd_);
 }
 
-void AgentLog::open_file() {
+void RotatingLogFile::open_file() {
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd_ < 0)
     throw std::runtime_error("cannot open " + path_.string() + ": " + std::strerror(errno));
@@ -29,7 +30,7 @@ void AgentLog::open_file() {
   size_ = ::fstat(fd_, &info) == 0 ? static_cast<std::uint64_t>(info.st_size) : 0;
 }
 
-void AgentLog::rotate() {
+void RotatingLogFile::rotate() {
   ::close(fd_);
   fd_ = -1;
   std::error_code ignored;
@@ -47,9 +48,13 @@ void AgentLog::rotate() {
   open_file();
 }
 
-void AgentLog::write_line(std::string_view line) {
+void RotatingLogFile::write_line(std::string_view line) {
   std::string text(line);
   text.push_back('\n');
+  write(text);
+}
+
+void RotatingLogFile::write(std::string_view text) {
   if (max_bytes_ > 0 && size_ > 0 && size_ + text.size() > max_bytes_) {
     try {
       rotate();
@@ -78,4 +83,4 @@ void AgentLog::write_line(std::string_view line) {
   }
 }
 
-}  // namespace opsup::collector
+}  // namespace opsup::common
