@@ -129,6 +129,23 @@ TEST_F(ConfigReload, AnInvalidFileKeepsTheOldConfigAndNamesFileAndLine) {
   stop();
 }
 
+// The supervisor config is valid but a Collector config file it names is not: the
+// Collector keeps its config, and the file and line are logged.
+TEST_F(ConfigReload, AnInvalidCollectorConfigFileLeavesTheCollectorOnItsConfig) {
+  const uint16_t port = free_tcp_port();
+  const pid_t collector = start(run_with(config_files("collector.yaml", port)));
+  const auto broken = dir_.write_file("broken.yaml", "receivers:\n  otlp: [unclosed\n");
+  reload_with(run_with("  config_files:\n    - " + broken.string() + "\n"));
+  const auto kept =
+      supervisor_->wait_for_line("Reload of .* the Collector keeps its previous config", kDeadline);
+  ASSERT_TRUE(kept) << supervisor_->output();
+  EXPECT_NE(kept->find(broken.string()), std::string::npos) << *kept;
+  EXPECT_NE(kept->find(broken.string() + ": line "), std::string::npos) << *kept;
+  EXPECT_TRUE(process_exists(collector));
+  EXPECT_TRUE(span_comes_out(port, "opsup-after-broken-reload")) << read_file(agent_log());
+  stop();
+}
+
 TEST_F(ConfigReload, AChangedDescriptionReachesTheServer) {
   const SupervisorRun first = run_with(config_files("collector.yaml", free_tcp_port()));
   const pid_t collector = start(first);
