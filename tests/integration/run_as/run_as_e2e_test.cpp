@@ -195,7 +195,14 @@ TEST_F(RunAsE2e, TheRealCollectorRunsAsTheRunAsUser) {
        .modules_dir = modules_.path(),
        .extra_yaml = "capabilities:\n  accepts_remote_config: true\n",
        .collector = collector_executable(CollectorKind::kReal),
-       .agent_yaml = "  validate_config: true\n  run_as:\n    user: " + user.name() + "\n"},
+       // Internal metrics off: the default port 8888 may be taken by another test's Collector,
+       // which would end the first Collector this test looks at.
+       .agent_yaml = "  validate_config: true\n  run_as:\n    user: " + user.name() +
+                     "\n  config_files:\n    - " +
+                     dir_.write_file("quiet.yaml",
+                                     "service:\n  telemetry:\n    metrics:\n      level: none\n")
+                         .string() +
+                     "\n"},
       dir_.path());
   ASSERT_TRUE(
       supervisor_->wait_for_line("Every Collector process runs as user " + user.name(), kDeadline))

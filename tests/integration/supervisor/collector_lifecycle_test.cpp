@@ -3,8 +3,12 @@
 // port, graceful stop and dying with the supervisor. The stand-in only where the real
 // Collector cannot show the case (a failing bootstrap, the Unix-socket link, which the
 // real extension v0.149.0 does not know).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <csignal>
@@ -106,6 +110,8 @@ class CollectorLifecycle : public ::testing::Test {
     EXPECT_TRUE(supervisor->wait_for_line("local OpAMP server: Collector connected", kDeadline));
     supervisor->send_signal(SIGTERM);
     EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+    supervisor->wait_output_closed(10s);
+    EXPECT_EQ(supervisor->count_lines("Collector bootstrap failed"), 0u) << supervisor->output();
   }
 };
 
@@ -122,6 +128,23 @@ TEST_F(CollectorLifecycle, SupervisorBootstrapsCollectorWithoutTheAllowNoPipelin
   const YAML::Node effective =
       YAML::LoadFile((dir_.path() / "storage" / "effective.yaml").string());
   EXPECT_TRUE(effective["service"]["pipelines"]["traces"]) << YAML::Dump(effective);
+}
+
+// The bootstrap runs its Collector with internal metrics off, so a taken default metrics port
+// (localhost:8888) does not fail it (upstream I#50608).
+TEST_F(CollectorLifecycle, SupervisorBootstrapsCollectorWithInternalTelemetryPortInUse) {
+  const int taken = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(taken, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(8888);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  // Either this test holds the port or another process does: in use both ways.
+  if (::bind(taken, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0) {
+    ASSERT_EQ(::listen(taken, 1), 0);
+  }
+  expect_bootstrap_learns_build_info(collector_executable(CollectorKind::kReal));
+  ::close(taken);
 }
 
 TEST_F(CollectorLifecycle, TheSecondStartUsesTheBootstrapCacheAndAChangedBinaryDoesNot) {

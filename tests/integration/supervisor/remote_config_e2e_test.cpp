@@ -9,7 +9,8 @@
 //   collector_lifecycle_test: SupervisorStartsCollectorWithLocalConfigOnly,
 //     SupervisorWritesAgentFilesToStorageDir, SupervisorStartsCollectorWithNoPipelineConfig,
 //     SupervisorStartsCollectorWithDeclarativeTelemetryResourceConfig,
-//     SupervisorBootstrapsCollector, SupervisorOpAmpServerPort, SupervisorPersistsNewInstanceID,
+//     SupervisorBootstrapsCollector(+WithInternalTelemetryPortInUse), SupervisorOpAmpServerPort,
+//     SupervisorPersistsNewInstanceID,
 //     SupervisorLogging (file output, levels, passthrough),
 //     SupervisorStartsCollectorOverUnixSocket;
 //   agent_description_e2e_test: SupervisorConfiguresCapabilities,
