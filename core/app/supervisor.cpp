@@ -16,6 +16,7 @@
 #include "app/log_settings_mapping.hpp"
 #include "app/session_options_mapping.hpp"
 #include "app/startup.hpp"
+#include "app/telemetry_observers.hpp"
 #include "collector/collector_controller.hpp"
 #include "common/logging.hpp"
 #include "common/uuid.hpp"
@@ -24,6 +25,7 @@
 #include "modules/module_registry.hpp"
 #include "opamp.pb.h"
 #include "session/client_session.hpp"
+#include "telemetry/supervisor_telemetry.hpp"
 
 namespace opsup::app {
 namespace {
@@ -59,6 +61,9 @@ opsup_event_kind event_kind(collector::CollectorNoticeKind kind) {
   return OPSUP_EVENT_COLLECTOR_UNHEALTHY;
 }
 
+// How the Collector controller describes an exit it caused (not a crash).
+constexpr std::string_view kStoppedBySupervisor = "the Collector was stopped by the supervisor";
+
 bool asks_for_full_state(std::string_view server_to_agent) {
   pb::ServerToAgent message;
   return message.ParseFromArray(server_to_agent.data(), static_cast<int>(server_to_agent.size())) &&
@@ -74,17 +79,36 @@ struct Supervisor::Impl {
   // the live keys with. Keys that need a restart are compared with `config`.
   config::SupervisorConfig loaded;
   boost::asio::io_context io;
+  // The supervisor's own telemetry; inert (no timer, no sink) until start_telemetry, and
+  // after it when `telemetry` configures no exporter. The observers show it what modules
+  // report. Declared before what feeds them, so they outlive it.
+  std::unique_ptr<telemetry::SupervisorTelemetry> telemetry;
+  std::unique_ptr<ObservedSupervisorContext> observed_context;
+  std::unique_ptr<ObservedCollectorAccess> observed_collector;
   std::unique_ptr<session::ClientSession> session;
   std::unique_ptr<modules::ModuleRegistry> registry;
   std::unique_ptr<collector::CollectorController> collector;
   std::unique_ptr<HealthEndpoint> health;
+  struct Applying {
+    std::string hash;
+    std::chrono::steady_clock::time_point since;
+    telemetry::SpanHandle span;  // processRemoteConfigMessage
+  };
+  std::optional<Applying> applying;
+  telemetry::SpanHandle message_span;  // onMessage, while a server message is routed
+  bool ever_connected = false;
+  bool collector_ever_started = false;
   bool modules_active = false;  // between registry start and stop: route and publish
   bool stopping = false;
   std::string server_since;  // RFC 3339 UTC of the current connection
   std::string server_last_error;
 
   Impl(const CommandLine &command_line, const config::SupervisorConfig &supervisor_config)
-      : command(command_line), config(supervisor_config), loaded(supervisor_config) {}
+      : command(command_line),
+        config(supervisor_config),
+        loaded(supervisor_config),
+        telemetry(std::make_unique<telemetry::SupervisorTelemetry>(
+            io, telemetry::TelemetrySettings{}, telemetry::ResourceDefaults{})) {}
 
   void publish(opsup_event_kind kind, std::string_view text, pid_t pid = 0, int exit_code = 0,
                std::uint64_t generation = 0) {
@@ -105,22 +129,36 @@ struct Supervisor::Impl {
   session::SessionCallbacks session_callbacks() {
     session::SessionCallbacks callbacks;
     callbacks.route_server_message = [this](std::string_view message, uint64_t advertised) {
+      message_span = telemetry->start_span("onMessage");
       if (collector && asks_for_full_state(message))
         collector->request_full_state();
       if (modules_active)
         registry->route_server_message(message, advertised);
+      telemetry->end_span(message_span);
+    };
+    callbacks.on_message_sent = [this] {
+      telemetry->add(telemetry::Metric::kMessages, 1, "direction", "sent");
+    };
+    callbacks.on_message_received = [this] {
+      telemetry->add(telemetry::Metric::kMessages, 1, "direction", "received");
     };
     // The session logs connection changes itself; modules hear of them as events.
     callbacks.on_connected = [this] {
+      telemetry->set(telemetry::Metric::kServerConnection, 1);
+      if (ever_connected)
+        telemetry->add(telemetry::Metric::kServerReconnects);
+      ever_connected = true;
       server_since = rfc3339_now();
       publish(OPSUP_EVENT_SERVER_CONNECTED, "");
     };
     callbacks.on_disconnected = [this](std::string_view reason) {
+      telemetry->set(telemetry::Metric::kServerConnection, 0);
       server_since.clear();
       server_last_error = std::string(reason);
       publish(OPSUP_EVENT_SERVER_DISCONNECTED, reason);
     };
     callbacks.on_connect_failed = [this](std::string_view reason) {
+      telemetry->add(telemetry::Metric::kServerConnectFailures);
       server_last_error = std::string(reason);
     };
     // A server-assigned UID reaches the Collector's config too (extension, resource).
@@ -141,10 +179,13 @@ struct Supervisor::Impl {
       }
     };
     callbacks.on_collector_message = [this](const std::string &message) {
+      telemetry::SpanHandle span = telemetry->start_span("handleAgentOpAMPMessage");
       if (modules_active)
         registry->route_collector_message(message);
+      telemetry->end_span(span);
     };
     callbacks.on_notice = [this](const collector::CollectorNotice &notice) {
+      record_collector_notice(notice);
       publish(event_kind(notice.kind), notice.message, notice.pid, notice.exit_code,
               notice.generation);
     };
@@ -172,6 +213,82 @@ struct Supervisor::Impl {
       return result;
     };
     return callbacks;
+  }
+
+  void record_collector_notice(const collector::CollectorNotice &notice) {
+    using telemetry::Metric;
+    switch (notice.kind) {
+      case collector::CollectorNoticeKind::kStarted:
+        if (collector_ever_started)
+          telemetry->add(Metric::kCollectorRestarts);
+        collector_ever_started = true;
+        break;
+      case collector::CollectorNoticeKind::kHealthy:
+        telemetry->set(Metric::kHealthStatus, 1);
+        break;
+      case collector::CollectorNoticeKind::kUnhealthy:
+        telemetry->set(Metric::kHealthStatus, 0);
+        break;
+      case collector::CollectorNoticeKind::kExited:
+        telemetry->set(Metric::kHealthStatus, 0);
+        if (!notice.message.starts_with(kStoppedBySupervisor))
+          telemetry->add(Metric::kCollectorCrashes);
+        break;
+    }
+  }
+
+  // A module's RemoteConfigStatus: APPLYING starts the apply (span processRemoteConfigMessage,
+  // a child of onMessage when the server's message started it), APPLIED or FAILED for the
+  // same hash ends it and counts it.
+  void record_remote_config_status(const RemoteConfigStatusSeen &seen) {
+    using telemetry::Metric;
+    constexpr int kApplied = 1, kApplying = 2, kFailed = 3;
+    if (seen.status == kApplying) {
+      if (applying && applying->hash == seen.hash)
+        return;
+      if (applying)
+        telemetry->end_span(applying->span, "superseded by another remote config");
+      applying = Applying{seen.hash, std::chrono::steady_clock::now(),
+                          telemetry->start_span("processRemoteConfigMessage",
+                                                message_span.active ? &message_span : nullptr)};
+      return;
+    }
+    if ((seen.status != kApplied && seen.status != kFailed) || !applying ||
+        applying->hash != seen.hash)
+      return;
+    const char *outcome = seen.status == kApplied ? "applied" : "failed";
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - applying->since;
+    telemetry->add(Metric::kConfigApplies, 1, "outcome", outcome);
+    telemetry->record(Metric::kConfigApplyDuration, took.count(), "outcome", outcome);
+    telemetry->end_span(
+        applying->span,
+        seen.status == kApplied
+            ? std::string_view{}
+            : std::string_view(seen.error_message.empty() ? "FAILED" : seen.error_message));
+    applying.reset();
+  }
+
+  // The supervisor's own telemetry from `telemetry`; false (logged) when it cannot be set up.
+  bool start_telemetry(const std::string &instance_uid) {
+    telemetry::TelemetrySettings settings;
+    try {
+      settings = telemetry::read_telemetry_settings(config.telemetry, config.source_name);
+    } catch (const std::exception &error) {
+      spdlog::error("Cannot export the supervisor's own telemetry: {}", error.what());
+      return false;
+    }
+    for (const auto &note : settings.notes)
+      spdlog::warn("{}", note);
+    const bool enabled = settings.any();
+    telemetry = std::make_unique<telemetry::SupervisorTelemetry>(
+        io, std::move(settings), telemetry::ResourceDefaults{instance_uid, OPSUP_VERSION});
+    // The states start known: not healthy, not in fallback, not connected.
+    telemetry->set(telemetry::Metric::kHealthStatus, 0);
+    telemetry->set(telemetry::Metric::kFallbackStatus, 0);
+    telemetry->set(telemetry::Metric::kServerConnection, 0);
+    if (enabled)
+      spdlog::info("Exporting the supervisor's own telemetry over OTLP/HTTP");
+    return true;
   }
 
   HealthSnapshot health_snapshot() const {
@@ -225,8 +342,13 @@ struct Supervisor::Impl {
       spdlog::error("Cannot start the OpAMP session: {}", error.what());
       return false;
     }
-    registry =
-        std::make_unique<modules::ModuleRegistry>(io, *session, modules_config(command, config));
+    if (!start_telemetry(common::format_uuid(session->instance_uid())))
+      return false;
+    observed_context = std::make_unique<ObservedSupervisorContext>(
+        *session,
+        [this](const RemoteConfigStatusSeen &seen) { record_remote_config_status(seen); });
+    registry = std::make_unique<modules::ModuleRegistry>(io, *observed_context,
+                                                         modules_config(command, config));
     StartupOutcome outcome = load_and_create_modules(*registry, config);
     for (const auto &info : outcome.infos)
       spdlog::info("{}", info);
@@ -239,7 +361,11 @@ struct Supervisor::Impl {
     const std::string instance_uid = common::format_uuid(session->instance_uid());
     collector = std::make_unique<collector::CollectorController>(
         io, make_collector_options(config, instance_uid), collector_callbacks());
-    registry->set_collector_access(collector.get());
+    observed_collector =
+        std::make_unique<ObservedCollectorAccess>(*collector, [this](bool fallback) {
+          telemetry->set(telemetry::Metric::kFallbackStatus, fallback ? 1 : 0);
+        });
+    registry->set_collector_access(observed_collector.get());
     try {
       collector->prepare();
     } catch (const std::exception &error) {
@@ -265,12 +391,16 @@ struct Supervisor::Impl {
     modules_active = true;
     for (const auto &failure : registry->start())
       spdlog::error("Module {} did not start: {}", failure.id, failure.reason);
+    count_module_failures();
     spdlog::info("Supervisor starting: id {}, advertising {}", instance_uid,
                  config::capability_names(session->capabilities()));
     try {
       // The session connects once the Collector's description is known (or the bootstrap
       // failed), so the server's first view of this agent is the Collector's own.
-      collector->start([this](const std::string &) {
+      auto bootstrap =
+          std::make_shared<telemetry::SpanHandle>(telemetry->start_span("GetBootstrapInfo"));
+      collector->start([this, bootstrap](const std::string &bootstrap_error) {
+        telemetry->end_span(*bootstrap, bootstrap_error);
         if (!stopping)
           session->start();
       });
@@ -369,6 +499,16 @@ struct Supervisor::Impl {
     loaded = std::move(next);
   }
 
+  // Modules refused at load or failed to be created or started.
+  void count_module_failures() {
+    for (const auto &module : registry->listing()) {
+      if (module.state == modules::ModuleState::kRefused ||
+          module.state == modules::ModuleState::kCreateFailed ||
+          module.state == modules::ModuleState::kStartFailed)
+        telemetry->add(telemetry::Metric::kModuleLoadFailures);
+    }
+  }
+
   // SIGTERM/SIGINT: the Collector stops, then agent_disconnect and close, then the modules.
   // A second signal during that bounded wait exits at once.
   void shut_down(boost::asio::signal_set &signals, boost::asio::signal_set &hangups) {
@@ -379,7 +519,8 @@ struct Supervisor::Impl {
         registry->stop();
         signals.cancel();
         hangups.cancel();
-        io.stop();
+        // The last spans, log records and metrics, within a bounded wait.
+        telemetry->shutdown(std::chrono::seconds(2), [this] { io.stop(); });
       });
     });
   }

@@ -27,6 +27,9 @@ struct LoggingState {
   // a half-replaced sink list.
   std::shared_ptr<spdlog::sinks::dist_sink_mt> outputs =
       std::make_shared<spdlog::sinks::dist_sink_mt>();
+  // add_extra_log_sink: behind `outputs` too, after the configured ones, kept when
+  // configuring again.
+  std::vector<spdlog::sink_ptr> extra_sinks;
   spdlog::level::level_enum level = spdlog::level::info;
   std::vector<std::FILE *> error_outputs;  // stdout, stderr or files we opened
   std::vector<std::FILE *> opened_error_files;
@@ -147,6 +150,7 @@ void configure_locked(LoggingState &s, const LogSettings &settings) {
     std::fclose(file);
   s.opened_error_files = std::move(opened);
   s.error_outputs = std::move(error_outputs);
+  sinks.insert(sinks.end(), s.extra_sinks.begin(), s.extra_sinks.end());
   s.outputs->set_sinks(std::move(sinks));  // the previous files are closed here
   s.level = level;
   s.configured = true;
@@ -178,6 +182,22 @@ void configure_logging(const LogSettings &settings) {
   LoggingState &s = state();
   std::lock_guard lock(s.mutex);
   configure_locked(s, settings);
+}
+
+void add_extra_log_sink(std::shared_ptr<spdlog::sinks::sink> sink) {
+  LoggingState &s = state();
+  std::lock_guard lock(s.mutex);
+  if (!s.configured)
+    configure_locked(s, LogSettings{});
+  s.extra_sinks.push_back(sink);
+  s.outputs->add_sink(std::move(sink));
+}
+
+void remove_extra_log_sink(const std::shared_ptr<spdlog::sinks::sink> &sink) {
+  LoggingState &s = state();
+  std::lock_guard lock(s.mutex);
+  std::erase(s.extra_sinks, sink);
+  s.outputs->remove_sink(sink);
 }
 
 std::shared_ptr<spdlog::logger> get_logger(std::string_view name) {

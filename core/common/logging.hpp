@@ -11,7 +11,10 @@
 
 namespace spdlog {
 class logger;
+namespace sinks {
+class sink;
 }
+}  // namespace spdlog
 
 namespace opsup::common {
 
@@ -41,6 +44,12 @@ LogEncoding parse_log_encoding(std::string_view encoding);
 // on SIGHUP), from any thread while others log: every output is opened anew, so a log file
 // that logrotate moved away is created again, and the previous ones are closed.
 void configure_logging(const LogSettings &settings);
+
+// A sink that every logger writes to besides the configured outputs, kept across
+// configure_logging calls (the supervisor's own telemetry exports log records through
+// one). It gets the records the level lets through, unformatted.
+void add_extra_log_sink(std::shared_ptr<spdlog::sinks::sink> sink);
+void remove_extra_log_sink(const std::shared_ptr<spdlog::sinks::sink> &sink);
 
 // The named logger, created with the configured sinks on first use.
 std::shared_ptr<spdlog::logger> get_logger(std::string_view name);

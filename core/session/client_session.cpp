@@ -359,6 +359,8 @@ std::optional<std::string> ClientSession::Impl::produce_message(uint64_t generat
     arm_heartbeat();
   if (outgoing_.has_pending())
     request_send();  // e.g. more queued custom messages
+  if (callbacks_.on_message_sent)
+    callbacks_.on_message_sent();
   return message.SerializeAsString();
 }
 
@@ -428,6 +430,8 @@ void ClientSession::Impl::handle_message(uint64_t generation, std::string_view b
                       describe_undecodable_server_to_agent(bytes));
     return;
   }
+  if (callbacks_.on_message_received)
+    callbacks_.on_message_received();
   if (message.has_error_response()) {
     // error_response excludes every other field (spec).
     handle_error_response(message.error_response());

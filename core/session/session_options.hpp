@@ -116,6 +116,10 @@ struct SessionCallbacks {
   std::function<void(std::string_view reason)> on_disconnected;    // a live connection ended
   std::function<void(std::string_view reason)> on_connect_failed;  // an attempt failed
   std::function<void(const InstanceUid &new_uid)> on_instance_uid_changed;
+  // Every AgentToServer handed to the transport, and every ServerToAgent that decoded
+  // (error responses included); for the supervisor's own metrics.
+  std::function<void()> on_message_sent;
+  std::function<void()> on_message_received;
 };
 
 }  // namespace opsup::session
