@@ -22,6 +22,7 @@
 #include "config/capabilities.hpp"
 #include "config/config_loader.hpp"
 #include "session/client_session.hpp"
+#include "telemetry/telemetry_settings.hpp"
 
 namespace opsup::app {
 namespace {
@@ -43,6 +44,19 @@ std::optional<config::SupervisorConfig> load_config(const CommandLine &command,
   if (result.config && check_executable) {
     for (auto &error : config::check_agent_executable(*result.config))
       errors.push_back(error);
+  }
+  if (result.config) {
+    // The own-telemetry exporters: an upstream value this supervisor cannot honour (gRPC,
+    // OTLP/JSON) stops here, with its file, line and key.
+    try {
+      for (const auto &note :
+           telemetry::read_telemetry_settings(result.config->telemetry, result.config->source_name)
+               .notes)
+        std::cerr << "warning: " << note << "\n";
+    } catch (const std::invalid_argument &error) {
+      std::cerr << "error: " << error.what() << "\n";
+      return std::nullopt;
+    }
   }
   if (!errors.empty()) {
     for (const auto &error : errors)

@@ -277,8 +277,7 @@ struct Supervisor::Impl {
       spdlog::error("Cannot export the supervisor's own telemetry: {}", error.what());
       return false;
     }
-    for (const auto &note : settings.notes)
-      spdlog::warn("{}", note);
+    // settings.notes were printed with the config's other warnings (load_config).
     const bool enabled = settings.any();
     telemetry = std::make_unique<telemetry::SupervisorTelemetry>(
         io, std::move(settings), telemetry::ResourceDefaults{instance_uid, OPSUP_VERSION});

@@ -18,6 +18,11 @@ int line_of(const YAML::Node &node) {
   return mark.is_null() ? 0 : mark.line + 1;
 }
 
+// `node`, or its parent when `node` is absent (a missing key is reported on its parent's line).
+YAML::Node or_parent(const YAML::Node &node, const YAML::Node &parent) {
+  return node.IsDefined() ? node : parent;
+}
+
 // Errors name the file, the line and the dotted key, like the config loader's.
 class Reader {
  public:
@@ -156,11 +161,13 @@ OtlpTarget read_otlp(const Reader &reader, const YAML::Node &otlp, const std::st
 }
 
 // The one OTLP exporter of `exporter:`; nullopt (with a note) for another kind.
-std::optional<OtlpTarget> read_exporter(const Reader &reader, const YAML::Node &exporter,
+// `exporter:` of a processor or reader (`owner`).
+std::optional<OtlpTarget> read_exporter(const Reader &reader, const YAML::Node &owner,
                                         const std::string &key, std::string_view signal,
                                         std::vector<std::string> &notes) {
+  const YAML::Node exporter = owner["exporter"];
   if (!exporter || !exporter.IsMap())
-    reader.fail(exporter, key, "must be a mapping naming one exporter (otlp)");
+    reader.fail(or_parent(exporter, owner), key, "must be a mapping naming one exporter (otlp)");
   std::optional<OtlpTarget> target;
   for (const auto &entry : exporter) {
     const std::string kind = entry.first.Scalar();
@@ -202,11 +209,12 @@ std::optional<SignalSettings> read_processors(const Reader &reader, const YAML::
       if (!body.IsMap())
         reader.fail(body, kind_key, "must be a mapping with an exporter");
       std::optional<OtlpTarget> target =
-          read_exporter(reader, body["exporter"], kind_key + ".exporter", signal, notes);
+          read_exporter(reader, body, kind_key + ".exporter", signal, notes);
       if (!target)
         continue;
       keep_first(reader, body, kind_key, result.has_value());
-      SignalSettings settings{std::move(*target), {}};
+      SignalSettings settings;
+      settings.target = std::move(*target);
       settings.batch.schedule_delay = default_delay;
       if (kind == "simple") {
         // Each record leaves at once (still off the loop, through the same bounded queue).
@@ -227,8 +235,8 @@ std::optional<SignalSettings> read_processors(const Reader &reader, const YAML::
             settings.target.timeout = value;
         }
         if (settings.batch.max_export_batch_size > settings.batch.max_queue_size) {
-          reader.fail(body["max_export_batch_size"], kind_key + ".max_export_batch_size",
-                      "must not exceed max_queue_size");
+          reader.fail(or_parent(body["max_export_batch_size"], body),
+                      kind_key + ".max_export_batch_size", "must not exceed max_queue_size");
         }
       }
       result = std::move(settings);
@@ -257,15 +265,16 @@ std::optional<MetricsSettings> read_readers(const Reader &reader, const YAML::No
       if (!body.IsMap())
         reader.fail(body, kind_key, "must be a mapping with an exporter");
       std::optional<OtlpTarget> target =
-          read_exporter(reader, body["exporter"], kind_key + ".exporter", "metrics", notes);
+          read_exporter(reader, body, kind_key + ".exporter", "metrics", notes);
       if (!target)
         continue;
       keep_first(reader, body, kind_key, result.has_value());
-      MetricsSettings settings{std::move(*target), {}};
+      MetricsSettings settings;
+      settings.target = std::move(*target);
       if (const YAML::Node interval = body["interval"]; interval && !interval.IsNull())
         settings.interval = reader.millis(interval, kind_key + ".interval");
       if (settings.interval.count() == 0)
-        reader.fail(body["interval"], kind_key + ".interval", "must be positive");
+        reader.fail(or_parent(body["interval"], body), kind_key + ".interval", "must be positive");
       if (const YAML::Node timeout = body["timeout"]; timeout && !timeout.IsNull()) {
         const auto value = reader.millis(timeout, kind_key + ".timeout");
         if (value.count() > 0 && value < settings.target.timeout)
