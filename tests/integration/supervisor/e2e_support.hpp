@@ -28,6 +28,13 @@ std::string named_pipeline_yaml(const std::string &otlp_http_port, const std::st
 void write_last_received_config(const std::filesystem::path &storage, const std::string &yaml,
                                 const std::string &hash);
 
+// A config the real Collector refuses when it starts (unknown component type), so it exits.
+inline constexpr const char *kCrashingConfig =
+    "receivers:\n  nosuchreceiver: {}\nexporters:\n  debug: {}\nservice:\n  telemetry:\n"
+    "    metrics:\n      level: none\n  pipelines:\n    traces:\n      receivers: "
+    "[nosuchreceiver]\n"
+    "      exporters: [debug]\n";
+
 // One span named `span_name` as OTLP/JSON, for POST /v1/traces.
 std::string one_span_json(const std::string &span_name);
 

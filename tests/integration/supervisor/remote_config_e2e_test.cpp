@@ -55,13 +55,6 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto kDeadline = 60s;
 
-// A config the real Collector refuses when it starts (unknown component type), so it exits.
-constexpr const char *kCrashingConfig =
-    "receivers:\n  nosuchreceiver: {}\nexporters:\n  debug: {}\nservice:\n  telemetry:\n"
-    "    metrics:\n      level: none\n  pipelines:\n    traces:\n      receivers: "
-    "[nosuchreceiver]\n"
-    "      exporters: [debug]\n";
-
 class RemoteConfigE2e : public ::testing::Test {
  protected:
   TempDir dir_;

@@ -196,13 +196,14 @@ class SupervisorTelemetryE2e : public ::testing::Test {
       fs::copy_file(fs::path(OPSUP_MODULES_DIR) / module, modules_.path() / module);
   }
 
-  void start(const std::string &telemetry, const std::string &log_level = "debug") {
-    SupervisorRun run{.endpoint = server_->websocket_url(),
+  void start(const std::string &telemetry, const std::string &log_level = "debug",
+             const std::string &agent_yaml = "", const std::string &endpoint = "") {
+    SupervisorRun run{.endpoint = endpoint.empty() ? server_->websocket_url() : endpoint,
                       .storage = dir_.path() / "storage",
                       .modules_dir = modules_.path(),
                       .extra_yaml = telemetry + "capabilities:\n  accepts_remote_config: true\n",
                       .collector = collector_executable(CollectorKind::kReal),
-                      .agent_yaml = "  config_apply_timeout: 10s\n"};
+                      .agent_yaml = "  config_apply_timeout: 10s\n" + agent_yaml};
     std::string yaml = supervisor_yaml(run);
     // The fixture writes telemetry.logs.level: debug; some tests want another level.
     const std::string level = "    level: debug\n";
@@ -213,6 +214,8 @@ class SupervisorTelemetryE2e : public ::testing::Test {
     options.executable = binary("opampsupervisor");
     options.args = {"--config", config.string(), "--modules-dir", modules_.path().string()};
     supervisor_ = std::make_unique<ChildProcess>(options);
+    if (!endpoint.empty())
+      return;  // a server started later, or none
     uid_ = wait_for_connected_agent(*server_, kDeadline);
     ASSERT_FALSE(uid_.empty()) << supervisor_->output();
   }
@@ -301,6 +304,56 @@ TEST_F(SupervisorTelemetryE2e, SupervisorLoggingOverOtlp) {
   for (const auto &log : got.logs)
     named = named || attribute(log, "logger") == "supervisor";
   EXPECT_TRUE(named);
+  stop_supervisor();
+}
+
+// A config the Collector cannot run: the apply is counted as failed with its crash, and
+// its span ends with status Error.
+TEST_F(SupervisorTelemetryE2e, AFailedApplyIsCountedWithTheCrashAndAnErrorSpan) {
+  OtlpJsonReceiver receiver(dir_.path());
+  ASSERT_TRUE(receiver.ready()) << receiver.output();
+  start(telemetry_yaml(receiver.endpoint()));
+  const std::string hash = push_remote_config(*server_, uid_, kCrashingConfig);
+  ASSERT_TRUE(wait_for_remote_config_status(*server_, uid_, "FAILED", hash, kDeadline))
+      << supervisor_->output();
+  Received got;
+  const bool arrived = eventually(
+      [&] {
+        got = from_supervisor(receiver.received());
+        return got.span("processRemoteConfigMessage") &&
+               sum_value(got.metric("supervisor.config.applies"), "outcome", "failed") == 1 &&
+               sum_value(got.metric("supervisor.collector.crashes")) >= 1;
+      },
+      kDeadline, 200ms);
+  ASSERT_TRUE(arrived) << supervisor_->output();
+  const json::value &apply = *got.span("processRemoteConfigMessage");
+  EXPECT_EQ(apply.at("status").at("code").to_number<int>(), 2) << json::serialize(apply);
+  EXPECT_FALSE(apply.at("status").at("message").as_string().empty());
+  stop_supervisor();
+}
+
+// Upstream's supervisor.agent.fallback_status: 1 while the Collector runs on the startup
+// fallback (no server yet), 0 once the first connection replaced it.
+TEST_F(SupervisorTelemetryE2e, FallbackStatusFollowsTheStartupFallback) {
+  OtlpJsonReceiver receiver(dir_.path());
+  ASSERT_TRUE(receiver.ready()) << receiver.output();
+  const uint16_t opamp_port = free_tcp_port();
+  const auto fallback = dir_.write_file("fallback.yaml", pipeline_yaml(free_tcp_port()));
+  start(telemetry_yaml(receiver.endpoint()), "debug",
+        "  startup_fallback_configs:\n    - " + fallback.string() + "\n",
+        "ws://127.0.0.1:" + std::to_string(opamp_port) + "/v1/opamp");
+  auto fallback_status = [&] {
+    return sum_value(
+        from_supervisor(receiver.received()).metric("supervisor.agent.fallback_status"));
+  };
+  EXPECT_TRUE(eventually([&] { return fallback_status() == 1; }, kDeadline, 200ms))
+      << supervisor_->output();
+  server_ = std::make_unique<OpampServerProcess>(
+      std::vector<std::string>{"--opamp-listen", "127.0.0.1:" + std::to_string(opamp_port)});
+  uid_ = wait_for_connected_agent(*server_, kDeadline);
+  ASSERT_FALSE(uid_.empty()) << supervisor_->output();
+  EXPECT_TRUE(eventually([&] { return fallback_status() == 0; }, kDeadline, 200ms))
+      << supervisor_->output();
   stop_supervisor();
 }
 
