@@ -26,8 +26,10 @@
 //     SupervisorReportsHeartbeat (the offer), SupervisorAuthExtensions (auth kept across a
 //     pushed endpoint change);
 //   in issue 12 (packages): SupervisorPackageCapabilitiesReturnError (inverted: packages work);
-//   in issue 14 (operations): SupervisorEmitBootstrapTelemetry, SupervisorLogging (over OTLP),
-//     SupervisorBinarySize;
+//   supervisor_telemetry_e2e_test: SupervisorEmitBootstrapTelemetry (with the spans of
+//     SupervisorRemoteConfigApplyStatus), SupervisorLogging over OTLP
+//     (SupervisorLoggingOverOtlp);
+//   in issue 14 (operations): SupervisorBinarySize;
 //   Windows only, not mirrored: the named-pipe scenario.
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
