@@ -29,7 +29,7 @@
 //   supervisor_telemetry_e2e_test: SupervisorEmitBootstrapTelemetry (with the spans of
 //     SupervisorRemoteConfigApplyStatus), SupervisorLogging over OTLP
 //     (SupervisorLoggingOverOtlp);
-//   in issue 14 (operations): SupervisorBinarySize;
+//   tests/package/binary_size_test.sh: SupervisorBinarySize;
 //   Windows only, not mirrored: the named-pipe scenario.
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
