@@ -25,7 +25,8 @@
 //   in issue 11 (connection settings): SupervisorOpAMPConnectionSettings,
 //     SupervisorReportsHeartbeat (the offer), SupervisorAuthExtensions (auth kept across a
 //     pushed endpoint change);
-//   in issue 12 (packages): SupervisorPackageCapabilitiesReturnError (inverted: packages work);
+//   packages_e2e_test: SupervisorPackageCapabilitiesReturnError, inverted
+//     (SupervisorPackageCapabilitiesWork);
 //   supervisor_telemetry_e2e_test: SupervisorEmitBootstrapTelemetry (with the spans of
 //     SupervisorRemoteConfigApplyStatus), SupervisorLogging over OTLP
 //     (SupervisorLoggingOverOtlp);
