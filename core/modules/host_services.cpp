@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "modules/collector_services.hpp"
 #include "modules/field_ownership.hpp"
@@ -15,6 +17,7 @@
 #include "modules/module_slot.hpp"
 #include "modules/module_state.hpp"
 #include "modules/module_storage.hpp"
+#include "modules/package_download.hpp"
 #include "modules/wire_scan.hpp"
 #include "opsup/opamp_constants.h"
 
@@ -592,6 +595,136 @@ opsup_status send_to_collector(opsup_host *host, opsup_bytes server_to_agent) {
   });
 }
 
+// A package or file name of download_start and package_files_remove; nullopt when fine.
+std::optional<std::string> package_name_problem(const char *what, const char *name) {
+  if (name == nullptr || name[0] == '\0')
+    return std::string(what) + " is missing";
+  const std::string_view text(name);
+  if (text == "." || text == "..")
+    return std::string(what) + " \"" + name + "\" is not a name";
+  for (char c : text) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok)
+      return std::string(what) + " \"" + name + "\" has a character outside [A-Za-z0-9_.-]";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> download_problem(const opsup_download_request *request) {
+  if (request == nullptr ||
+      request->struct_size < offsetof(opsup_download_request, reserved0) + sizeof(uint32_t))
+    return "the request is missing or too small";
+  if (request->url == nullptr)
+    return "the url is missing";
+  const std::string_view url(request->url);
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+    return "the url is not http:// or https://";
+  if (auto problem = package_name_problem("the package name", request->package_name))
+    return problem;
+  if (auto problem = package_name_problem("the file name", request->file_name))
+    return problem;
+  if (request->sha256.data == nullptr || request->sha256.size != 32)
+    return "sha256 must be 32 bytes";
+  if ((request->flags & ~uint32_t{OPSUP_DOWNLOAD_CHECK_SIGNATURE}) != 0)
+    return "unknown flags " + std::to_string(request->flags);
+  if (request->signature.data == nullptr && request->signature.size != 0)
+    return "the signature is NULL with a size";
+  if (request->header_count > 0) {
+    if (request->headers == nullptr ||
+        request->headers[0].struct_size < offsetof(opsup_http_header, value) + sizeof(char *))
+      return "the headers are missing or their struct_size is too small";
+  }
+  return std::nullopt;
+}
+
+uint64_t download_start(opsup_host *host, const opsup_download_request *request,
+                        opsup_download_progress_fn progress, opsup_download_done done,
+                        void *user_data) {
+  ModuleSlot &slot = slot_of(host);
+  if (!slot.accepting->load() || slot.core->pool == nullptr)
+    return 0;
+  std::optional<std::string> problem =
+      done == nullptr ? std::optional<std::string>("the done callback is missing")
+                      : download_problem(request);
+  if (problem) {
+    spdlog::error("module {}: download_start: {}", id_of(slot), *problem);
+    return 0;
+  }
+  PackageDownloadSpec spec;
+  spec.url = request->url;
+  const auto *bytes = reinterpret_cast<const uint8_t *>(request->headers);
+  for (uint32_t i = 0; i < request->header_count; ++i) {
+    const auto &header = *reinterpret_cast<const opsup_http_header *>(
+        bytes + static_cast<size_t>(i) * request->headers[0].struct_size);
+    if (header.name == nullptr || header.name[0] == '\0' || header.value == nullptr) {
+      spdlog::error("module {}: download_start: header {} has no name or value", id_of(slot), i);
+      return 0;
+    }
+    spec.headers.emplace_back(header.name, header.value);
+  }
+  spec.directory = slot.core->context.storage_directory() / "packages" / request->package_name;
+  spec.file_name = request->file_name;
+  spec.sha256.assign(reinterpret_cast<const char *>(request->sha256.data), 32);
+  spec.max_bytes = request->max_bytes == 0 ? kDefaultMaxDownloadBytes : request->max_bytes;
+  if ((request->flags & OPSUP_DOWNLOAD_CHECK_SIGNATURE) != 0) {
+    spec.check_signature = true;
+    if (request->signature.data != nullptr)
+      spec.signature.assign(reinterpret_cast<const char *>(request->signature.data),
+                            request->signature.size);
+    spec.own_settings_yaml = slot.own_settings_yaml;
+  }
+
+  const uint64_t id = ++slot.core->last_download_id;
+  ModuleSlot *slot_ptr = &slot;
+  auto accepting = slot.accepting;
+  auto on_progress = [accepting, slot_ptr, id, progress,
+                      user_data](const PackageDownloadProgress &now) {
+    // The slot is alive while `accepting` is set.
+    if (progress == nullptr || !accepting->load() || !slot_ptr->downloads.contains(id))
+      return;
+    const opsup_download_progress raw{sizeof(opsup_download_progress), 0, now.received, now.total,
+                                      now.per_second};
+    progress(user_data, &raw);
+  };
+  auto on_done = [accepting, slot_ptr, id, done, user_data](const PackageDownloadOutcome &outcome) {
+    if (!accepting->load())
+      return;
+    auto node = slot_ptr->downloads.extract(id);
+    if (node.empty())
+      return;
+    const std::string path = outcome.path.string();
+    done(user_data, outcome.ok ? OPSUP_OK : OPSUP_ERR_FAILED, outcome.resumable ? 1 : 0,
+         path.c_str(), outcome.error.c_str());
+  };
+  slot.downloads.emplace(id,
+                         PackageDownload::start(slot.core->io, *slot.core->pool, std::move(spec),
+                                                std::move(on_progress), std::move(on_done)));
+  return id;
+}
+
+void download_cancel(opsup_host *host, uint64_t download_id) {
+  ModuleSlot &slot = slot_of(host);
+  slot.downloads.erase(download_id);  // the destructor cancels
+}
+
+opsup_status package_files_remove(opsup_host *host, const char *package_name) {
+  const ModuleSlot &slot = slot_of(host);
+  if (auto problem = package_name_problem("the package name", package_name)) {
+    spdlog::error("module {}: package_files_remove: {}", id_of(slot), *problem);
+    return OPSUP_ERR_INVALID_ARGUMENT;
+  }
+  const auto directory = slot.core->context.storage_directory() / "packages" / package_name;
+  std::error_code ec;
+  std::filesystem::remove_all(directory, ec);
+  if (ec) {
+    spdlog::error("module {}: package_files_remove: cannot remove {}: {}", id_of(slot),
+                  directory.string(), ec.message());
+    return OPSUP_ERR_FAILED;
+  }
+  return OPSUP_OK;
+}
+
 }  // namespace
 
 const opsup_host_api &host_api_table() {
@@ -626,6 +759,9 @@ const opsup_host_api &host_api_table() {
     api.state_write = &state_write;
     api.set_custom_capabilities = &set_custom_capabilities;
     api.send_to_collector = &send_to_collector;
+    api.download_start = &download_start;
+    api.download_cancel = &download_cancel;
+    api.package_files_remove = &package_files_remove;
     return api;
   }();
   return table;
@@ -635,6 +771,7 @@ void cancel_timers(ModuleSlot &slot) {
   for (auto &[id, timer] : slot.timers)
     timer->cancel();
   slot.timers.clear();
+  slot.downloads.clear();  // each one's destructor cancels it
 }
 
 }  // namespace opsup::modules::detail

@@ -16,6 +16,7 @@
 
 #include "modules/collector_access.hpp"
 #include "modules/module_loader.hpp"
+#include "modules/package_download.hpp"
 #include "modules/supervisor_context.hpp"
 #include "opsup/module.h"
 
@@ -36,7 +37,8 @@ struct HostCore {
   boost::asio::io_context &io;
   SupervisorContext &context;
   boost::asio::thread_pool *pool = nullptr;
-  uint64_t last_timer_id = 0;  // loop thread only
+  uint64_t last_timer_id = 0;     // loop thread only
+  uint64_t last_download_id = 0;  // loop thread only
   // Serves the Collector services (ABI minor 3); nullptr: they answer UNSUPPORTED.
   CollectorAccess *collector = nullptr;
   // Every module's slot, for checks across modules (run-time custom capabilities).
@@ -69,6 +71,7 @@ struct ModuleSlot {
   // are then dropped. Shared with queued handlers so they never touch a dead slot.
   std::shared_ptr<std::atomic<bool>> accepting = std::make_shared<std::atomic<bool>>(true);
   std::map<uint64_t, std::unique_ptr<boost::asio::steady_timer>> timers;  // loop thread
+  std::map<uint64_t, std::unique_ptr<PackageDownload>> downloads;         // loop thread
   std::shared_ptr<WorkTracker> work = std::make_shared<WorkTracker>();
 };
 
@@ -83,7 +86,7 @@ inline ModuleSlot &slot_of(opsup_host *host) {
 // The services table given to every module (one for the process).
 const opsup_host_api &host_api_table();
 
-// Cancels and forgets the slot's pending timers.
+// Cancels and forgets the slot's pending timers and downloads.
 void cancel_timers(ModuleSlot &slot);
 
 }  // namespace opsup::modules::detail

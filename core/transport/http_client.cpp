@@ -125,6 +125,9 @@ class OneShotRequest final : public std::enable_shared_from_this<OneShotRequest<
     response_.headers = internal::to_header_list(header);
     if (auto length = parser_.content_length())
       total_ = *length;
+    if (callbacks_.on_header && !callbacks_.on_header(response_))
+      return fail("stopped by the caller after the response header (HTTP " +
+                  std::to_string(header.result_int()) + ")");
     chunk_.resize(kChunkBytes);
     read_body();
   }
@@ -141,14 +144,19 @@ class OneShotRequest final : public std::enable_shared_from_this<OneShotRequest<
                          ec = {};
                        if (ec == http::error::body_limit)
                          return self->fail_too_large();
-                       if (ec)
+                       if (ec) {
+                         // What arrived before the connection broke still counts (a
+                         // download keeps it to resume).
+                         if (self->callbacks_.on_body_chunk)
+                           self->deliver_body_bytes();
                          return self->fail_io("reading the response body failed", ec);
+                       }
                        self->on_body_bytes();
                      });
   }
 
-  void on_body_bytes() {
-    arm_deadline();
+  // Hands what the last read put into chunk_ to on_body_chunk (or the body).
+  void deliver_body_bytes() {
     const std::size_t got = chunk_.size() - parser_.get().body().size;
     if (got > 0) {
       received_ += got;
@@ -159,8 +167,15 @@ class OneShotRequest final : public std::enable_shared_from_this<OneShotRequest<
         response_.body.append(data);
       }
     }
+  }
+
+  void on_body_bytes() {
+    arm_deadline();
+    deliver_body_bytes();
     if (finished_)
       return;
+    if (callbacks_.keep_going && !callbacks_.keep_going())
+      return fail("stopped by the caller");
     read_body();
   }
 

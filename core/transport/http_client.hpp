@@ -41,6 +41,11 @@ struct HttpResponse {
 struct HttpCallbacks {
   std::function<void(HttpResponse)> on_complete;  // always called exactly once
   std::function<void(std::string_view chunk, uint64_t received, uint64_t total)> on_body_chunk;
+  // Optional: sees the status and headers (body still empty) before any body chunk;
+  // returning false ends the request there (on_complete then reports the error).
+  std::function<bool(const HttpResponse &head)> on_header;
+  // Optional: asked after each body chunk; returning false ends the request (cancellation).
+  std::function<bool()> keep_going;
 };
 
 // Starts a request; callbacks run on the io_context thread. Follows no redirects.

@@ -10,11 +10,23 @@
 // restarted supervisor reports the truth at once. The last offer is kept in the storage
 // directory (packages_available.dat) so unfinished work resumes after a restart.
 //
-// Installing needs the host's download service; a supervisor without it reports each
-// package InstallFailed with the reason, and tries the same offer again once it can.
-// Top-level packages (the Collector itself) are not installed by this version.
+// An addon is downloaded through the host's download service (ABI 1.4) into
+// storage/packages/<name>/<name>: Downloading with download_details while it runs, its
+// SHA-256 checked against content_hash by the host before the file gets its name, then
+// Installed. An interrupted download is resumed (HTTP Range) after a short wait, up to
+// three times; a bad package (wrong content hash, over max_download_bytes, refused by the
+// server) is InstallFailed and not tried again until the server offers another hash.
+// The host checks the offered signature against the operator's keys or roots
+// (plugins.packages.signature) before the file gets its name; unsigned packages are refused
+// unless plugins.packages.allow_unsigned: true. A supervisor without the download service reports
+// InstallFailed with the reason and tries the same offer again once it can. Top-level
+// packages (the Collector itself) are not installed by this version.
 #include <opsup/module.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,6 +46,36 @@ using opsup::packages::Status;
 
 constexpr const char *kStateKey = "package_statuses";
 constexpr const char *kOfferFile = "packages_available.dat";
+constexpr int64_t kDefaultMaxDownloadBytes = int64_t{1} << 30;
+// Waits before resuming an interrupted download; after the last the offer waits for the
+// next start or offer.
+constexpr std::chrono::milliseconds kResumeDelays[] = {
+    std::chrono::seconds(2), std::chrono::seconds(10), std::chrono::seconds(30)};
+constexpr auto kProgressLogInterval = std::chrono::seconds(5);
+
+// A package name usable as a directory and file name in the storage directory.
+bool usable_name(const std::string &name) {
+  if (name.empty() || name == "." || name == ".." || name.size() > 200)
+    return false;
+  for (char c : name) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
+std::string byte_count(double bytes) {
+  char text[32];
+  if (bytes >= 1024.0 * 1024.0)
+    std::snprintf(text, sizeof text, "%.1f MiB", bytes / (1024.0 * 1024.0));
+  else if (bytes >= 1024.0)
+    std::snprintf(text, sizeof text, "%.1f KiB", bytes / 1024.0);
+  else
+    std::snprintf(text, sizeof text, "%.0f B", bytes);
+  return text;
+}
 
 Offer offer_from(const proto::PackagesAvailable &available) {
   Offer offer;
@@ -55,7 +97,15 @@ Offer offer_from(const proto::PackagesAvailable &available) {
 
 class PackagesModule : public opsup::Module {
  public:
-  explicit PackagesModule(opsup::Host &host) : opsup::Module(host) {}
+  explicit PackagesModule(opsup::Host &host) : opsup::Module(host) {
+    if (auto max = host.setting_int("max_download_bytes")) {
+      if (*max <= 0)
+        throw opsup::ConfigError("plugins.packages.max_download_bytes: must be at least 1");
+      max_download_bytes_ = *max;
+    }
+    if (auto allow = host.setting_bool("allow_unsigned"))
+      allow_unsigned_ = *allow;
+  }
 
   void start() override {
     std::string text;
@@ -125,18 +175,41 @@ class PackagesModule : public opsup::Module {
   }
 
   void handle(const Offer &offer) {
+    const PackagesState before = state_;
     opsup::packages::Plan plan = opsup::packages::plan_offer(state_, offer);
     state_ = std::move(plan.next);
     for (const auto &name : plan.remove)
       remove(name);
+    // Work under way continues only for a package still to install with the same hash.
+    std::vector<std::string> stale;
+    for (const auto &[name, work] : work_) {
+      const bool wanted =
+          std::find(plan.install.begin(), plan.install.end(), name) != plan.install.end() &&
+          offer.packages.contains(name) && offer.packages.at(name).hash == work.hash;
+      if (!wanted)
+        stale.push_back(name);
+    }
+    for (const auto &name : stale)
+      stop_work(name);
     if (!plan.unchanged || !plan.install.empty()) {
       host().info("packages: offer " + short_hex(offer.all_packages_hash) + ": " +
                   std::to_string(offer.packages.size()) + " package(s), " +
                   std::to_string(plan.install.size()) + " to install, " +
                   std::to_string(plan.remove.size()) + " removed");
     }
-    for (const auto &name : plan.install)
+    for (const auto &name : plan.install) {
+      if (work_.contains(name)) {
+        // Under way: keep its status and progress.
+        const PackageState &was = before.packages.at(name);
+        PackageState &now = state_.packages[name];
+        now.status = was.status;
+        now.error_message = was.error_message;
+        now.download_percent = was.download_percent;
+        now.download_bytes_per_second = was.download_bytes_per_second;
+        continue;
+      }
       install(name, offer.packages.at(name));
+    }
     persist();
     report();
   }
@@ -150,10 +223,149 @@ class PackagesModule : public opsup::Module {
            true);
       return;
     }
-    fail(name, state,
-         "this supervisor has no download service for modules (host ABI 1.4 needed), so "
-         "package files cannot be downloaded",
-         true);
+    if (!usable_name(name)) {
+      fail(name, state,
+           "the package name cannot be a directory name in the storage directory (only "
+           "[A-Za-z0-9_.-], at most 200 characters)",
+           false);
+      return;
+    }
+    if (offered.content_hash.size() != 32) {
+      fail(name, state,
+           "the offer's content_hash is " + std::to_string(offered.content_hash.size()) +
+               " bytes, not a SHA-256 (32 bytes)",
+           false);
+      return;
+    }
+    if (!allow_unsigned_ && offered.signature.empty()) {
+      fail(name, state,
+           "the package is not signed, and unsigned packages are refused (set "
+           "plugins.packages.allow_unsigned: true to accept them)",
+           false);
+      return;
+    }
+    if (host().abi_minor() < 4) {
+      fail(name, state,
+           "this supervisor has no download service for modules (host ABI 1.4 needed), so "
+           "package files cannot be downloaded",
+           true);
+      return;
+    }
+    work_[name] = Work{.hash = offered.hash};
+    download(name, offered);
+  }
+
+  void download(const std::string &name, const OfferedPackage &offered) {
+    PackageState &state = state_.packages[name];
+    state.status = Status::kDownloading;
+    state.error_message.clear();
+    state.download_percent = 0;
+    state.download_bytes_per_second = 0;
+    opsup::DownloadRequest request;
+    request.url = offered.download_url;
+    request.headers = offered.headers;
+    request.package_name = name;
+    request.file_name = name;
+    request.sha256 = offered.content_hash;
+    request.max_bytes = static_cast<uint64_t>(max_download_bytes_);
+    // The host checks it against plugins.packages.signature before the file gets its name.
+    request.signature = offered.signature;
+    request.check_signature = true;
+    const std::string hash = offered.hash;
+    const std::string version = offered.version;
+    const opsup::Host::DownloadId id = host().start_download(
+        request,
+        [this, name](const opsup::DownloadProgress &progress) { on_progress(name, progress); },
+        [this, name, hash, version](const opsup::DownloadResult &result) {
+          on_downloaded(name, hash, version, result);
+        });
+    if (id == 0) {
+      work_.erase(name);
+      fail(name, state, "the supervisor refused to start the download of " + offered.download_url,
+           false);
+      return;
+    }
+    work_[name].download = id;
+    work_[name].last_log = std::chrono::steady_clock::now();
+    host().info("packages: downloading " + name + " " + version);
+  }
+
+  void on_progress(const std::string &name, const opsup::DownloadProgress &progress) {
+    auto found = state_.packages.find(name);
+    if (found == state_.packages.end())
+      return;
+    PackageState &state = found->second;
+    state.download_percent = progress.bytes_total > 0
+                                 ? 100.0 * static_cast<double>(progress.bytes_received) /
+                                       static_cast<double>(progress.bytes_total)
+                                 : 0;
+    state.download_bytes_per_second = progress.bytes_per_second;
+    report();
+    auto work = work_.find(name);
+    const auto now = std::chrono::steady_clock::now();
+    if (work != work_.end() && now - work->second.last_log >= kProgressLogInterval) {
+      work->second.last_log = now;
+      host().info("packages: " + name + ": " + byte_count(progress.bytes_received) +
+                  (progress.bytes_total > 0
+                       ? " of " + byte_count(progress.bytes_total) + " (" +
+                             std::to_string(static_cast<int>(state.download_percent)) + "%)"
+                       : std::string()) +
+                  ", " + byte_count(progress.bytes_per_second) + "/s");
+    }
+  }
+
+  void on_downloaded(const std::string &name, const std::string &hash, const std::string &version,
+                     const opsup::DownloadResult &result) {
+    auto found = state_.packages.find(name);
+    if (found == state_.packages.end())
+      return;
+    PackageState &state = found->second;
+    Work &work = work_[name];
+    work.download = 0;
+    if (result.ok()) {
+      work_.erase(name);
+      state.status = Status::kInstalled;
+      state.agent_has_hash = hash;
+      state.agent_has_version = version;
+      state.error_message.clear();
+      state.retry = false;
+      host().info("packages: " + name + " " + version + " installed at " + result.path);
+    } else if (result.resumable && work.attempts < std::size(kResumeDelays)) {
+      const auto delay = kResumeDelays[work.attempts++];
+      host().warn("packages: " + name + ": " + result.error + "; resuming in " +
+                  std::to_string(delay.count() / 1000) + " s");
+      state.status = Status::kInstallPending;
+      state.error_message = result.error;
+      work.timer = host().start_timer(delay, [this, name] { resume(name); });
+    } else {
+      work_.erase(name);
+      fail(name, state, result.error, result.resumable);
+    }
+    persist();
+    report();
+  }
+
+  void resume(const std::string &name) {
+    auto work = work_.find(name);
+    if (work == work_.end())
+      return;
+    work->second.timer = 0;
+    if (!offer_ || !offer_->packages.contains(name))
+      return;
+    download(name, offer_->packages.at(name));
+    persist();
+    report();
+  }
+
+  void stop_work(const std::string &name) {
+    auto work = work_.find(name);
+    if (work == work_.end())
+      return;
+    if (work->second.download != 0)
+      host().cancel_download(work->second.download);
+    if (work->second.timer != 0)
+      host().cancel_timer(work->second.timer);
+    work_.erase(work);
   }
 
   void fail(const std::string &name, PackageState &state, const std::string &reason, bool retry) {
@@ -164,6 +376,15 @@ class PackagesModule : public opsup::Module {
   }
 
   void remove(const std::string &name) {
+    stop_work(name);
+    const opsup_status status = usable_name(name) ? host().remove_package_files(name) : OPSUP_OK;
+    if (status != OPSUP_OK && status != OPSUP_ERR_UNSUPPORTED) {
+      host().warn("packages: " + name +
+                  " is no longer offered, but its files could not be "
+                  "removed (status " +
+                  std::to_string(status) + ")");
+      return;
+    }
     host().info("packages: " + name + " is no longer offered; removed");
   }
 
@@ -205,8 +426,20 @@ class PackagesModule : public opsup::Module {
     return hex.size() > 12 ? hex.substr(0, 12) : (hex.empty() ? "(none)" : hex);
   }
 
+  // Work under way for one package.
+  struct Work {
+    std::string hash;  // the offered hash being installed
+    opsup::Host::DownloadId download = 0;
+    opsup::Host::TimerId timer = 0;  // waiting to resume
+    std::size_t attempts = 0;        // resumptions so far
+    std::chrono::steady_clock::time_point last_log{};
+  };
+
   PackagesState state_;
   std::optional<Offer> offer_;
+  std::map<std::string, Work> work_;
+  int64_t max_download_bytes_ = kDefaultMaxDownloadBytes;
+  bool allow_unsigned_ = false;
   bool stopped_ = false;
 };
 

@@ -85,8 +85,13 @@ TEST_F(AbiLayout, HasFieldTellsWhichFieldsASmallerStructCarries) {
   EXPECT_TRUE(OPSUP_HOST_HAS(&api, send_custom_message));
   EXPECT_FALSE(OPSUP_HOST_HAS(&api, set_config_layer));
   EXPECT_FALSE(OPSUP_HOST_HAS(&api, state_write));
+  // A minor-3 host's table ends after send_to_collector.
+  api.struct_size = offsetof(opsup_host_api, download_start);
+  EXPECT_TRUE(OPSUP_HOST_HAS(&api, send_to_collector));
+  EXPECT_FALSE(OPSUP_HOST_HAS(&api, download_start));
   api.struct_size = sizeof api;
   EXPECT_TRUE(OPSUP_HOST_HAS(&api, state_write));
+  EXPECT_TRUE(OPSUP_HOST_HAS(&api, package_files_remove));
   // A minor-2 host's event ends after message: no generation.
   const uint32_t minor2_event = offsetof(opsup_event, generation);
   EXPECT_TRUE(OPSUP_HAS_FIELD(opsup_event, minor2_event, message));
@@ -105,8 +110,9 @@ TEST_F(AbiLayout, HasFieldTellsWhichFieldsASmallerStructCarries) {
 
 TEST_F(AbiLayout, ConstantsAreStable) {
   EXPECT_EQ(OPSUP_ABI_MAJOR, 1);
-  // 1: own_settings_yaml, 2: settings, custom messages, 3: Collector services, state
-  EXPECT_EQ(OPSUP_HEADER_ABI_MINOR, 3);
+  // 1: own_settings_yaml, 2: settings, custom messages, 3: Collector services, state,
+  // 4: package downloads
+  EXPECT_EQ(OPSUP_HEADER_ABI_MINOR, 4);
   // Without OPSUP_TARGET_ABI_MINOR a translation unit targets the header's newest minor.
   EXPECT_EQ(OPSUP_TARGET_ABI_MINOR, OPSUP_HEADER_ABI_MINOR);
   EXPECT_EQ(OPSUP_ABI_MINOR, OPSUP_HEADER_ABI_MINOR);

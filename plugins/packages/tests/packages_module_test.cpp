@@ -29,6 +29,9 @@ std::string offer_message(const std::string &all_hash,
     package.set_hash(hash);
     package.mutable_file()->set_download_url("http://127.0.0.1:1/packages/" + name);
     package.mutable_file()->set_content_hash(std::string(32, 'x'));
+    auto *header = package.mutable_file()->mutable_headers()->add_headers();
+    header->set_key("Authorization");
+    header->set_value("Bearer t");
   }
   return message.SerializeAsString();
 }
@@ -36,6 +39,16 @@ std::string offer_message(const std::string &all_hash,
 class PackagesModule : public opsup::testing::LoadedModule {
  protected:
   PackagesModule() : LoadedModule(OPSUP_PACKAGES_MODULE) {}
+
+  // Started with plugins.packages.allow_unsigned: true, so addons are downloaded.
+  opsup::testing::FakeHost &start_unsigned_allowed() {
+    host().set_setting("allow_unsigned", "true");
+    return start();
+  }
+
+  proto::PackageStatus status_of(const std::string &name) {
+    return last_statuses().packages().at(name);
+  }
 
   // The newest package_statuses the module sent.
   proto::PackageStatuses last_statuses() {
@@ -60,7 +73,7 @@ class PackagesModule : public opsup::testing::LoadedModule {
 TEST_F(PackagesModule, OwnsBothPackageCapabilitiesAndReadsTheOffer) {
   const opsup_module_descriptor &descriptor = host().descriptor();
   EXPECT_STREQ(descriptor.id, "packages");
-  EXPECT_EQ(descriptor.abi_minor, 3u);
+  EXPECT_EQ(descriptor.abi_minor, 4u);
   EXPECT_EQ(descriptor.capabilities,
             OPSUP_CAP_ACCEPTS_PACKAGES | OPSUP_CAP_REPORTS_PACKAGE_STATUSES);
   ASSERT_EQ(descriptor.server_to_agent_field_count, 1u);
@@ -83,10 +96,150 @@ TEST_F(PackagesModule, ReportsEveryOfferedPackageWithTheOffersHash) {
   EXPECT_EQ(a.server_offered_hash(), "ha");
   EXPECT_EQ(a.server_offered_version(), "1.0.ha");
   EXPECT_TRUE(a.agent_has_hash().empty());
-  // No download service in this host: said, and the offer is tried again later.
+  // Unsigned, and unsigned packages are refused by default: nothing is downloaded.
   EXPECT_EQ(a.status(), proto::PackageStatusEnum_InstallFailed);
-  EXPECT_NE(a.error_message().find("no download service"), std::string::npos) << a.error_message();
+  EXPECT_NE(a.error_message().find("not signed"), std::string::npos) << a.error_message();
+  EXPECT_FALSE(stored_state().packages.at("a").retry);
+  EXPECT_TRUE(host().downloads().empty());
+}
+
+TEST_F(PackagesModule, ASignedPackageIsDownloadedForTheHostToCheckItsSignature) {
+  start();  // allow_unsigned is false by default
+  proto::ServerToAgent message;
+  ASSERT_TRUE(message.ParseFromString(offer_message("all1", {{"a", "ha"}})));
+  (*message.mutable_packages_available()->mutable_packages())["a"].mutable_file()->set_signature(
+      "sig");
+  host().deliver_server_message(message.SerializeAsString());
+  ASSERT_EQ(host().downloads().size(), 1u);
+  EXPECT_EQ(host().downloads()[0].signature, "sig");
+  EXPECT_EQ(host().downloads()[0].flags, OPSUP_DOWNLOAD_CHECK_SIGNATURE);
+  // The host's refusal is the package's failure: InstallFailed with its reason.
+  host().finish_download(0, OPSUP_ERR_FAILED, false, "signature check failed (...)");
+  EXPECT_EQ(status_of("a").status(), proto::PackageStatusEnum_InstallFailed);
+  EXPECT_EQ(status_of("a").error_message(), "signature check failed (...)");
+}
+
+TEST_F(PackagesModule, AnAddonIsDownloadedThenInstalled) {
+  host().set_setting("max_download_bytes", "1000");
+  start_unsigned_allowed();
+  host().deliver_server_message(offer_message("all1", {{"a", "ha"}}));
+  ASSERT_EQ(host().downloads().size(), 1u);
+  const auto &download = host().downloads()[0];
+  EXPECT_EQ(download.url, "http://127.0.0.1:1/packages/a");
+  EXPECT_EQ(download.package_name, "a");
+  EXPECT_EQ(download.file_name, "a");
+  EXPECT_EQ(download.sha256, std::string(32, 'x'));
+  EXPECT_EQ(download.max_bytes, 1000u);
+  EXPECT_EQ(download.flags, OPSUP_DOWNLOAD_CHECK_SIGNATURE);  // unsigned: allowed by the host
+  ASSERT_EQ(download.headers.size(), 1u);
+  EXPECT_EQ(download.headers[0].first, "Authorization");
+  EXPECT_EQ(status_of("a").status(), proto::PackageStatusEnum_Downloading);
+
+  host().download_progress(0, 250, 1000, 4096);
+  proto::PackageStatus status = status_of("a");
+  EXPECT_EQ(status.status(), proto::PackageStatusEnum_Downloading);
+  EXPECT_DOUBLE_EQ(status.download_details().download_percent(), 25.0);
+  EXPECT_DOUBLE_EQ(status.download_details().download_bytes_per_second(), 4096.0);
+
+  host().finish_download(0, OPSUP_OK);
+  status = status_of("a");
+  EXPECT_EQ(status.status(), proto::PackageStatusEnum_Installed);
+  EXPECT_EQ(status.agent_has_hash(), "ha");
+  EXPECT_EQ(status.agent_has_version(), "1.0.ha");
+  EXPECT_FALSE(status.has_download_details());
+  EXPECT_EQ(stored_state().packages.at("a").status, Status::kInstalled);
+  EXPECT_TRUE(host().package_files().contains("a/a"));
+
+  // The same package offered again (another package added): kept, not downloaded again.
+  host().deliver_server_message(offer_message("all2", {{"a", "ha"}, {"b", "hb"}}));
+  ASSERT_EQ(host().downloads().size(), 2u);
+  EXPECT_EQ(host().downloads()[1].package_name, "b");
+  EXPECT_EQ(status_of("a").status(), proto::PackageStatusEnum_Installed);
+}
+
+TEST_F(PackagesModule, ABadDownloadIsInstallFailedAndNotTriedAgain) {
+  start_unsigned_allowed();
+  host().deliver_server_message(offer_message("all1", {{"a", "ha"}}));
+  host().finish_download(0, OPSUP_ERR_FAILED, false, "content hash mismatch: ...");
+  proto::PackageStatus status = status_of("a");
+  EXPECT_EQ(status.status(), proto::PackageStatusEnum_InstallFailed);
+  EXPECT_EQ(status.error_message(), "content hash mismatch: ...");
+  EXPECT_TRUE(status.agent_has_hash().empty());
+  // Offered again with the same hash (in another offer): not downloaded again.
+  host().deliver_server_message(offer_message("all2", {{"a", "ha"}, {"b", "hb"}}));
+  ASSERT_EQ(host().downloads().size(), 2u);
+  EXPECT_EQ(host().downloads()[1].package_name, "b");
+  EXPECT_EQ(status_of("a").error_message(), "content hash mismatch: ...");
+}
+
+TEST_F(PackagesModule, AnInterruptedDownloadResumesAfterAWait) {
+  start_unsigned_allowed();
+  host().deliver_server_message(offer_message("all1", {{"a", "ha"}}));
+  host().finish_download(0, OPSUP_ERR_FAILED, true, "interrupted after 10 bytes");
+  EXPECT_EQ(status_of("a").status(), proto::PackageStatusEnum_InstallPending);
+  EXPECT_EQ(host().downloads().size(), 1u);
+  host().advance(std::chrono::seconds(2));
+  ASSERT_EQ(host().downloads().size(), 2u);
+  EXPECT_EQ(status_of("a").status(), proto::PackageStatusEnum_Downloading);
+  host().finish_download(1, OPSUP_OK);
+  EXPECT_EQ(status_of("a").status(), proto::PackageStatusEnum_Installed);
+}
+
+TEST_F(PackagesModule, ADownloadInterruptedTooOftenWaitsForTheNextOffer) {
+  start_unsigned_allowed();
+  host().deliver_server_message(offer_message("all1", {{"a", "ha"}}));
+  for (size_t i = 0; i < 4; ++i) {
+    ASSERT_EQ(host().downloads().size(), i + 1);
+    host().finish_download(i, OPSUP_ERR_FAILED, true, "interrupted");
+    host().advance(std::chrono::seconds(60));
+  }
+  EXPECT_EQ(host().downloads().size(), 4u);
+  EXPECT_EQ(status_of("a").status(), proto::PackageStatusEnum_InstallFailed);
   EXPECT_TRUE(stored_state().packages.at("a").retry);
+  // The same offer again (the same all_packages_hash) tries once more.
+  host().deliver_server_message(offer_message("all1", {{"a", "ha"}}));
+  EXPECT_EQ(host().downloads().size(), 5u);
+}
+
+TEST_F(PackagesModule, TheSameOfferDuringADownloadLeavesItRunning) {
+  start_unsigned_allowed();
+  host().deliver_server_message(offer_message("all1", {{"a", "ha"}}));
+  host().download_progress(0, 5, 10, 1);
+  host().deliver_server_message(offer_message("all1", {{"a", "ha"}}));
+  host().deliver_server_message(offer_message("all2", {{"a", "ha"}, {"b", "hb"}}));
+  EXPECT_FALSE(host().downloads()[0].cancelled);
+  EXPECT_EQ(status_of("a").status(), proto::PackageStatusEnum_Downloading);
+  EXPECT_DOUBLE_EQ(status_of("a").download_details().download_percent(), 50.0);
+  // Another hash for it replaces the download.
+  host().deliver_server_message(offer_message("all3", {{"a", "ha2"}}));
+  EXPECT_TRUE(host().downloads()[0].cancelled);
+  EXPECT_EQ(host().downloads().back().package_name, "a");
+  EXPECT_FALSE(host().downloads().back().cancelled);
+}
+
+TEST_F(PackagesModule, AWithdrawnPackageIsCancelledAndItsFilesRemoved) {
+  start_unsigned_allowed();
+  host().deliver_server_message(offer_message("all1", {{"a", "ha"}, {"b", "hb"}}));
+  host().finish_download(0, OPSUP_OK);  // a
+  host().deliver_server_message(offer_message("all2", {}));
+  EXPECT_TRUE(host().downloads()[1].cancelled);  // b was still downloading
+  EXPECT_EQ(host().removed_packages(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(host().package_files().empty());
+  EXPECT_EQ(last_statuses().packages_size(), 0);
+}
+
+TEST_F(PackagesModule, ANameThatCannotBeADirectoryIsRefused) {
+  start_unsigned_allowed();
+  host().deliver_server_message(offer_message("all1", {{"../x", "h"}}));
+  EXPECT_NE(status_of("../x").error_message().find("cannot be a directory name"),
+            std::string::npos);
+  EXPECT_TRUE(host().downloads().empty());
+}
+
+TEST_F(PackagesModule, MaxDownloadBytesMustBePositive) {
+  host().set_setting("max_download_bytes", "0");
+  EXPECT_EQ(host().create(), OPSUP_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(host().last_error().find("plugins.packages.max_download_bytes"), std::string::npos);
 }
 
 TEST_F(PackagesModule, ATopLevelPackageIsRefusedWithTheReason) {
@@ -142,11 +295,12 @@ TEST_F(PackagesModule, UnfinishedWorkResumesFromTheKeptOffer) {
   proto::ServerToAgent offer;
   ASSERT_TRUE(offer.ParseFromString(offer_message("all1", {{"a", "ha"}})));
   host().storage()["packages_available.dat"] = offer.packages_available().SerializeAsString();
-  start();
+  start_unsigned_allowed();
   const proto::PackageStatuses statuses = last_statuses();
   EXPECT_EQ(statuses.server_provided_all_packages_hash(), "all1");
-  // Tried again at once; this host cannot download, so it fails with the reason.
-  EXPECT_EQ(statuses.packages().at("a").status(), proto::PackageStatusEnum_InstallFailed);
+  // Started again at once (the host resumes the kept bytes with Range).
+  ASSERT_EQ(host().downloads().size(), 1u);
+  EXPECT_EQ(statuses.packages().at("a").status(), proto::PackageStatusEnum_Downloading);
 }
 
 TEST_F(PackagesModule, AWithdrawnPackageIsRemoved) {

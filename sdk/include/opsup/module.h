@@ -51,8 +51,9 @@ extern "C" {
  * send_custom_message, the on_custom_message hook. 3: the Collector services
  * (set_config_layer, set_remote_config, collector_state, composed_config,
  * restart_collector, validate_collector_config), the module's persistent state
- * (state_read, state_write) and opsup_event.generation. */
-#define OPSUP_HEADER_ABI_MINOR 3
+ * (state_read, state_write) and opsup_event.generation. 4: package downloads
+ * (download_start, download_cancel, package_files_remove). */
+#define OPSUP_HEADER_ABI_MINOR 4
 
 /* The minor this module targets (see "Targeting an older minor" above). */
 #ifndef OPSUP_TARGET_ABI_MINOR
@@ -229,6 +230,72 @@ typedef struct opsup_collector_state {
   const char *last_error;
 } opsup_collector_state;
 #endif /* minor 3 */
+
+#if OPSUP_TARGET_ABI_MINOR >= 4
+/* ---- ABI minor 4: types of the download service ---- */
+
+/* One HTTP request header. Passed in arrays: the host steps through the array by
+ * headers[0].struct_size, so every element must have the same one. */
+typedef struct opsup_http_header {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  const char *name;
+  const char *value;
+} opsup_http_header;
+
+/* What download_start fetches, and where it puts it. */
+typedef struct opsup_download_request {
+  uint32_t struct_size;
+  uint32_t header_count;
+  const char *url; /* http:// or https:// */
+  const opsup_http_header *headers;
+  /* The file goes to <storage directory>/packages/<package_name>/<file_name>. Both are
+   * names of [A-Za-z0-9_.-], not empty, not "." or "..". */
+  const char *package_name;
+  const char *file_name;
+  opsup_bytes sha256; /* the expected SHA-256 of the whole file, 32 bytes */
+  uint64_t max_bytes; /* refuse a larger file; 0: the host's limit (1 GiB) */
+  /* The detached signature offered with the file (DownloadableFile.signature); checked
+   * only with OPSUP_DOWNLOAD_CHECK_SIGNATURE. */
+  opsup_bytes signature;
+  uint32_t flags; /* OPSUP_DOWNLOAD_*; unknown bits are refused */
+  uint32_t reserved0;
+} opsup_download_request;
+
+/* opsup_download_request.flags: check `signature` (empty: unsigned) against the signature
+ * policy of the module's own settings (plugins.<id>.signature, plugins.<id>.allow_unsigned;
+ * see the README, "The packages module") after the SHA-256 and before the file gets its
+ * name. A refused signature fails the download (not resumable) with the reason; a policy
+ * that cannot be used (a key file that does not read) fails it resumable. */
+#define OPSUP_DOWNLOAD_CHECK_SIGNATURE 0x1u
+
+/* A download's progress, given to opsup_download_progress_fn. */
+typedef struct opsup_download_progress {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  uint64_t bytes_received; /* of the whole file, a resumed prefix included */
+  uint64_t bytes_total;    /* 0 while unknown */
+  double bytes_per_second; /* over this attempt so far */
+} opsup_download_progress;
+
+/* At most about once a second while data arrives. `progress` is valid only during the
+ * call. */
+typedef void (*opsup_download_progress_fn)(void *user_data,
+                                           const opsup_download_progress *progress);
+
+/* The outcome of a download:
+ *   OPSUP_OK            the file is complete at `path` (absolute; the previous file of that
+ *                       name was replaced atomically) and its SHA-256 is the expected one.
+ *   OPSUP_ERR_FAILED    it could not be completed; `error` says why. When `resumable` is 1
+ *                       the failure may pass (the network broke off, an HTTP 5xx, a disk
+ *                       write failed): the same request started again continues where the
+ *                       kept bytes end (HTTP Range), or from the start when none could be
+ *                       kept. When it is 0 the file itself is refused (a content hash
+ *                       mismatch, a file over max_bytes, an HTTP 4xx) and nothing is kept.
+ * OWNERSHIP: `path` and `error` (never NULL) are valid only during the call. */
+typedef void (*opsup_download_done)(void *user_data, opsup_status status, int32_t resumable,
+                                    const char *path, const char *error);
+#endif /* minor 4 */
 
 typedef struct opsup_host_api {
   uint32_t struct_size;
@@ -465,6 +532,33 @@ typedef struct opsup_host_api {
    * the module is stopped. The bytes are copied. THREADING: loop thread. */
   opsup_status (*send_to_collector)(opsup_host *host, opsup_bytes server_to_agent);
 #endif /* minor 3 */
+
+#if OPSUP_TARGET_ABI_MINOR >= 4
+  /* ---- ABI minor 4: package downloads ---- */
+
+  /* Fetches request->url with an HTTP(S) GET (its headers added; TLS verification on, with
+   * the system's CA certificates; the OpAMP connection's proxy is not used; no redirects)
+   * asynchronously, streaming it to a partial file in
+   * <storage directory>/packages/<package_name>/. Bytes kept from an interrupted download of
+   * the same sha256 are resumed with a Range request. The SHA-256 is checked before the
+   * file gets its name, so nothing else ever sees an unchecked file. progress (may be NULL)
+   * and done (opsup_download_done) run on the loop thread, never before this call returns;
+   * both are dropped once the module is stopped or the download cancelled.
+   * Returns a download id (never 0), or 0 when refused: a NULL or malformed request, a
+   * url that is not http(s), a bad name, a sha256 that is not 32 bytes (logged; done is
+   * not called), or the module is stopped. Everything is copied.
+   * THREADING: loop thread. */
+  uint64_t (*download_start)(opsup_host *host, const opsup_download_request *request,
+                             opsup_download_progress_fn progress, opsup_download_done done,
+                             void *user_data);
+  /* Stops a download: its callbacks are not called, and what it received is discarded.
+   * Unknown or finished ids are ignored. THREADING: loop thread. */
+  void (*download_cancel)(opsup_host *host, uint64_t download_id);
+  /* Removes <storage directory>/packages/<package_name>/ and everything in it. Returns
+   * OPSUP_OK (also when it does not exist); OPSUP_ERR_INVALID_ARGUMENT for a bad name;
+   * OPSUP_ERR_FAILED when it cannot be removed (logged). THREADING: loop thread. */
+  opsup_status (*package_files_remove)(opsup_host *host, const char *package_name);
+#endif /* minor 4 */
 } opsup_host_api;
 
 #define OPSUP_HOST_HAS(api, member) OPSUP_HAS_FIELD(opsup_host_api, (api)->struct_size, member)

@@ -179,6 +179,36 @@ struct CollectorValidation {
 };
 #endif  // OPSUP_ABI_MINOR >= 3
 
+#if OPSUP_ABI_MINOR >= 4
+// What Host::start_download fetches (ABI 1.4; see opsup_download_request in module.h).
+struct DownloadRequest {
+  std::string url;  // http:// or https://
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string package_name;  // <storage>/packages/<package_name>/
+  std::string file_name;     // the file in that directory
+  std::string sha256;        // the expected SHA-256, 32 raw bytes
+  uint64_t max_bytes = 0;    // 0: the host's limit
+  std::string signature;     // checked against the module's policy when check_signature
+  bool check_signature = false;
+};
+
+struct DownloadProgress {
+  uint64_t bytes_received = 0;  // a resumed prefix included
+  uint64_t bytes_total = 0;     // 0 while unknown
+  double bytes_per_second = 0;
+};
+
+// status OPSUP_OK: the checked file is at `path`. Otherwise `error` says why, and
+// `resumable` tells whether the bytes so far were kept for a later attempt.
+struct DownloadResult {
+  opsup_status status = OPSUP_OK;
+  bool resumable = false;
+  std::string path;
+  std::string error;
+  bool ok() const noexcept { return status == OPSUP_OK; }
+};
+#endif  // OPSUP_ABI_MINOR >= 4
+
 class Host;
 
 // True when the host's table has `member` and it is set (api_ is a Host member).
@@ -205,6 +235,11 @@ struct Callback {
 #if OPSUP_ABI_MINOR >= 3
   std::function<void(const ConfigChangeResult &)> config_done;       // config changes
   std::function<void(const CollectorValidation &)> validation_done;  // validate_collector_config
+#endif
+#if OPSUP_ABI_MINOR >= 4
+  uint64_t download_id = 0;
+  std::function<void(const DownloadProgress &)> download_progress;
+  std::function<void(const DownloadResult &)> download_done;
 #endif
 };
 
@@ -670,7 +705,101 @@ class Host {
   }
 #endif  // OPSUP_ABI_MINOR >= 3
 
+#if OPSUP_ABI_MINOR >= 4
+  using DownloadId = uint64_t;
+  // Downloads request.url into <storage>/packages/<package_name>/<file_name> (ABI 1.4; see
+  // download_start in module.h): `progress` (may be empty) about once a second, then
+  // `done` once. Returns the id, or 0 when refused or the host is older than ABI 1.4
+  // (neither callback runs then). OWNERSHIP: the callbacks are kept until `done` has run,
+  // the download is cancelled, or the module is destroyed. THREADING: loop thread.
+  DownloadId start_download(const DownloadRequest &request,
+                            std::function<void(const DownloadProgress &)> progress,
+                            std::function<void(const DownloadResult &)> done) {
+    if (!OPSUP_DETAIL_HAS(download_start))
+      return 0;
+    std::vector<opsup_http_header> headers;
+    headers.reserve(request.headers.size());
+    for (const auto &[name, value] : request.headers)
+      headers.push_back(
+          opsup_http_header{sizeof(opsup_http_header), 0, name.c_str(), value.c_str()});
+    opsup_download_request raw_request{};
+    raw_request.struct_size = sizeof raw_request;
+    raw_request.header_count = static_cast<uint32_t>(headers.size());
+    raw_request.url = request.url.c_str();
+    raw_request.headers = headers.empty() ? nullptr : headers.data();
+    raw_request.package_name = request.package_name.c_str();
+    raw_request.file_name = request.file_name.c_str();
+    raw_request.sha256 = opsup_bytes{reinterpret_cast<const uint8_t *>(request.sha256.data()),
+                                     request.sha256.size()};
+    raw_request.max_bytes = request.max_bytes;
+    raw_request.signature = opsup_bytes{reinterpret_cast<const uint8_t *>(request.signature.data()),
+                                        request.signature.size()};
+    raw_request.flags = request.check_signature ? OPSUP_DOWNLOAD_CHECK_SIGNATURE : 0u;
+    auto callback = std::make_unique<detail::Callback>();
+    callback->owner = this;
+    callback->download_progress = std::move(progress);
+    callback->download_done = std::move(done);
+    detail::Callback *raw = callback.get();
+    pending_.emplace(raw, std::move(callback));
+    const DownloadId id = api_->download_start(handle_, &raw_request, &Host::run_download_progress,
+                                               &Host::run_download_done, raw);
+    if (id == 0) {
+      pending_.erase(raw);
+      return 0;
+    }
+    raw->download_id = id;
+    return id;
+  }
+  // Stops a download; its callbacks never run and are freed now. THREADING: loop thread.
+  void cancel_download(DownloadId id) {
+    if (id == 0)
+      return;
+    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+      if (it->first->download_id == id) {
+        if (OPSUP_DETAIL_HAS(download_cancel))
+          api_->download_cancel(handle_, id);
+        pending_.erase(it);
+        return;
+      }
+    }
+  }
+  // Removes <storage>/packages/<package_name>/ (OPSUP_OK when absent); see module.h.
+  opsup_status remove_package_files(std::string_view package_name) const {
+    if (!OPSUP_DETAIL_HAS(package_files_remove))
+      return OPSUP_ERR_UNSUPPORTED;
+    const std::string name(package_name);
+    return api_->package_files_remove(handle_, name.c_str());
+  }
+#endif  // OPSUP_ABI_MINOR >= 4
+
  private:
+#if OPSUP_ABI_MINOR >= 4
+  static void run_download_progress(void *user_data,
+                                    const opsup_download_progress *progress) noexcept {
+    auto *raw = static_cast<detail::Callback *>(user_data);
+    Host *owner = raw->owner;
+    if (progress == nullptr || !owner->pending_.contains(raw) || !raw->download_progress)
+      return;
+    run_guarded_call(*owner, "a download's progress callback", [&] {
+      raw->download_progress(DownloadProgress{progress->bytes_received, progress->bytes_total,
+                                              progress->bytes_per_second});
+    });
+  }
+  static void run_download_done(void *user_data, opsup_status status, int32_t resumable,
+                                const char *path, const char *error) noexcept {
+    auto *raw = static_cast<detail::Callback *>(user_data);
+    Host *owner = raw->owner;
+    auto node = owner->pending_.extract(raw);
+    if (node.empty())
+      return;
+    run_guarded_call(*owner, "a download's done callback", [&] {
+      if (node.mapped()->download_done) {
+        node.mapped()->download_done(DownloadResult{
+            status, resumable != 0, path != nullptr ? path : "", error != nullptr ? error : ""});
+      }
+    });
+  }
+#endif  // OPSUP_ABI_MINOR >= 4
 #if OPSUP_ABI_MINOR >= 3
   // Calls a config-change service with a trampoline owning `done` (or none without it).
   template <class Call>

@@ -29,6 +29,8 @@ struct HttpServerFixture : ::testing::Test {
                     ++calls;
                     response = std::move(r);
                   },
+                  {},
+                  {},
                   {}});
     EXPECT_TRUE(run_until(io, [&] { return response.has_value(); }));
     EXPECT_EQ(calls, 1);

@@ -25,7 +25,8 @@ struct HttpTransportFixture : ::testing::Test {
   }
   HttpResponse request(HttpRequest request) {
     std::optional<HttpResponse> response;
-    http_request(io, std::move(request), {[&](HttpResponse r) { response = std::move(r); }, {}});
+    http_request(io, std::move(request),
+                 {[&](HttpResponse r) { response = std::move(r); }, {}, {}, {}});
     EXPECT_TRUE(run_until(io, [&] { return response.has_value(); }));
     return response.value_or(HttpResponse{});
   }

@@ -106,14 +106,14 @@ TEST_F(LimitsFixture, LimitAppliesAfterGzipDecompression) {
   post.body = internal::gzip_compress(std::string(100000, 'z'));
   ASSERT_LT(post.body.size(), 1024u);
   std::optional<HttpResponse> response;
-  http_request(io, post, {[&](HttpResponse r) { response = std::move(r); }, {}});
+  http_request(io, post, {[&](HttpResponse r) { response = std::move(r); }, {}, {}, {}});
   ASSERT_TRUE(run_until(io, [&] { return response.has_value(); }));
   EXPECT_EQ(response->status, 413);
   EXPECT_TRUE(contains(response->body, "after decompression"));
 
   response.reset();
   post.body = "not gzip at all";
-  http_request(io, post, {[&](HttpResponse r) { response = std::move(r); }, {}});
+  http_request(io, post, {[&](HttpResponse r) { response = std::move(r); }, {}, {}, {}});
   ASSERT_TRUE(run_until(io, [&] { return response.has_value(); }));
   EXPECT_EQ(response->status, 400);
   EXPECT_TRUE(server_handler.messages.empty());

@@ -178,14 +178,14 @@ TEST_F(TlsFixture, HttpRequestOverHttps) {
   HttpRequest request;
   request.url = http_server->base_url() + "/token";
   request.tls.ca_pem = pki_->ca.cert_pem;
-  http_request(io, request, {[&](HttpResponse r) { response = std::move(r); }, {}});
+  http_request(io, request, {[&](HttpResponse r) { response = std::move(r); }, {}, {}, {}});
   ASSERT_TRUE(run_until(io, [&] { return response.has_value(); }));
   EXPECT_EQ(response->status, 200) << response->error;
   EXPECT_EQ(response->body, "secure");
 
   response.reset();
   request.tls.ca_pem.clear();  // untrusted now
-  http_request(io, request, {[&](HttpResponse r) { response = std::move(r); }, {}});
+  http_request(io, request, {[&](HttpResponse r) { response = std::move(r); }, {}, {}, {}});
   ASSERT_TRUE(run_until(io, [&] { return response.has_value(); }));
   EXPECT_EQ(response->status, 0);
   EXPECT_TRUE(contains(response->error, "TLS handshake")) << response->error;

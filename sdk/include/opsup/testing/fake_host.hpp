@@ -52,6 +52,10 @@
 //     instance_id reads as the instance UID in UUID form (a quoted YAML string) and is never
 //     writable.
 //   - deliver_event takes the event's generation (ABI 1.3) as its last argument.
+//   - download_start (ABI 1.4) checks its arguments as the real host does and records the
+//     request in downloads(); nothing is fetched: the test calls download_progress() and
+//     finish_download() (dropped once cancelled or stopped). package_files_remove records
+//     the name in removed_packages().
 //
 // THREADING: use one FakeHost from one test thread. The module may call log and post
 // from any thread, as with the real host.
@@ -298,6 +302,61 @@ class FakeHost {
   // false: send_to_collector answers OPSUP_ERR_NOT_FOUND (no Collector connected).
   void set_collector_connected(bool connected) {
     collector_connected_ = connected;
+  }
+#endif
+#if OPSUP_ABI_MINOR >= 4
+  // ---- Downloads (ABI 1.4): recorded, finished by the test ---------------------------
+  struct Download {
+    uint64_t id = 0;
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string package_name;
+    std::string file_name;
+    std::string sha256;
+    uint64_t max_bytes = 0;
+    std::string signature;
+    uint32_t flags = 0;
+    bool cancelled = false;  // download_cancel
+    bool finished = false;   // the test called finish_download
+    opsup_download_progress_fn progress = nullptr;
+    opsup_download_done done = nullptr;
+    void *user_data = nullptr;
+  };
+  // Every accepted download_start, oldest first.
+  const std::vector<Download> &downloads() const {
+    return downloads_;
+  }
+  // Calls download `index`'s progress callback (not once cancelled, finished or stopped).
+  void download_progress(size_t index, uint64_t received, uint64_t total, double per_second) {
+    Download &download = downloads_.at(index);
+    if (download.cancelled || download.finished || stopped_ || download.progress == nullptr)
+      return;
+    opsup_download_progress progress{sizeof(opsup_download_progress), 0, received, total,
+                                     per_second};
+    download.progress(download.user_data, &progress);
+  }
+  // Calls download `index`'s done callback once (not once cancelled or stopped). With
+  // OPSUP_OK the file is recorded in package_files() as <package>/<file>.
+  void finish_download(size_t index, opsup_status status, bool resumable = false,
+                       const std::string &error = "") {
+    Download &download = downloads_.at(index);
+    if (download.cancelled || download.finished || stopped_)
+      return;
+    download.finished = true;
+    std::string path;
+    if (status == OPSUP_OK) {
+      path = "/fake-storage/packages/" + download.package_name + "/" + download.file_name;
+      package_files_.insert(download.package_name + "/" + download.file_name);
+    }
+    download.done(download.user_data, status, resumable ? 1 : 0, path.c_str(), error.c_str());
+  }
+  // Files of finished downloads, "<package>/<file>"; package_files_remove drops them.
+  const std::set<std::string> &package_files() const {
+    return package_files_;
+  }
+  // The names given to package_files_remove, oldest first.
+  const std::vector<std::string> &removed_packages() const {
+    return removed_packages_;
   }
 #endif
 
@@ -1070,6 +1129,73 @@ class FakeHost {
         return OPSUP_OK;
       };
 #endif
+#if OPSUP_ABI_MINOR >= 4
+      t.download_start = [](opsup_host *h, const opsup_download_request *request,
+                            opsup_download_progress_fn progress, opsup_download_done done,
+                            void *user_data) -> uint64_t {
+        FakeHost &host = self(h);
+        if (host.stopped_)
+          return 0;
+        if (request == nullptr || done == nullptr || request->url == nullptr) {
+          host.refuse("download_start: no request, url or done callback");
+          return 0;
+        }
+        const std::string url = request->url;
+        if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+          host.refuse("download_start: " + url + " is not an http(s) URL");
+          return 0;
+        }
+        if (!package_name_ok(request->package_name) || !package_name_ok(request->file_name)) {
+          host.refuse("download_start: bad package or file name");
+          return 0;
+        }
+        if (request->sha256.data == nullptr || request->sha256.size != 32) {
+          host.refuse("download_start: sha256 must be 32 bytes");
+          return 0;
+        }
+        Download download;
+        download.id = ++host.last_download_id_;
+        download.url = url;
+        for (uint32_t i = 0; i < request->header_count; ++i) {
+          const opsup_http_header &header = request->headers[i];
+          download.headers.emplace_back(header.name ? header.name : "",
+                                        header.value ? header.value : "");
+        }
+        download.package_name = request->package_name;
+        download.file_name = request->file_name;
+        download.sha256.assign(reinterpret_cast<const char *>(request->sha256.data), 32);
+        download.max_bytes = request->max_bytes;
+        if ((request->flags & ~uint32_t{OPSUP_DOWNLOAD_CHECK_SIGNATURE}) != 0) {
+          host.refuse("download_start: unknown flags");
+          return 0;
+        }
+        download.flags = request->flags;
+        if (request->signature.data != nullptr)
+          download.signature.assign(reinterpret_cast<const char *>(request->signature.data),
+                                    request->signature.size);
+        download.progress = progress;
+        download.done = done;
+        download.user_data = user_data;
+        host.downloads_.push_back(std::move(download));
+        return host.downloads_.back().id;
+      };
+      t.download_cancel = [](opsup_host *h, uint64_t download_id) {
+        for (Download &download : self(h).downloads_) {
+          if (download.id == download_id)
+            download.cancelled = true;
+        }
+      };
+      t.package_files_remove = [](opsup_host *h, const char *package_name) -> opsup_status {
+        FakeHost &host = self(h);
+        if (!package_name_ok(package_name))
+          return host.refuse("package_files_remove: bad package name");
+        host.removed_packages_.emplace_back(package_name);
+        const std::string prefix = std::string(package_name) + "/";
+        std::erase_if(host.package_files_,
+                      [&](const std::string &file) { return file.rfind(prefix, 0) == 0; });
+        return OPSUP_OK;
+      };
+#endif
       return t;
     }();
     return table;
@@ -1098,6 +1224,11 @@ class FakeHost {
     }
     return true;
   }
+#if OPSUP_ABI_MINOR >= 4
+  static bool package_name_ok(const char *name) {
+    return valid_name(name) && std::string_view(name) != "." && std::string_view(name) != "..";
+  }
+#endif
   opsup_status refuse(const std::string &problem) {
     record_log(OPSUP_LOG_ERROR, problem);
     return OPSUP_ERR_INVALID_ARGUMENT;
@@ -1241,6 +1372,12 @@ class FakeHost {
   uint64_t last_timer_id_ = 0;
   std::vector<std::string> runtime_custom_capabilities_;  // ABI 1.3
   std::vector<std::string> sent_to_collector_;            // ABI 1.3
+#if OPSUP_ABI_MINOR >= 4
+  std::vector<Download> downloads_;
+  uint64_t last_download_id_ = 0;
+  std::set<std::string> package_files_;
+  std::vector<std::string> removed_packages_;
+#endif
   bool collector_connected_ = true;
   std::map<std::pair<uint64_t, uint64_t>, std::function<void()>> timers_;
 
