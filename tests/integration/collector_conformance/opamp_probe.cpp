@@ -281,6 +281,13 @@ Shape observe_sighup(CollectorKind kind, std::string &output) {
     shape["healthy"] = "never";
     return shape;
   }
+  // The real Collector reports healthy before it installs its SIGHUP handler, which comes
+  // right after it logs "Everything is ready": a SIGHUP before that ends it (exit 129).
+  if (!collector->wait_for_line("Everything is ready", kProbeDeadline)) {
+    output = collector->output();
+    shape["ready"] = "never";
+    return shape;
+  }
   const auto connections_before = server.connections_opened();
   const auto messages_before = server.messages().size();
   collector->send_signal(SIGHUP);
