@@ -8,16 +8,18 @@
 #include "common/sha256.hpp"
 #include "encoding.hpp"
 #include "opamp_endpoint.hpp"
+#include "package_signer.hpp"
 #include "package_store.hpp"
 #include "protocol_names.hpp"
 
 namespace opsup::opamp_server {
 
 Actions::Actions(AgentRegistry &registry, OpampEndpoint &endpoint, PackageStore &packages,
-                 std::function<std::string()> package_base_url)
+                 const PackageSigner &signer, std::function<std::string()> package_base_url)
     : registry_(registry),
       endpoint_(endpoint),
       packages_(packages),
+      signer_(signer),
       package_base_url_(std::move(package_base_url)) {}
 
 bool Actions::set_remote_config(AgentRecord &agent, proto::AgentConfigMap config) {
@@ -176,7 +178,7 @@ proto::PackagesAvailable Actions::build_packages_offer(const std::vector<Package
   proto::PackagesAvailable offer = std::move(base);
   std::string base_url = package_base_url_();
   for (const auto &request : requests) {
-    const StoredPackage *stored = packages_.find(request.name);
+    StoredPackage *stored = packages_.find(request.name);
     if (stored == nullptr)
       continue;  // checked before storing; replaced concurrently at worst
     proto::PackageAvailable &package = (*offer.mutable_packages())[request.name];
@@ -186,7 +188,17 @@ proto::PackagesAvailable Actions::build_packages_offer(const std::vector<Package
     auto *file = package.mutable_file();
     file->set_download_url(base_url + PackageStore::download_path(request.name));
     file->set_content_hash(stored->content_hash);
-    file->set_signature(request.signature.value_or(stored->signature));
+    // A signature given with the offer wins, even an empty one (an unsigned offer); then
+    // one given when the package was stored; else the server signs the package itself.
+    if (request.signature) {
+      file->set_signature(*request.signature);
+    } else if (!stored->signature.empty()) {
+      file->set_signature(stored->signature);
+    } else {
+      if (stored->server_signature.empty())
+        stored->server_signature = signer_.sign_digest(stored->content_hash);
+      file->set_signature(stored->server_signature);
+    }
     *file->mutable_headers() = request.download_headers;
     std::string identity = request.name + '\0' + package_type_name(request.type) + '\0' +
                            request.version + '\0' + stored->content_hash + '\0' + file->signature();

@@ -16,14 +16,18 @@
 namespace opsup::opamp_server {
 
 class OpampEndpoint;
+class PackageSigner;
 class PackageStore;
 struct StoredPackage;
 
 class Actions {
  public:
   // `package_base_url` gives "http://host:port" for packages' download_url.
+  // `signer` signs offered packages that come without a signature.
   Actions(AgentRegistry &registry, OpampEndpoint &endpoint, PackageStore &packages,
-          std::function<std::string()> package_base_url);
+          const PackageSigner &signer, std::function<std::string()> package_base_url);
+
+  const PackageSigner &package_signer() const { return signer_; }
 
   // Each returns true when a message went out to the agent now.
   bool set_remote_config(AgentRecord &agent, proto::AgentConfigMap config);
@@ -61,6 +65,7 @@ class Actions {
   AgentRegistry &registry_;
   OpampEndpoint &endpoint_;
   PackageStore &packages_;
+  const PackageSigner &signer_;
   std::function<std::string()> package_base_url_;
 };
 

@@ -72,6 +72,10 @@ CliOptions parse_cli(const std::vector<std::string> &args) {
       while (!options.public_ui_url.empty() && options.public_ui_url.back() == '/') {
         options.public_ui_url.pop_back();
       }
+    } else if (flag == "--package-signing-key") {
+      options.package_signing_key = value();
+    } else if (flag == "--package-signing-key-out") {
+      options.package_signing_key_out = value();
     } else if (flag == "--data-dir") {
       options.data_dir = value();
     } else if (flag == "--http-poll-interval") {
@@ -125,6 +129,9 @@ CliOptions parse_cli(const std::vector<std::string> &args) {
   if (!options.tls_client_ca_file.empty() && !options.tls_enabled()) {
     throw CliError("--tls-client-ca needs --tls-cert/--tls-key or --tls-self-signed");
   }
+  if (!options.package_signing_key.empty() && !options.package_signing_key_out.empty()) {
+    throw CliError("--package-signing-key and --package-signing-key-out exclude each other");
+  }
   return options;
 }
 
@@ -145,6 +152,11 @@ JSON API to see agents and act on them.
   --public-ui-url URL        base URL of package downloads (default: the UI listener's URL)
   --data-dir DIR             where uploaded packages are kept (default: a temporary
                              directory removed at exit)
+  --package-signing-key FILE ECDSA P-256 private key (PEM) that signs offered packages
+                             given without a signature (default: one generated at start;
+                             its public key is at GET /api/package-signing-key)
+  --package-signing-key-out FILE
+                             write the generated signing key here (PEM, mode 0600)
   --http-poll-interval SECS  poll interval assumed for plain-HTTP agents that were not
                              offered a heartbeat interval (default 30)
   --message-log-size N       messages kept per agent and direction (default 200)

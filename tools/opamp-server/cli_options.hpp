@@ -25,8 +25,10 @@ struct CliOptions {
   bool tls_self_signed = false;
   std::string tls_ca_out;
   std::string tls_client_ca_file;
-  std::string public_ui_url;  // base of package download URLs; default: the UI listener
-  std::string data_dir;       // uploaded packages; default: a temporary directory
+  std::string public_ui_url;            // base of package download URLs; default: the UI listener
+  std::string data_dir;                 // uploaded packages; default: a temporary directory
+  std::string package_signing_key;      // PEM ECDSA P-256 private key; default: generated
+  std::string package_signing_key_out;  // where a generated key is written (0600)
   std::chrono::seconds http_poll_interval{30};
   std::size_t message_log_size = 200;
   std::chrono::seconds forget_disconnected_after{600};

@@ -11,6 +11,7 @@
 #include "encoding.hpp"
 #include "json_requests.hpp"
 #include "json_views.hpp"
+#include "package_signer.hpp"
 #include "package_store.hpp"
 #include "protocol_names.hpp"
 #include "web_page.hpp"
@@ -155,6 +156,12 @@ void HttpApi::handle(const HttpServerRequest &request, Respond respond) {
                                                                names.emplace_back(name);
                                                              return names;
                                                            }()}}}}));
+    }
+    if (segments[1] == "package-signing-key" && segments.size() == 2) {
+      if (!get)
+        return respond(error_response(405, "use GET for the package signing key"));
+      return respond(HttpServerResponse::text(200, actions_.package_signer().public_key_pem(),
+                                              "application/x-pem-file"));
     }
     if (segments[1] == "packages" && segments.size() == 2) {
       return handle_packages_api(request, respond);

@@ -461,6 +461,7 @@ json::object package_json(const StoredPackage &package) {
           {"content_hash", to_hex(package.content_hash)},
           {"size_bytes", package.size_bytes},
           {"signature_base64", base64_encode(package.signature)},
+          {"server_signature_base64", base64_encode(package.server_signature)},
           {"added", format_time(package.added)},
           {"download_count", package.download_count},
           {"last_download_headers", std::move(headers)}};

@@ -21,6 +21,7 @@
 #include "cli_options.hpp"
 #include "http_api.hpp"
 #include "opamp_endpoint.hpp"
+#include "package_signer.hpp"
 #include "package_store.hpp"
 #include "tls_selfsigned.hpp"
 #include "transport/http_server.hpp"
@@ -105,8 +106,16 @@ int run(const server::CliOptions &options) {
   server::AgentSweeper sweeper(io, registry);
   server::OpampEndpoint endpoint(registry, &ca);
   server::PackageStore packages(io, workers, data_dir);
+  const server::PackageSigner signer =
+      options.package_signing_key.empty()
+          ? server::PackageSigner::generate(options.package_signing_key_out)
+          : server::PackageSigner::load(options.package_signing_key);
+  if (!options.package_signing_key_out.empty()) {
+    std::cout << "opamp-server: package signing key written to " << options.package_signing_key_out
+              << std::endl;
+  }
   std::unique_ptr<transport::HttpServer> ui_server;
-  server::Actions actions(registry, endpoint, packages, [&]() {
+  server::Actions actions(registry, endpoint, packages, signer, [&]() {
     return options.public_ui_url.empty() ? ui_server->base_url() : options.public_ui_url;
   });
   server::HttpApi api(registry, actions, packages, [&io](std::function<void()> task) {

@@ -27,6 +27,9 @@ struct StoredPackage {
   std::string content_hash;    // SHA-256 of the file content, raw bytes
   uint64_t size_bytes = 0;
   std::string signature;  // detached signature, raw bytes; may be empty
+  // The server's own signature (PackageSigner), made when first offered without one and
+  // kept so that offering the package again gives the same package hash.
+  std::string server_signature;
   std::chrono::system_clock::time_point added;
   uint64_t download_count = 0;
   transport::HeaderList last_download_headers;

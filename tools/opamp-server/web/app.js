@@ -51,6 +51,18 @@
     return lines(textValue, ":").map(([key, value]) => ({ key, value }));
   }
 
+  async function showPackageSigningKey() {
+    const pre = document.getElementById("package-signing-key-pem");
+    if (!pre) return;
+    try {
+      const response = await fetch("/api/package-signing-key", { cache: "no-store" });
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      pre.textContent = await response.text();
+    } catch (error) {
+      pre.textContent = "cannot load the package signing key: " + error.message;
+    }
+  }
+
   async function getJson(url) {
     const response = await fetch(url, { cache: "no-store" });
     if (!response.ok) throw new Error(url + ": HTTP " + response.status);
@@ -267,6 +279,7 @@
   } else {
     for (const form of document.querySelectorAll("form[data-action]")) form.addEventListener("submit", submitAction);
     wireConfigRows();
+    showPackageSigningKey();
     refreshAgent();
     setInterval(refreshAgent, REFRESH_MS);
   }
