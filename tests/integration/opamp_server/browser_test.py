@@ -264,6 +264,15 @@ def main():
         assert otelcol["hash"] == kept["hash"], (otelcol, kept)
         assert otelcol["content_hash"] == kept["content_hash"], (otelcol, kept)
         assert base64.b64decode(otelcol["signature_base64"]) == b"SIGNATURE", otelcol
+        # The form's package came without a signature file: the server signed it, and the
+        # packages area shows the server's public key as GET /api/package-signing-key has it.
+        assert offer["packages"]["addon"]["signature_base64"], offer
+        with urllib.request.urlopen(f"{ui_url}/api/package-signing-key", timeout=10) as response:
+            signing_key = response.read().decode()
+        assert signing_key.startswith("-----BEGIN PUBLIC KEY-----"), signing_key
+        pem = driver.find_element(By.ID, "package-signing-key-pem")
+        wait_until(lambda: pem.get_attribute("textContent") == signing_key,
+                   "the page to show the package signing key")
         # Unchecked, the form's package replaces the whole offer.
         form.find_element(By.NAME, "keep_others").click()
         form.find_element(By.CSS_SELECTOR, "button").click()

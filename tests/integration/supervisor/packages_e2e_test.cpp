@@ -37,12 +37,23 @@ class PackagesE2e : public ::testing::Test {
     std::filesystem::copy_file(OPSUP_PACKAGES_MODULE, modules_.path() / "packages.so");
   }
 
+  // The server's package signing key (GET /api/package-signing-key) in a file.
+  std::filesystem::path server_key_file() {
+    const auto answer = http_get(server_->ui_url() + "/api/package-signing-key");
+    EXPECT_EQ(answer.status, 200) << answer.error;
+    return dir_.write_file("opamp-server.pub", answer.body);
+  }
+
   // `allow_unsigned`: plugins.packages.allow_unsigned; `package_yaml`: more of
-  // plugins.packages (indented four spaces).
+  // plugins.packages (indented four spaces). Without `package_yaml`, the only key in
+  // plugins.packages.signature.public_keys is the server's: it signs what it offers
+  // without a signature.
   void start(bool allow_unsigned = true, const std::string &package_yaml = "") {
     std::string extra = "capabilities:\n  accepts_packages: true\nplugins:\n  packages:\n";
     extra += allow_unsigned ? "    allow_unsigned: true\n" : "    allow_unsigned: false\n";
-    extra += package_yaml;
+    extra += package_yaml.empty()
+                 ? "    signature:\n      public_keys: [" + server_key_file().string() + "]\n"
+                 : package_yaml;
     supervisor_ = start_supervisor({.endpoint = server_->websocket_url(),
                                     .storage = dir_.path() / "storage",
                                     .modules_dir = modules_.path(),
@@ -127,9 +138,25 @@ TEST_F(PackagesE2e, SupervisorPackageCapabilitiesWork) {
   stop_supervisor();
 }
 
-TEST_F(PackagesE2e, AnUnsignedPackageIsRefusedByDefault) {
+// The server signs what it offers without a signature with its own key; the supervisor,
+// given the server's public key from GET /api/package-signing-key, checks and installs it.
+TEST_F(PackagesE2e, APackageTheServerSignedIsInstalled) {
   start(/*allow_unsigned=*/false);
   const std::string all_hash = offer(kOneAddon);
+  const auto offered = server_->agent(uid_);
+  EXPECT_FALSE(
+      string_at(offered, {"packages_offer", "packages", "addon", "signature_base64"}).empty());
+  wait_status(all_hash, "addon", "Installed");
+  EXPECT_EQ(read_file(package_dir("addon") / "addon"), "hello\n");
+  stop_supervisor();
+}
+
+TEST_F(PackagesE2e, AnUnsignedPackageIsRefusedByDefault) {
+  start(/*allow_unsigned=*/false);
+  // An empty signature_base64 offers the package unsigned (the server does not sign it).
+  const std::string all_hash = offer(
+      R"({"packages": {"addon": {"type": "Addon", "version": "1.0.0", "content": "hello\n",
+                                 "signature_base64": ""}}})");
   const auto statuses = wait_status(all_hash, "addon", "InstallFailed");
   EXPECT_NE(string_at(statuses, {"packages", "addon", "error_message"}).find("not signed"),
             std::string::npos)
