@@ -14,6 +14,7 @@ packages=(
   python3
   dpkg-dev file systemd adduser
   chromium chromium-driver python3-selenium
+  tinyproxy
 )
 
 # Debian's source of the protobuf that libprotobuf-dev installs (same upstream version, with

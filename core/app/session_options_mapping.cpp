@@ -100,6 +100,9 @@ session::SessionOptions make_session_options(const config::SupervisorConfig &con
   // Upstream loads server.tls only for wss/https (I#35283); so do we.
   if (config.server.uses_tls())
     options.tls = make_client_tls(config.server.tls);
+  options.proxy.url = config.server.proxy.url;
+  for (const auto &header : config.server.proxy.connect_headers)
+    options.proxy.connect_headers.push_back({header.name, header.value});
   options.auth = make_auth(config);
   options.max_message_bytes = config.server.max_message_size_bytes;
   options.connect_timeout = to_ms(config.server.connect_timeout);

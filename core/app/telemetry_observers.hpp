@@ -33,6 +33,12 @@ class ObservedSupervisorContext final : public modules::SupervisorContext {
   storage::PersistentState *persistent_state_for_modules() override {
     return inner_.persistent_state_for_modules();
   }
+  bool try_connection_settings(
+      std::string_view opamp_connection_settings, std::chrono::milliseconds timeout, bool committed,
+      std::function<void(const modules::ConnectionTrialResult &)> done) override {
+    return inner_.try_connection_settings(opamp_connection_settings, timeout, committed,
+                                          std::move(done));
+  }
 
  private:
   modules::SupervisorContext &inner_;

@@ -75,6 +75,11 @@ YAML::Node server_yaml(const ServerConfig &server) {
     headers[header.name].push_back(text(header.value));
   node["headers"] = headers;
   node["tls"] = client_tls(server.tls);
+  node["proxy"]["url"] = text(server.proxy.url);
+  YAML::Node connect_headers(YAML::NodeType::Map);
+  for (const auto &header : server.proxy.connect_headers)
+    connect_headers[header.name].push_back(text(header.value));
+  node["proxy"]["connect_headers"] = connect_headers;
   node["auth"] = text(server.auth);
   node["max_message_size_bytes"] = server.max_message_size_bytes;
   node["connect_timeout"] = duration(server.connect_timeout);

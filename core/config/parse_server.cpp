@@ -36,8 +36,8 @@ void check_endpoint(MapReader &section, const std::string &endpoint) {
   }
 }
 
-void read_headers(MapReader &section, std::vector<Header> &headers) {
-  auto entry = section.take("headers");
+void read_headers(MapReader &section, std::vector<Header> &headers, const char *key = "headers") {
+  auto entry = section.take(key);
   if (!entry)
     return;
   MapReader map(entry->value, entry->path, entry->key_line, section.sink());
@@ -57,6 +57,27 @@ void read_headers(MapReader &section, std::vector<Header> &headers) {
   }
 }
 
+void parse_proxy(MapReader section, ProxyConfig &proxy) {
+  if (!section.is_mapping())
+    return;
+  if (section.read_string("url", proxy.url) && !proxy.url.empty()) {
+    auto url = boost::urls::parse_uri(proxy.url);
+    if (!url) {
+      section.error("url", "not a URL: " + quote_for_message(common::url_for_logs(proxy.url)));
+    } else if (url->scheme() != "http") {
+      section.error("url",
+                    "must be an http:// URL (TLS to the server goes through the proxy's "
+                    "CONNECT tunnel), got " +
+                        quote_for_message(common::url_for_logs(proxy.url)));
+    } else if (url->host().empty()) {
+      section.error("url",
+                    "the URL has no host: " + quote_for_message(common::url_for_logs(proxy.url)));
+    }
+  }
+  read_headers(section, proxy.connect_headers, "connect_headers");
+  section.finish();
+}
+
 }  // namespace
 
 void parse_server(MapReader section, ServerConfig &server) {
@@ -73,6 +94,7 @@ void parse_server(MapReader section, ServerConfig &server) {
   }
   read_headers(section, server.headers);
   parse_client_tls(section.section("tls"), server.tls);
+  parse_proxy(section.section("proxy"), server.proxy);
 
   if (section.read_string("auth", server.auth) && !server.auth.empty()) {
     std::string why;

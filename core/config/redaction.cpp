@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "common/redact.hpp"
 #include "common/yaml_emit.hpp"
 #include "config/config_to_yaml.hpp"
 #include "config/internal/map_reader.hpp"
@@ -60,6 +61,9 @@ std::string redacted_yaml(const SupervisorConfig &config) {
   YAML::Node tree = effective_config_yaml(config);
   const YAML::Node server = child(tree, "server");
   redact_all(child(server, "headers"));
+  redact_all(child(child(server, "proxy"), "connect_headers"));
+  if (const YAML::Node url = child(child(server, "proxy"), "url"); url && url.IsScalar())
+    child(server, "proxy")["url"] = common::url_for_logs(url.Scalar());  // no credentials
   redact_all(child(child(server, "tls"), "key_pem"));
   redact_all(child(child(child(tree, "healthcheck"), "tls"), "key_pem"));
   redact_secret_keys(child(tree, "extensions"));

@@ -100,11 +100,20 @@ struct ReconnectConfig {
 // The largest server.reconnect.max_server_delay accepted (30 days).
 inline constexpr Duration kMaxServerDelayLimit = std::chrono::hours{24 * 30};
 
+// server.proxy (NEW; the keys of the offer's ProxyConnectionSettings): an HTTP proxy the
+// OpAMP connection tunnels through with CONNECT. Without a url, HTTPS_PROXY / HTTP_PROXY /
+// NO_PROXY decide.
+struct ProxyConfig {
+  std::string url;                      // http://[user:password@]host[:port]; "" = none
+  std::vector<Header> connect_headers;  // sent with CONNECT
+};
+
 struct ServerConfig {
   std::string endpoint;         // ws://, wss://, http:// or https:// (required)
   std::vector<Header> headers;  // file order; a header written as a list gives one entry per value
   TlsClientConfig tls;          // used only for wss/https
-  std::string auth;             // component id of an entry under `extensions`; "" = none
+  ProxyConfig proxy;
+  std::string auth;  // component id of an entry under `extensions`; "" = none
   uint64_t max_message_size_bytes = 64 * 1024 * 1024;
   Duration connect_timeout = std::chrono::seconds{30};
   ReconnectConfig reconnect;

@@ -725,6 +725,49 @@ opsup_status package_files_remove(opsup_host *host, const char *package_name) {
   return OPSUP_OK;
 }
 
+// ---- ABI minor 5: the OpAMP connection ----
+
+opsup_status try_opamp_connection_settings(opsup_host *host, opsup_bytes settings,
+                                           uint64_t timeout_ms, uint32_t flags,
+                                           opsup_connection_done done, void *user_data) {
+  constexpr uint64_t kDefaultTimeoutMs = 30000;
+  constexpr uint64_t kMaxTimeoutMs = 24ull * 3600 * 1000;
+  ModuleSlot &slot = slot_of(host);
+  return guarded(slot, "try_opamp_connection_settings", [&] {
+    if ((slot.candidate.info.capabilities & OPSUP_CAP_ACCEPTS_OPAMP_CONNECTION_SETTINGS) == 0) {
+      return refuse_argument(slot, "try_opamp_connection_settings",
+                             "only the module owning AcceptsOpAMPConnectionSettings may change "
+                             "the OpAMP connection");
+    }
+    if (done == nullptr)
+      return refuse_argument(slot, "try_opamp_connection_settings", "done is NULL");
+    if (auto problem = flags_problem(flags, OPSUP_CONNECTION_COMMITTED))
+      return refuse_argument(slot, "try_opamp_connection_settings", *problem);
+    if (!slot.accepting->load())
+      return OPSUP_ERR_FAILED;
+    const std::string_view bytes(reinterpret_cast<const char *>(settings.data),
+                                 settings.data ? settings.size : 0);
+    const std::chrono::milliseconds timeout(
+        std::min(timeout_ms == 0 ? kDefaultTimeoutMs : timeout_ms, kMaxTimeoutMs));
+    auto returned = std::make_shared<bool>(false);
+    const bool started = slot.core->context.try_connection_settings(
+        bytes, timeout, (flags & OPSUP_CONNECTION_COMMITTED) != 0,
+        [&io = slot.core->io, returned, accepting = slot.accepting, done,
+         user_data](const ConnectionTrialResult &result) {
+          const opsup_status status = result.status == ConnectionTrialResult::Status::kApplied
+                                          ? OPSUP_OK
+                                      : result.status == ConnectionTrialResult::Status::kInvalid
+                                          ? OPSUP_ERR_INVALID_ARGUMENT
+                                          : OPSUP_ERR_FAILED;
+          deliver_later(io, returned, accepting, [done, user_data, status, error = result.error] {
+            done(user_data, status, error.c_str());
+          });
+        });
+    *returned = true;
+    return started ? OPSUP_OK : OPSUP_ERR_UNSUPPORTED;
+  });
+}
+
 }  // namespace
 
 const opsup_host_api &host_api_table() {
@@ -762,6 +805,7 @@ const opsup_host_api &host_api_table() {
     api.download_start = &download_start;
     api.download_cancel = &download_cancel;
     api.package_files_remove = &package_files_remove;
+    api.try_opamp_connection_settings = &try_opamp_connection_settings;
     return api;
   }();
   return table;

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,6 +19,15 @@ class PersistentState;
 namespace opsup::modules {
 
 using InstanceUid = std::array<uint8_t, 16>;
+
+// The outcome of a connection-settings trial (ABI minor 4, try_opamp_connection_settings).
+struct ConnectionTrialResult {
+  // kApplied: the new server answered in time (or the settings were committed ones).
+  // kInvalid: the settings cannot be used; the connection was not touched.
+  // kFailed: the trial failed; the previous settings are back in force.
+  enum class Status { kApplied, kInvalid, kFailed } status = Status::kApplied;
+  std::string error;  // why, unless kApplied
+};
 
 class SupervisorContext {
  public:
@@ -39,6 +50,21 @@ class SupervisorContext {
   // and state_write (ABI minor 3). nullptr when there is none: those services then answer
   // OPSUP_ERR_UNSUPPORTED. The object must outlive the module host.
   virtual storage::PersistentState *persistent_state_for_modules() { return nullptr; }
+
+  // Connects with `opamp_connection_settings` (a serialized OpAMPConnectionSettings) and
+  // reports whether the server there answered within `timeout` (see module.h,
+  // try_opamp_connection_settings, for how the settings are read); `committed`: use them
+  // without a trial. `done` runs once on the loop thread, possibly before this returns.
+  // False when there is no OpAMP connection to change (`done` is then never called).
+  virtual bool try_connection_settings(std::string_view opamp_connection_settings,
+                                       std::chrono::milliseconds timeout, bool committed,
+                                       std::function<void(const ConnectionTrialResult &)> done) {
+    (void)opamp_connection_settings;
+    (void)timeout;
+    (void)committed;
+    (void)done;
+    return false;
+  }
 };
 
 }  // namespace opsup::modules

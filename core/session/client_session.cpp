@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -17,12 +18,14 @@
 #include "opamp.pb.h"
 #include "session/agent_description.hpp"
 #include "session/auth_header_source.hpp"
+#include "session/connection_offer.hpp"
 #include "session/decode_problem.hpp"
 #include "session/outgoing_state.hpp"
 #include "session/reconnect_backoff.hpp"
 #include "session/reconnect_policy.hpp"
 #include "storage/persistent_state.hpp"
 #include "transport/client_transport.hpp"
+#include "transport/proxy_environment.hpp"
 
 namespace opsup::session {
 namespace {
@@ -87,6 +90,10 @@ class ClientSession::Impl : public std::enable_shared_from_this<Impl> {
   std::optional<std::string> produce_message(uint64_t generation);
   transport::HeaderList dynamic_headers() const;
 
+  // Connection settings offers (ABI minor 4, see module.h try_opamp_connection_settings).
+  bool try_connection_settings(std::string_view bytes, milliseconds timeout, bool committed,
+                               std::function<void(const modules::ConnectionTrialResult &)> done);
+
  private:
   enum class Phase {
     kIdle,
@@ -133,7 +140,28 @@ class ClientSession::Impl : public std::enable_shared_from_this<Impl> {
     ~Connection() { transport.reset(); }  // before the handler it refers to
   };
 
+  // A connection-settings trial: the settings to go back to and who waits for the outcome.
+  struct Trial {
+    uint64_t serial = 0;
+    ConnectionSettings previous;
+    std::function<void(const modules::ConnectionTrialResult &)> done;
+    milliseconds timeout{0};
+    // The connection made with the new settings; 0 until it is opened. Only its answers
+    // and its failure decide the trial.
+    uint64_t generation = 0;
+  };
+
   transport::ClientOptions transport_options();
+  ConnectionSettings current_settings() const {
+    return {options_.endpoint, options_.headers, options_.tls, options_.proxy};
+  }
+  void use_settings(const ConnectionSettings &settings);
+  void switch_connection();
+  void post_switch();
+  void finish_trial();
+  void fail_trial(const std::string &reason);
+  void reconnect_now();
+  void apply_heartbeat_offer(seconds offered);
   void begin_connect();
   void open_connection();
   void retire_connection(bool abort);
@@ -168,8 +196,16 @@ class ClientSession::Impl : public std::enable_shared_from_this<Impl> {
   std::shared_ptr<AuthHeaderSource> auth_;
   HostFacts host_facts_;
   std::optional<proto::AgentDescription> collector_description_;
-  const bool is_http_;
-  const std::string endpoint_for_logs_;  // userinfo redacted
+  bool is_http_;
+  std::string endpoint_for_logs_;  // userinfo redacted
+  // server.* as configured: offers are read against it (connection_offer.hpp).
+  const SessionOptions configured_;
+  std::optional<Trial> trial_;
+  uint64_t last_trial_serial_ = 0;
+  boost::asio::steady_timer trial_timer_;
+  // Connections saying goodbye (agent_disconnect) before a switch, by id.
+  std::map<uint64_t, std::unique_ptr<Connection>> closing_;
+  uint64_t last_closing_id_ = 0;
 
   Phase phase_ = Phase::kIdle;
   std::unique_ptr<Connection> connection_;
@@ -200,6 +236,8 @@ ClientSession::Impl::Impl(boost::asio::io_context &io, SessionOptions options,
                options_.reconnect_jitter),
       is_http_(is_http_endpoint(options_.endpoint)),
       endpoint_for_logs_(common::url_for_logs(options_.endpoint)),
+      configured_(options_),
+      trial_timer_(io),
       reconnect_timer_(io),
       heartbeat_timer_(io),
       full_state_timer_(io) {}
@@ -249,6 +287,11 @@ transport::ClientOptions ClientSession::Impl::transport_options() {
   };
   options.tls = options_.tls;
   options.unix_socket_path = options_.unix_socket_path;
+  // server.proxy (or an offered one), else what the environment says for this endpoint.
+  options.proxy =
+      !options_.proxy.url.empty()
+          ? options_.proxy
+          : transport::proxy_from_environment(options_.endpoint, transport::process_environment());
   options.max_message_bytes = options_.max_message_bytes;
   options.connect_timeout = options_.connect_timeout;
   // Heartbeats already reveal a dead connection; pings only stand in when they are off.
@@ -305,6 +348,8 @@ void ClientSession::Impl::open_connection() {
   }
   connection_ = std::move(connection);
   phase_ = Phase::kConnecting;
+  if (trial_ && trial_->generation == 0)
+    trial_->generation = generation;
   heartbeat_due_ = false;
   // The first message of every connection is a full status report (spec).
   cancel_deferred_full_state();
@@ -432,11 +477,21 @@ void ClientSession::Impl::handle_message(uint64_t generation, std::string_view b
   }
   if (callbacks_.on_message_received)
     callbacks_.on_message_received();
+  const bool trial_answer = trial_ && trial_->generation == generation;
   if (message.has_error_response()) {
+    if (trial_answer) {
+      // Not the answer a trial waits for: go back to the settings that worked.
+      fail_trial("the server at " + endpoint_for_logs_ +
+                 " answered with an error: " + message.error_response().error_message());
+      reconnect_now();
+      return;
+    }
     // error_response excludes every other field (spec).
     handle_error_response(message.error_response());
     return;
   }
+  if (trial_answer)
+    finish_trial();  // the new server answered the status report
   if (!healthy_exchange_) {
     healthy_exchange_ = true;
     backoff_.reset();
@@ -535,8 +590,13 @@ void ClientSession::Impl::apply_opamp_connection_settings(const proto::ServerToA
     log_->debug("Heartbeat interval offer ignored: ReportsHeartbeat is not advertised");
     return;
   }
-  const seconds offered(
-      static_cast<int64_t>(message.connection_settings().opamp().heartbeat_interval_seconds()));
+  apply_heartbeat_offer(seconds(
+      static_cast<int64_t>(message.connection_settings().opamp().heartbeat_interval_seconds())));
+}
+
+void ClientSession::Impl::apply_heartbeat_offer(seconds offered) {
+  if ((outgoing_.capabilities() & kReportsHeartbeat) == 0)
+    return;
   if (offered_heartbeat_interval_ == offered)
     return;
   offered_heartbeat_interval_ = offered;
@@ -544,6 +604,154 @@ void ClientSession::Impl::apply_opamp_connection_settings(const proto::ServerToA
              offered.count() == 0 ? " (heartbeats off)" : "");
   if (phase_ == Phase::kConnected)
     arm_heartbeat();
+}
+
+bool ClientSession::Impl::try_connection_settings(
+    std::string_view bytes, milliseconds timeout, bool committed,
+    std::function<void(const modules::ConnectionTrialResult &)> done) {
+  using Result = modules::ConnectionTrialResult;
+  if (phase_ == Phase::kShuttingDown || phase_ == Phase::kStopped) {
+    done(Result{Result::Status::kFailed, "the supervisor is stopping"});
+    return true;
+  }
+  ConnectionOffer offer;
+  try {
+    offer = read_connection_offer(bytes, configured_, options_.endpoint);
+    // The transport checks the endpoint and loads the PEM material now, so a bad offer is
+    // refused before the working connection is touched.
+    const ConnectionSettings saved = current_settings();
+    use_settings(offer.settings);
+    try {
+      NullHandler validation_handler;
+      transport::ClientTransport::create(io_, transport_options(), validation_handler);
+    } catch (...) {
+      use_settings(saved);
+      throw;
+    }
+    use_settings(saved);
+  } catch (const std::exception &error) {
+    log_->warn("Connection settings refused: {}", error.what());
+    done(Result{Result::Status::kInvalid, error.what()});
+    return true;
+  }
+  for (const auto &note : offer.notes)
+    log_->info("Connection settings: {}", note);
+  apply_heartbeat_offer(offer.heartbeat_interval);
+
+  ConnectionSettings previous = current_settings();
+  if (trial_) {
+    // The settings that worked stay the ones to go back to.
+    Trial replaced = std::move(*trial_);
+    trial_.reset();
+    trial_timer_.cancel();
+    previous = replaced.previous;
+    replaced.done(Result{Result::Status::kFailed, "replaced by a newer offer"});
+  }
+  const std::string before = endpoint_for_logs_;
+  use_settings(offer.settings);
+  if (committed) {
+    log_->info("Using the stored connection settings: the OpAMP server at {}", endpoint_for_logs_);
+    if (phase_ != Phase::kIdle)
+      post_switch();
+    done(Result{});
+    return true;
+  }
+  trial_ = Trial{++last_trial_serial_, std::move(previous), std::move(done), timeout};
+  log_->info(
+      "Trying the offered connection settings: the OpAMP server at {} (was {}); they are kept "
+      "once it answers a status report within {} ms",
+      endpoint_for_logs_, before, timeout.count());
+  trial_timer_.expires_after(timeout);
+  trial_timer_.async_wait(
+      [weak = weak_from_this(), serial = trial_->serial](boost::system::error_code error) {
+        auto impl = weak.lock();
+        if (error || !impl || !impl->trial_ || impl->trial_->serial != serial)
+          return;
+        impl->fail_trial("the OpAMP server at " + impl->endpoint_for_logs_ +
+                         " did not answer a status report within " +
+                         std::to_string(impl->trial_->timeout.count()) + " ms");
+        impl->reconnect_now();
+      });
+  if (phase_ != Phase::kIdle)
+    post_switch();
+  return true;
+}
+
+void ClientSession::Impl::post_switch() {
+  // Not from inside the current connection's callbacks (the offer usually arrives there).
+  boost::asio::post(io_, [weak = weak_from_this()] {
+    auto impl = weak.lock();
+    if (!impl || impl->phase_ == Phase::kIdle || impl->phase_ == Phase::kShuttingDown ||
+        impl->phase_ == Phase::kStopped)
+      return;
+    impl->switch_connection();
+  });
+}
+
+void ClientSession::Impl::use_settings(const ConnectionSettings &settings) {
+  options_.endpoint = settings.endpoint;
+  options_.headers = settings.headers;
+  options_.tls = settings.tls;
+  options_.proxy = settings.proxy;
+  is_http_ = is_http_endpoint(options_.endpoint);
+  endpoint_for_logs_ = common::url_for_logs(options_.endpoint);
+}
+
+void ClientSession::Impl::switch_connection() {
+  reconnect_timer_.cancel();
+  heartbeat_timer_.cancel();
+  if (phase_ == Phase::kConnected && connection_) {
+    // Goodbye first (spec: agent_disconnect before switching), bounded like a shutdown;
+    // the new connection does not wait for it.
+    const uint64_t id = ++last_closing_id_;
+    proto::AgentToServer goodbye = outgoing_.take_disconnect_message();
+    ++generation_;  // the old connection's events are dropped from now on
+    Connection &closing = *closing_.emplace(id, std::move(connection_)).first->second;
+    closing.transport->shutdown(goodbye.SerializeAsString(), options_.shutdown_timeout,
+                                [weak = weak_from_this(), id] {
+                                  auto impl = weak.lock();
+                                  if (!impl)
+                                    return;
+                                  // We are inside that transport's callback: free it later.
+                                  boost::asio::post(impl->io_, [weak, id] {
+                                    if (auto later = weak.lock())
+                                      later->closing_.erase(id);
+                                  });
+                                });
+  } else {
+    retire_connection(/*abort=*/true);
+  }
+  begin_connect();
+}
+
+void ClientSession::Impl::reconnect_now() {
+  retire_connection(/*abort=*/true);
+  backoff_.reset();
+  if (phase_ == Phase::kShuttingDown || phase_ == Phase::kStopped || phase_ == Phase::kIdle)
+    return;
+  begin_connect();
+}
+
+void ClientSession::Impl::finish_trial() {
+  Trial trial = std::move(*trial_);
+  trial_.reset();
+  trial_timer_.cancel();
+  log_->info("The OpAMP server at {} answered: the offered connection settings are in force",
+             endpoint_for_logs_);
+  trial.done(modules::ConnectionTrialResult{});
+}
+
+void ClientSession::Impl::fail_trial(const std::string &reason) {
+  Trial trial = std::move(*trial_);
+  trial_.reset();
+  trial_timer_.cancel();
+  use_settings(trial.previous);
+  log_->warn(
+      "The offered connection settings did not work ({}); going back to the OpAMP server "
+      "at {}",
+      reason, endpoint_for_logs_);
+  trial.done(
+      modules::ConnectionTrialResult{modules::ConnectionTrialResult::Status::kFailed, reason});
 }
 
 void ClientSession::Impl::request_full_state() {
@@ -618,6 +826,11 @@ void ClientSession::Impl::connection_lost(const transport::DisconnectInfo &info)
   }
   if (phase_ == Phase::kShuttingDown || phase_ == Phase::kStopped)
     return;  // a callback stopped us
+  if (trial_ && trial_->generation != 0) {
+    fail_trial(info.reason);
+    reconnect_now();
+    return;
+  }
   schedule_reconnect(info.retry_after);
 }
 
@@ -710,6 +923,8 @@ void ClientSession::Impl::shutdown(std::function<void()> done) {
   }
   reconnect_timer_.cancel();
   heartbeat_timer_.cancel();
+  trial_timer_.cancel();
+  trial_.reset();  // not committed: the module hears nothing more once stopped
   cancel_deferred_full_state();
   auth_->stop();
   if (phase_ != Phase::kConnected || !connection_) {
@@ -734,6 +949,11 @@ void ClientSession::Impl::shutdown(std::function<void()> done) {
 void ClientSession::Impl::close_now() {
   reconnect_timer_.cancel();
   heartbeat_timer_.cancel();
+  trial_timer_.cancel();
+  trial_.reset();
+  for (auto &[id, closing] : closing_)
+    closing->transport->abort();
+  closing_.clear();
   cancel_deferred_full_state();
   if (auth_)
     auth_->stop();
@@ -800,6 +1020,13 @@ uint64_t ClientSession::server_capabilities() const {
 
 storage::PersistentState *ClientSession::persistent_state_for_modules() {
   return &impl_->persistent_state();
+}
+
+bool ClientSession::try_connection_settings(
+    std::string_view opamp_connection_settings, std::chrono::milliseconds timeout, bool committed,
+    std::function<void(const modules::ConnectionTrialResult &)> done) {
+  return impl_->try_connection_settings(opamp_connection_settings, timeout, committed,
+                                        std::move(done));
 }
 
 std::filesystem::path ClientSession::storage_directory() const {

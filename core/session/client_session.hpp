@@ -73,6 +73,9 @@ class ClientSession final : public modules::SupervisorContext {
   void set_agent_fields(std::string_view module_id, std::span<const uint32_t> owned_fields,
                         std::string_view agent_to_server) override;
   storage::PersistentState *persistent_state_for_modules() override;
+  bool try_connection_settings(
+      std::string_view opamp_connection_settings, std::chrono::milliseconds timeout, bool committed,
+      std::function<void(const modules::ConnectionTrialResult &)> done) override;
 
  private:
   class Impl;

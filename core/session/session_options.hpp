@@ -66,6 +66,9 @@ struct SessionOptions {
   transport::HeaderList headers;
   transport::ClientTlsSettings tls;
   std::string unix_socket_path;  // connect here instead of the endpoint's host
+  // server.proxy; an empty url means HTTPS_PROXY / HTTP_PROXY / NO_PROXY decide
+  // (transport/proxy_environment.hpp), for OpAMP connections only.
+  transport::ProxySettings proxy;
   AuthSettings auth;
   bool gzip_http_requests = false;
   std::size_t max_message_bytes = transport::kDefaultMaxMessageBytes;

@@ -17,6 +17,7 @@ ConnectTarget ClientSetup::target() const {
   target.port = url.port;
   target.unix_socket_path = options.unix_socket_path;
   target.tls = &options.tls;
+  target.proxy = proxy;
   return target;
 }
 
@@ -43,9 +44,12 @@ ClientSetup make_client_setup(ClientOptions options) {
   if (options.connect_timeout.count() <= 0) {
     throw std::invalid_argument("connect_timeout: must be positive");
   }
+  setup.proxy = parse_proxy(options.proxy);
   setup.peer = common::url_for_logs(options.endpoint);
   if (!options.unix_socket_path.empty())
     setup.peer += " via unix:" + options.unix_socket_path;
+  else if (setup.proxy)
+    setup.peer += " via " + setup.proxy->describe();
   setup.options = std::move(options);
   return setup;
 }

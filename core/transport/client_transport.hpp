@@ -25,6 +25,7 @@ struct ClientOptions {
   std::function<HeaderList()> dynamic_headers;
   ClientTlsSettings tls;         // used for wss/https only
   std::string unix_socket_path;  // when set, connect here instead of the URL's host
+  ProxySettings proxy;           // tunnel through this HTTP proxy (not with unix_socket_path)
   std::size_t max_message_bytes = kDefaultMaxMessageBytes;
   // TCP + TLS + upgrade. HTTP: also bounds each request until its response has arrived.
   std::chrono::milliseconds connect_timeout{30000};

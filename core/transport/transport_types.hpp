@@ -18,6 +18,7 @@ inline constexpr const char *kDefaultOpampPath = "/v1/opamp";
 struct Header {
   std::string name;
   std::string value;
+  bool operator==(const Header &) const = default;
 };
 using HeaderList = std::vector<Header>;
 
@@ -37,6 +38,14 @@ struct ClientTlsSettings {
   std::string server_name_override;   // SNI and the name checked in the server certificate
   std::string min_version;            // "1.0".."1.3"; empty means 1.2
   std::string max_version;            // empty means the newest
+};
+
+// An HTTP proxy for OpAMP connections (the keys of the offer's ProxyConnectionSettings):
+// every connection is a CONNECT tunnel through it, TLS to the server inside the tunnel.
+struct ProxySettings {
+  std::string url;             // http://[user[:password]@]host[:port]; "" = connect directly
+  HeaderList connect_headers;  // sent with CONNECT; the userinfo adds Proxy-Authorization
+  bool operator==(const ProxySettings &) const = default;
 };
 
 // Server-side TLS. Client certificates are verified against client_ca_* when set.

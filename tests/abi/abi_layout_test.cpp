@@ -92,6 +92,11 @@ TEST_F(AbiLayout, HasFieldTellsWhichFieldsASmallerStructCarries) {
   api.struct_size = sizeof api;
   EXPECT_TRUE(OPSUP_HOST_HAS(&api, state_write));
   EXPECT_TRUE(OPSUP_HOST_HAS(&api, package_files_remove));
+  api.struct_size = offsetof(opsup_host_api, try_opamp_connection_settings);
+  EXPECT_TRUE(OPSUP_HOST_HAS(&api, package_files_remove));
+  EXPECT_FALSE(OPSUP_HOST_HAS(&api, try_opamp_connection_settings));
+  api.struct_size = sizeof api;
+  EXPECT_TRUE(OPSUP_HOST_HAS(&api, try_opamp_connection_settings));
   // A minor-2 host's event ends after message: no generation.
   const uint32_t minor2_event = offsetof(opsup_event, generation);
   EXPECT_TRUE(OPSUP_HAS_FIELD(opsup_event, minor2_event, message));
@@ -111,8 +116,8 @@ TEST_F(AbiLayout, HasFieldTellsWhichFieldsASmallerStructCarries) {
 TEST_F(AbiLayout, ConstantsAreStable) {
   EXPECT_EQ(OPSUP_ABI_MAJOR, 1);
   // 1: own_settings_yaml, 2: settings, custom messages, 3: Collector services, state,
-  // 4: package downloads
-  EXPECT_EQ(OPSUP_HEADER_ABI_MINOR, 4);
+  // 4: package downloads, 5: OpAMP connection settings
+  EXPECT_EQ(OPSUP_HEADER_ABI_MINOR, 5);
   // Without OPSUP_TARGET_ABI_MINOR a translation unit targets the header's newest minor.
   EXPECT_EQ(OPSUP_TARGET_ABI_MINOR, OPSUP_HEADER_ABI_MINOR);
   EXPECT_EQ(OPSUP_ABI_MINOR, OPSUP_HEADER_ABI_MINOR);

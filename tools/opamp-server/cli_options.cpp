@@ -67,6 +67,14 @@ CliOptions parse_cli(const std::vector<std::string> &args) {
       options.tls_ca_out = value();
     } else if (flag == "--tls-client-ca") {
       options.tls_client_ca_file = value();
+    } else if (flag == "--require-header") {
+      const std::string header = value();
+      const auto colon = header.find(':');
+      if (colon == std::string::npos || colon == 0)
+        throw CliError(flag + ": expected \"Name: value\", got \"" + header + "\"");
+      std::string text = header.substr(colon + 1);
+      text.erase(0, text.find_first_not_of(' '));
+      options.required_headers.emplace_back(header.substr(0, colon), text);
     } else if (flag == "--public-ui-url") {
       options.public_ui_url = value();
       while (!options.public_ui_url.empty() && options.public_ui_url.back() == '/') {
@@ -149,6 +157,8 @@ JSON API to see agents and act on them.
   --tls-self-signed          generate a CA and a server certificate at start
   --tls-ca-out FILE          with --tls-self-signed: write the CA certificate (PEM) here
   --tls-client-ca FILE       require client certificates signed by this CA (PEM)
+  --require-header 'N: V'    refuse OpAMP requests (HTTP 401) that lack header N with value V
+                             (repeatable; e.g. an Authorization a client must send)
   --public-ui-url URL        base URL of package downloads (default: the UI listener's URL)
   --data-dir DIR             where uploaded packages are kept (default: a temporary
                              directory removed at exit)

@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace opsup::opamp_server {
@@ -29,6 +30,8 @@ struct CliOptions {
   std::string data_dir;                 // uploaded packages; default: a temporary directory
   std::string package_signing_key;      // PEM ECDSA P-256 private key; default: generated
   std::string package_signing_key_out;  // where a generated key is written (0600)
+  // --require-header "Name: value": OpAMP requests without it are refused with 401.
+  std::vector<std::pair<std::string, std::string>> required_headers;
   std::chrono::seconds http_poll_interval{30};
   std::size_t message_log_size = 200;
   std::chrono::seconds forget_disconnected_after{600};

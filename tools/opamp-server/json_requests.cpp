@@ -142,6 +142,20 @@ std::optional<proto::TLSConnectionSettings> parse_tls(const json::object &object
   return tls;
 }
 
+// "proxy": {"url", "connect_headers"} (ProxyConnectionSettings).
+std::optional<proto::ProxyConnectionSettings> parse_proxy(const json::object &object,
+                                                          const std::string &where) {
+  const json::value *value = object.if_contains("proxy");
+  if (value == nullptr || value->is_null())
+    return std::nullopt;
+  std::string path = join(where, "proxy");
+  const auto &entry = require_object(*value, path);
+  proto::ProxyConnectionSettings proxy;
+  proxy.set_url(string_or_empty(entry, "url", path));
+  *proxy.mutable_connect_headers() = parse_headers(entry, "connect_headers", path);
+  return proxy;
+}
+
 proto::TelemetryConnectionSettings parse_telemetry(const json::object &object,
                                                    const std::string &where) {
   proto::TelemetryConnectionSettings settings;
@@ -229,6 +243,8 @@ proto::OpAMPConnectionSettings parse_opamp_settings(const json::object &body) {
   }
   if (auto tls = parse_tls(body, ""))
     *settings.mutable_tls() = std::move(*tls);
+  if (auto proxy = parse_proxy(body, ""))
+    *settings.mutable_proxy() = std::move(*proxy);
   return settings;
 }
 

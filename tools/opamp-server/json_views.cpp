@@ -1,5 +1,7 @@
 #include "json_views.hpp"
 
+#include "common/redact.hpp"
+
 #include <boost/json/value.hpp>
 
 #include <ctime>
@@ -236,6 +238,14 @@ json::object offers_json(const DesiredState &desired) {
       part["certificate"] = certificate_json(opamp.certificate());
     if (opamp.has_tls())
       part["tls"] = tls_json(opamp.tls());
+    if (opamp.has_proxy()) {
+      // The url may carry credentials: shown without them, like the connect headers' values.
+      json::array connect_headers;
+      for (const auto &header : opamp.proxy().connect_headers().headers())
+        connect_headers.push_back(json::object{{"key", header.key()}, {"value", "<redacted>"}});
+      part["proxy"] = json::object{{"url", common::url_for_logs(opamp.proxy().url())},
+                                   {"connect_headers", std::move(connect_headers)}};
+    }
     object["opamp"] = std::move(part);
   }
   if (offers.has_own_metrics())

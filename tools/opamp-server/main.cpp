@@ -105,6 +105,7 @@ int run(const server::CliOptions &options) {
                               options.forget_disconnected_after, options.max_disconnected_agents});
   server::AgentSweeper sweeper(io, registry);
   server::OpampEndpoint endpoint(registry, &ca);
+  endpoint.set_required_headers(options.required_headers);
   server::PackageStore packages(io, workers, data_dir);
   const server::PackageSigner signer =
       options.package_signing_key.empty()

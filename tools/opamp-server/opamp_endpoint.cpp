@@ -36,6 +36,22 @@ void OpampEndpoint::set_own_urls(std::string websocket_url, std::string http_url
   own_http_url_ = std::move(http_url);
 }
 
+void OpampEndpoint::set_required_headers(std::vector<std::pair<std::string, std::string>> headers) {
+  required_headers_ = std::move(headers);
+}
+
+std::optional<transport::Rejection> OpampEndpoint::admit(const transport::RequestInfo &request) {
+  for (const auto &[name, value] : required_headers_) {
+    if (request.header(name) != value) {
+      // The value is a credential: never logged.
+      spdlog::info("opamp: refused a request from {}: header {} missing or wrong", request.peer,
+                   name);
+      return transport::Rejection{401, "header " + name + " missing or wrong\n", std::nullopt};
+    }
+  }
+  return std::nullopt;
+}
+
 void OpampEndpoint::on_connected(const std::shared_ptr<transport::ServerConnection> &connection) {
   spdlog::debug("opamp: {} connection {} from {}", transport_name(*connection), connection->id(),
                 connection->request().peer);

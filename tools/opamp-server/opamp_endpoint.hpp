@@ -3,8 +3,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "agent_registry.hpp"
 #include "transport/server_transport.hpp"
@@ -21,6 +24,11 @@ class OpampEndpoint : public transport::ServerHandler {
   // The server's own OpAMP URLs, used as the endpoint of connection settings that carry a
   // freshly signed client certificate.
   void set_own_urls(std::string websocket_url, std::string http_url);
+
+  // Headers every OpAMP request must carry with exactly these values (names compared
+  // case-insensitively); a request without them is refused with 401 before any message.
+  void set_required_headers(std::vector<std::pair<std::string, std::string>> headers);
+  std::optional<transport::Rejection> admit(const transport::RequestInfo &request) override;
 
   // Sends whatever is due to a connected WebSocket agent now. Returns true if something was
   // sent; false for plain-HTTP or offline agents (they get it with their next message).
@@ -42,6 +50,7 @@ class OpampEndpoint : public transport::ServerHandler {
 
   AgentRegistry &registry_;
   const CertificateAuthority *authority_;
+  std::vector<std::pair<std::string, std::string>> required_headers_;
   std::string own_websocket_url_;
   std::string own_http_url_;
 };

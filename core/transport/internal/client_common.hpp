@@ -21,6 +21,7 @@ struct ClientSetup {
   EndpointUrl url;
   std::shared_ptr<asio::ssl::context> tls;  // wss/https only
   std::string peer;                         // "ws://host:4320/v1/opamp" (+ " via unix:...")
+  std::optional<ProxyTarget> proxy;         // options.proxy, parsed
 
   ConnectTarget target() const;
   // Static headers, then dynamic ones; a name given here replaces a default of `fields`.

@@ -1,13 +1,19 @@
-// Opens a client stream: resolve, TCP or Unix-socket connect, TLS handshake with SNI and
-// peer verification. The caller bounds it in time by calling cancel().
+// Opens a client stream: resolve, TCP or Unix-socket connect, through an HTTP proxy's
+// CONNECT tunnel when one is given, TLS handshake with SNI and peer verification. The caller bounds
+// it in time by calling cancel().
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "transport/internal/proxy_target.hpp"
 #include "transport/internal/streams.hpp"
 #include "transport/transport_types.hpp"
 
@@ -18,6 +24,8 @@ struct ConnectTarget {
   uint16_t port = 0;
   std::string unix_socket_path;            // when set, host/port are not used for connecting
   const ClientTlsSettings *tls = nullptr;  // TLS streams only; must outlive the connect
+  // Connect to this proxy and open a CONNECT tunnel to host:port first (not with a socket).
+  std::optional<ProxyTarget> proxy;
 
   // "127.0.0.1:4320" or "unix:/run/x.sock", for messages.
   std::string describe() const;
@@ -42,12 +50,19 @@ class ClientConnector : public std::enable_shared_from_this<ClientConnector<Stre
   void on_resolved(const boost::system::error_code &ec,
                    const asio::ip::tcp::resolver::results_type &results);
   void on_connected(const boost::system::error_code &ec);
+  void send_connect();
+  void on_connect_response(const boost::system::error_code &ec);
+  void start_tls_or_finish();
+  // What the TCP connection goes to: the proxy, or the server itself.
+  std::string first_hop() const;
   void finish(std::string error);
 
   Stream &stream_;
   ConnectTarget target_;
   asio::ip::tcp::resolver resolver_;
   Done done_;
+  beast::flat_buffer proxy_buffer_;
+  std::optional<beast::http::response_parser<beast::http::empty_body>> proxy_response_;
   std::string cancel_reason_;
   bool finished_ = false;
 };

@@ -52,8 +52,9 @@ extern "C" {
  * (set_config_layer, set_remote_config, collector_state, composed_config,
  * restart_collector, validate_collector_config), the module's persistent state
  * (state_read, state_write) and opsup_event.generation. 4: package downloads
- * (download_start, download_cancel, package_files_remove). */
-#define OPSUP_HEADER_ABI_MINOR 4
+ * (download_start, download_cancel, package_files_remove). 5:
+ * try_opamp_connection_settings. */
+#define OPSUP_HEADER_ABI_MINOR 5
 
 /* The minor this module targets (see "Targeting an older minor" above). */
 #ifndef OPSUP_TARGET_ABI_MINOR
@@ -296,6 +297,29 @@ typedef void (*opsup_download_progress_fn)(void *user_data,
 typedef void (*opsup_download_done)(void *user_data, opsup_status status, int32_t resumable,
                                     const char *path, const char *error);
 #endif /* minor 4 */
+
+#if OPSUP_TARGET_ABI_MINOR >= 5
+/* ---- ABI minor 5: types of the OpAMP connection service ---- */
+
+/* Flag of try_opamp_connection_settings: the settings were verified before (the module
+ * persisted them after an earlier success): use them from now on without a trial. Before the
+ * supervisor has connected (the start hook) they are simply the settings it connects with. */
+#define OPSUP_CONNECTION_COMMITTED 0x1u
+
+/* The outcome of try_opamp_connection_settings:
+ *   OPSUP_OK                   the server at the new settings answered a status report within
+ *                              the timeout (or, with OPSUP_CONNECTION_COMMITTED, the settings
+ *                              are in force): they are now the supervisor's settings.
+ *   OPSUP_ERR_INVALID_ARGUMENT the settings cannot be used (`error` names the field: a bad
+ *                              endpoint, PEM that does not load, a refused insecure_skip_verify);
+ *                              the current connection was not touched.
+ *   OPSUP_ERR_FAILED           the new connection failed, was refused, answered with an error,
+ *                              or did not answer within the timeout; or a newer call replaced
+ *                              this one. The supervisor went back to the previous settings and
+ *                              reconnects with them.
+ * OWNERSHIP: `error` (never NULL; "" on OPSUP_OK) is valid only during the call. */
+typedef void (*opsup_connection_done)(void *user_data, opsup_status status, const char *error);
+#endif /* minor 5 */
 
 typedef struct opsup_host_api {
   uint32_t struct_size;
@@ -559,6 +583,54 @@ typedef struct opsup_host_api {
    * OPSUP_ERR_FAILED when it cannot be removed (logged). THREADING: loop thread. */
   opsup_status (*package_files_remove)(opsup_host *host, const char *package_name);
 #endif /* minor 4 */
+
+#if OPSUP_TARGET_ABI_MINOR >= 5
+  /* ---- ABI minor 5: the OpAMP connection ---- */
+
+  /* Connects to the OpAMP server with `opamp_connection_settings` (a serialized
+   * OpAMPConnectionSettings, as offered in ServerToAgent.connection_settings.opamp) instead of
+   * the current settings: the core says goodbye (agent_disconnect) on the current connection,
+   * connects with the new settings and sends its full status report. When a ServerToAgent
+   * without error_response arrives on that connection within `timeout_ms` (0: 30000), `done`
+   * gets OPSUP_OK and the settings stay in force; otherwise the core goes back to the previous
+   * settings, reconnects with them and `done` gets OPSUP_ERR_FAILED with the reason. With
+   * `flags` OPSUP_CONNECTION_COMMITTED there is no trial (see the flag).
+   * How the settings are read:
+   *   destination_endpoint  "" keeps the current endpoint.
+   *   headers               added to the configured server.headers; an offered header replaces
+   *                         configured ones of the same name (case-insensitive), except the
+   *                         header a configured server.auth extension sets (Authorization for
+   *                         basic and oauth2, the bearer extension's `header`): the configured
+   *                         auth always wins and the offered value is dropped (logged). Each
+   *                         call starts again from the configured headers.
+   *   certificate           cert + private_key: the client certificate (mTLS). Absent: the
+   *                         configured server.tls client certificate, if any.
+   *   CAs                   tls.ca_pem_contents and certificate.ca_cert, joined, verify the
+   *                         server instead of the configured server.tls CA; neither offered
+   *                         keeps the configured CA (or the system pool).
+   *   tls                   include_system_ca_certs_pool, min_version, max_version as in
+   *                         server.tls; insecure_skip_verify is refused unless server.tls sets
+   *                         it; cipher_suites are ignored. An absent tls or certificate never
+   *                         turns verification off.
+   *   heartbeat_interval_seconds  applied as the core applies offers (when ReportsHeartbeat is
+   *                         advertised; 0 turns heartbeats off), at once, trial or not.
+   *   proxy                 a url (http://[user:password@]host:port) and connect_headers replace
+   *                         the configured server.proxy; none offered keeps it (or, without
+   *                         one, HTTPS_PROXY / HTTP_PROXY / NO_PROXY). The connection is a
+   *                         CONNECT tunnel through it.
+   * A call while an earlier trial runs ends that one (OPSUP_ERR_FAILED, "replaced by a newer
+   * offer") and tries the new settings against the same previous ones. `done` (required) runs
+   * once on the loop thread, never before this call returns; dropped once the module is
+   * stopped. Only the module owning AcceptsOpAMPConnectionSettings may call it.
+   * Returns OPSUP_OK when started; OPSUP_ERR_INVALID_ARGUMENT for a caller without that
+   * capability, NULL `done`, an unknown flag (logged; `done` is not called);
+   * OPSUP_ERR_UNSUPPORTED when this supervisor has no OpAMP connection; OPSUP_ERR_FAILED once
+   * the module is stopped. The bytes are copied. THREADING: loop thread. */
+  opsup_status (*try_opamp_connection_settings)(opsup_host *host,
+                                                opsup_bytes opamp_connection_settings,
+                                                uint64_t timeout_ms, uint32_t flags,
+                                                opsup_connection_done done, void *user_data);
+#endif /* minor 5 */
 } opsup_host_api;
 
 #define OPSUP_HOST_HAS(api, member) OPSUP_HAS_FIELD(opsup_host_api, (api)->struct_size, member)

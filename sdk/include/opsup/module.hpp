@@ -241,6 +241,9 @@ struct Callback {
   std::function<void(const DownloadProgress &)> download_progress;
   std::function<void(const DownloadResult &)> download_done;
 #endif
+#if OPSUP_ABI_MINOR >= 5
+  std::function<void(opsup_status, const std::string &)> connection_done;  // connection trials
+#endif
 };
 
 }  // namespace detail
@@ -772,6 +775,41 @@ class Host {
   }
 #endif  // OPSUP_ABI_MINOR >= 4
 
+#if OPSUP_ABI_MINOR >= 5
+  // ---- ABI 1.5: the OpAMP connection (see module.h) --------------------------------------
+
+  using ConnectionDone = std::function<void(opsup_status, const std::string &error)>;
+
+  // Connects with `opamp_connection_settings` (a serialized OpAMPConnectionSettings) and
+  // tells `done` whether the server there answered a status report within `timeout`
+  // (OPSUP_OK) or the supervisor went back to the previous settings (OPSUP_ERR_FAILED), or
+  // that the settings cannot be used (OPSUP_ERR_INVALID_ARGUMENT). `flags`:
+  // OPSUP_CONNECTION_COMMITTED uses them without a trial. Returns OPSUP_OK when started,
+  // OPSUP_ERR_INVALID_ARGUMENT (not the owner of AcceptsOpAMPConnectionSettings),
+  // OPSUP_ERR_UNSUPPORTED (host older than ABI 1.5, or no OpAMP connection) or
+  // OPSUP_ERR_FAILED (stopped). OWNERSHIP: `done` is kept until it runs or the module is
+  // destroyed. THREADING: loop thread.
+  opsup_status try_opamp_connection_settings(std::string_view opamp_connection_settings,
+                                             std::chrono::milliseconds timeout, ConnectionDone done,
+                                             uint32_t flags = 0) {
+    if (!OPSUP_DETAIL_HAS(try_opamp_connection_settings))
+      return OPSUP_ERR_UNSUPPORTED;
+    auto callback = std::make_unique<detail::Callback>();
+    callback->owner = this;
+    callback->connection_done = std::move(done);
+    detail::Callback *raw = callback.get();
+    pending_.emplace(raw, std::move(callback));
+    const opsup_bytes bytes{reinterpret_cast<const uint8_t *>(opamp_connection_settings.data()),
+                            opamp_connection_settings.size()};
+    const uint64_t timeout_ms = timeout.count() < 0 ? 0 : static_cast<uint64_t>(timeout.count());
+    const opsup_status status = api_->try_opamp_connection_settings(
+        handle_, bytes, timeout_ms, flags, &Host::run_connection_done, raw);
+    if (status != OPSUP_OK)
+      pending_.erase(raw);
+    return status;
+  }
+#endif  // OPSUP_ABI_MINOR >= 5
+
  private:
 #if OPSUP_ABI_MINOR >= 4
   static void run_download_progress(void *user_data,
@@ -800,6 +838,24 @@ class Host {
     });
   }
 #endif  // OPSUP_ABI_MINOR >= 4
+#if OPSUP_ABI_MINOR >= 5
+  static void run_connection_done(void *user_data, opsup_status status,
+                                  const char *error) noexcept {
+    auto *raw = static_cast<detail::Callback *>(user_data);
+    Host *owner = raw->owner;
+    auto node = owner->pending_.extract(raw);
+    if (node.empty())
+      return;
+    try {
+      if (node.mapped()->connection_done)
+        node.mapped()->connection_done(status, error != nullptr ? error : "");
+    } catch (const std::exception &e) {
+      owner->error(std::string("a connection trial's done callback threw: ") + e.what());
+    } catch (...) {
+      owner->error("a connection trial's done callback threw a non-standard exception");
+    }
+  }
+#endif  // OPSUP_ABI_MINOR >= 5
 #if OPSUP_ABI_MINOR >= 3
   // Calls a config-change service with a trampoline owning `done` (or none without it).
   template <class Call>

@@ -22,9 +22,9 @@
 //     SupervisorAuthExtensions (bearer, basic, OAuth2 renewed for the reconnect);
 //   modules_e2e_test: SupervisorReportsEffectiveConfig, SupervisorRestartCommand;
 //   health_endpoint_test: SupervisorHealthCheckServer, SupervisorHealthCheckServerBackendConnError;
-//   in issue 11 (connection settings): SupervisorOpAMPConnectionSettings,
+//   connection_settings_e2e_test (issue 11): SupervisorOpAMPConnectionSettings,
 //     SupervisorReportsHeartbeat (the offer), SupervisorAuthExtensions (auth kept across a
-//     pushed endpoint change);
+//     pushed endpoint change, as AuthIsKeptAcrossAPushedEndpointChange);
 //   packages_e2e_test: SupervisorPackageCapabilitiesReturnError, inverted
 //     (SupervisorPackageCapabilitiesWork);
 //   supervisor_telemetry_e2e_test: SupervisorEmitBootstrapTelemetry (with the spans of

@@ -388,3 +388,37 @@ TEST(Loader, LoadsFromAFile) {
 
 }  // namespace
 }  // namespace opsup::config
+
+namespace opsup::config {
+namespace {
+
+// server.proxy (NEW): the url and the CONNECT headers; a non-http proxy is an error naming
+// the key.
+TEST(Loader, ServerProxyKeys) {
+  const SupervisorConfig config =
+      testing::expect_loads(testing::load_text("server:\n"
+                                               "  endpoint: wss://opamp.example.com/v1/opamp\n"
+                                               "  proxy:\n"
+                                               "    url: http://agent:pw@proxy.example:3128\n"
+                                               "    connect_headers:\n"
+                                               "      X-Proxy-Tenant: blue\n"
+                                               "agent:\n"
+                                               "  executable: /usr/bin/otelcol\n"));
+  EXPECT_EQ(config.server.proxy.url, "http://agent:pw@proxy.example:3128");
+  ASSERT_EQ(config.server.proxy.connect_headers.size(), 1u);
+  EXPECT_EQ(config.server.proxy.connect_headers[0].name, "X-Proxy-Tenant");
+
+  const LoadResult refused = testing::load_text(
+      "server:\n"
+      "  endpoint: wss://opamp.example.com/v1/opamp\n"
+      "  proxy:\n"
+      "    url: https://proxy.example:3128\n"
+      "agent:\n"
+      "  executable: /usr/bin/otelcol\n");
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(testing::find_by_key(refused.errors, "server.proxy.url"), nullptr)
+      << testing::describe(refused.errors);
+}
+
+}  // namespace
+}  // namespace opsup::config

@@ -56,6 +56,12 @@
 //     request in downloads(); nothing is fetched: the test calls download_progress() and
 //     finish_download() (dropped once cancelled or stopped). package_files_remove records
 //     the name in removed_packages().
+//   - try_opamp_connection_settings (ABI 1.5) talks to a scripted connection: it checks the
+//     caller owns AcceptsOpAMPConnectionSettings, `done` and the flags as the real host does,
+//     records each call in connection_trials() and keeps it pending until
+//     complete_connection_trial(status, error) (oldest first; `done` is dropped once
+//     stopped). The settings are not interpreted: the test chooses the outcome.
+//     set_connection_available(false) makes it OPSUP_ERR_UNSUPPORTED.
 //
 // THREADING: use one FakeHost from one test thread. The module may call log and post
 // from any thread, as with the real host.
@@ -234,6 +240,42 @@ class FakeHost {
     return validated_configs_;
   }
 #endif  // OPSUP_ABI_MINOR >= 3
+
+#if OPSUP_ABI_MINOR >= 5
+  // ---- The scripted OpAMP connection (ABI 1.5) -----------------------------------------
+  struct ConnectionTrial {
+    std::string settings;  // the serialized OpAMPConnectionSettings
+    uint64_t timeout_ms = 0;
+    uint32_t flags = 0;
+  };
+  // Every try_opamp_connection_settings call accepted, oldest first.
+  const std::vector<ConnectionTrial> &connection_trials() const {
+    return connection_trials_;
+  }
+  size_t pending_connection_trials() const {
+    return pending_trials_.size();
+  }
+  // Completes the oldest pending trial: its done gets `status` and `error` (unless the
+  // module is stopped). False when none is pending.
+  bool complete_connection_trial(opsup_status status = OPSUP_OK, std::string error = "") {
+    if (pending_trials_.empty())
+      return false;
+    PendingTrial pending = pending_trials_.front();
+    pending_trials_.pop_front();
+    bool accepting;
+    {
+      std::lock_guard lock(mutex_);
+      accepting = accepting_;
+    }
+    if (accepting)
+      pending.done(pending.user_data, status, error.c_str());
+    return true;
+  }
+  // false: try_opamp_connection_settings answers OPSUP_ERR_UNSUPPORTED.
+  void set_connection_available(bool available) {
+    connection_available_ = available;
+  }
+#endif  // OPSUP_ABI_MINOR >= 5
 
   // ---- Lifecycle --------------------------------------------------------------------
   // Calls the module's entry with the minor range [minor_min, minor_max] and copies its
@@ -1196,6 +1238,31 @@ class FakeHost {
         return OPSUP_OK;
       };
 #endif
+#if OPSUP_ABI_MINOR >= 5
+      t.try_opamp_connection_settings = [](opsup_host *h, opsup_bytes settings, uint64_t timeout_ms,
+                                           uint32_t flags, opsup_connection_done done,
+                                           void *user_data) -> opsup_status {
+        FakeHost &host = self(h);
+        if ((host.descriptor_.capabilities & OPSUP_CAP_ACCEPTS_OPAMP_CONNECTION_SETTINGS) == 0)
+          return host.refuse(
+              "try_opamp_connection_settings: only the module owning "
+              "AcceptsOpAMPConnectionSettings may call it");
+        if (done == nullptr)
+          return host.refuse("try_opamp_connection_settings: done is NULL");
+        if ((flags & ~OPSUP_CONNECTION_COMMITTED) != 0)
+          return host.refuse("try_opamp_connection_settings: unknown flags");
+        if (!host.connection_available_)
+          return OPSUP_ERR_UNSUPPORTED;
+        if (host.stopped_)
+          return OPSUP_ERR_FAILED;
+        host.connection_trials_.push_back(
+            ConnectionTrial{std::string(reinterpret_cast<const char *>(settings.data),
+                                        settings.data ? settings.size : 0),
+                            timeout_ms, flags});
+        host.pending_trials_.push_back(PendingTrial{done, user_data});
+        return OPSUP_OK;
+      };
+#endif
       return t;
     }();
     return table;
@@ -1327,6 +1394,16 @@ class FakeHost {
     }
     return static_cast<uint64_t>(total);
   }
+#endif
+
+#if OPSUP_ABI_MINOR >= 5
+  struct PendingTrial {
+    opsup_connection_done done = nullptr;
+    void *user_data = nullptr;
+  };
+  std::vector<ConnectionTrial> connection_trials_;
+  std::deque<PendingTrial> pending_trials_;
+  bool connection_available_ = true;
 #endif
 
   opsup_host_info info_{};
