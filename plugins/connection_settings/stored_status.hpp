@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include "../shared/hex.hpp"
 
 namespace opsup::connection_settings {
 
@@ -20,6 +21,7 @@ struct StoredStatus {
 std::string status_yaml(const StoredStatus &status);
 std::optional<StoredStatus> parse_status_yaml(std::string_view yaml);
 
-std::string to_hex(std::string_view bytes);
+using plugin_support::from_hex;
+using plugin_support::to_hex;
 
 }  // namespace opsup::connection_settings

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include "../shared/hex.hpp"
 
 namespace opsup::packages {
 
@@ -55,7 +56,7 @@ struct PackagesState {
 std::string state_yaml(const PackagesState &state);
 std::optional<PackagesState> parse_state(std::string_view yaml, std::string &error);
 
-std::string to_hex(std::string_view bytes);
-std::optional<std::string> from_hex(std::string_view hex);
+using plugin_support::from_hex;
+using plugin_support::to_hex;
 
 }  // namespace opsup::packages

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include "../shared/hex.hpp"
 
 namespace opsup::remote_config {
 
@@ -23,8 +24,8 @@ struct StoredStatus {
 std::string status_yaml(const StoredStatus &status);
 std::optional<StoredStatus> parse_status_yaml(std::string_view yaml);
 
-std::string to_hex(std::string_view bytes);
-std::optional<std::string> from_hex(std::string_view hex);
+using plugin_support::from_hex;
+using plugin_support::to_hex;
 
 // Hashes of failed configs, newest last, at most kMaxFailedHashes (the oldest go first).
 class FailedHashes {
