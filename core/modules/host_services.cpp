@@ -672,8 +672,9 @@ uint64_t download_start(opsup_host *host, const opsup_download_request *request,
     if (request->signature.data != nullptr)
       spec.signature.assign(reinterpret_cast<const char *>(request->signature.data),
                             request->signature.size);
-    spec.own_settings_yaml = slot.own_settings_yaml;
   }
+  // The signature policy and the download's TLS settings (plugins.<id>.tls) come from here.
+  spec.own_settings_yaml = slot.own_settings_yaml;
 
   const uint64_t id = ++slot.core->last_download_id;
   ModuleSlot *slot_ptr = &slot;

@@ -16,6 +16,7 @@
 #include <limits>
 #include <system_error>
 
+#include "modules/download_tls_settings.hpp"
 #include "modules/signature_settings.hpp"
 #include "packages/signature.hpp"
 #include "storage/atomic_file.hpp"
@@ -120,6 +121,7 @@ class PackageDownload::Impl : public std::enable_shared_from_this<Impl> {
 
  private:
   void prepare() {
+    tls_ = download_tls_from(spec_.own_settings_yaml);
     storage::ensure_private_directory(spec_.directory.parent_path());
     storage::ensure_private_directory(spec_.directory);
     digest_ = new_digest();
@@ -159,6 +161,7 @@ class PackageDownload::Impl : public std::enable_shared_from_this<Impl> {
       return finish(failed(errno_text("cannot write", partial_)));
     transport::HttpRequest request;
     request.url = spec_.url;
+    request.tls = tls_;
     for (const auto &[name, value] : spec_.headers)
       request.headers.push_back({name, value});
     if (offset_ > 0)
@@ -390,6 +393,7 @@ class PackageDownload::Impl : public std::enable_shared_from_this<Impl> {
   std::filesystem::path partial_;
   std::string shown_url_;
   Digest digest_;
+  transport::ClientTlsSettings tls_;  // plugins.<id>.tls, read in prepare()
   int fd_ = -1;
   uint64_t offset_ = 0;    // bytes kept from before this attempt
   uint64_t received_ = 0;  // bytes of this attempt

@@ -52,6 +52,8 @@ CliOptions parse_cli(const std::vector<std::string> &args) {
       options.opamp = parse_listen_address(value(), flag);
     } else if (flag == "--ui-listen") {
       options.ui = parse_listen_address(value(), flag);
+    } else if (flag == "--packages-listen") {
+      options.packages = parse_listen_address(value(), flag);
     } else if (flag == "--opamp-path") {
       options.opamp_path = value();
       if (options.opamp_path.empty() || options.opamp_path.front() != '/') {
@@ -151,6 +153,11 @@ JSON API to see agents and act on them.
 
   --opamp-listen HOST:PORT   OpAMP listener (default 127.0.0.1:4320; port 0 picks one)
   --opamp-path PATH          OpAMP path (default /v1/opamp)
+  --packages-listen HOST:PORT
+                             serve package downloads (GET /packages/NAME, nothing else) on
+                             this listener too, over TLS with the OpAMP certificate when
+                             OpAMP uses TLS (without asking for client certificates);
+                             offered download URLs then point here
   --ui-listen HOST:PORT      web page, JSON API and package downloads (default 127.0.0.1:4321)
   --tls-cert FILE            serve OpAMP over TLS with this certificate (PEM) ...
   --tls-key FILE             ... and this private key (PEM)
@@ -159,7 +166,8 @@ JSON API to see agents and act on them.
   --tls-client-ca FILE       require client certificates signed by this CA (PEM)
   --require-header 'N: V'    refuse OpAMP requests (HTTP 401) that lack header N with value V
                              (repeatable; e.g. an Authorization a client must send)
-  --public-ui-url URL        base URL of package downloads (default: the UI listener's URL)
+  --public-ui-url URL        base URL of package downloads (default: the --packages-listen
+                             listener's URL, else the UI listener's)
   --data-dir DIR             where uploaded packages are kept (default: a temporary
                              directory removed at exit)
   --package-signing-key FILE ECDSA P-256 private key (PEM) that signs offered packages
@@ -193,6 +201,7 @@ On start it prints the bound addresses, then "opamp-server: ready":
   opamp-server: opamp listening on ws://127.0.0.1:4320/v1/opamp
   opamp-server: opamp http endpoint http://127.0.0.1:4320/v1/opamp
   opamp-server: ui listening on http://127.0.0.1:4321/
+(and "opamp-server: packages listening on URL" with --packages-listen).
 SIGTERM or SIGINT stops it (exit status 0). The JSON API is described in README.md.
 )";
 }

@@ -20,6 +20,8 @@ struct CliOptions {
   bool help = false;
   ListenAddress opamp{"127.0.0.1", 4320};
   ListenAddress ui{"127.0.0.1", 4321};
+  // --packages-listen: a listener serving only package downloads, over TLS when OpAMP is.
+  std::optional<ListenAddress> packages;
   std::string opamp_path = "/v1/opamp";
   std::string tls_cert_file;
   std::string tls_key_file;

@@ -116,8 +116,11 @@ int run(const server::CliOptions &options) {
               << std::endl;
   }
   std::unique_ptr<transport::HttpServer> ui_server;
+  std::unique_ptr<transport::HttpServer> packages_server;
   server::Actions actions(registry, endpoint, packages, signer, [&]() {
-    return options.public_ui_url.empty() ? ui_server->base_url() : options.public_ui_url;
+    if (!options.public_ui_url.empty())
+      return options.public_ui_url;
+    return packages_server ? packages_server->base_url() : ui_server->base_url();
   });
   server::HttpApi api(registry, actions, packages, [&io](std::function<void()> task) {
     boost::asio::post(io, std::move(task));
@@ -128,6 +131,13 @@ int run(const server::CliOptions &options) {
   opamp_options.port = options.opamp.port;
   opamp_options.path = options.opamp_path;
   opamp_options.tls = tls_settings(options, ca);
+  std::optional<transport::ServerTlsSettings> packages_tls = opamp_options.tls;
+  if (packages_tls) {
+    // Package clients are not OpAMP agents: no client certificate is asked of them.
+    packages_tls->client_ca_file.clear();
+    packages_tls->client_ca_pem.clear();
+    packages_tls->require_client_certificate = false;
+  }
   opamp_options.handshake_timeout = options.handshake_timeout;
   opamp_options.body_timeout = options.body_timeout;
   opamp_options.max_body_bytes_in_flight = options.max_body_bytes_in_flight;
@@ -147,16 +157,37 @@ int run(const server::CliOptions &options) {
         api.handle(request, std::move(respond));
       });
 
+  if (options.packages) {
+    transport::HttpServerOptions packages_options = ui_options;
+    packages_options.listen_address = options.packages->host;
+    packages_options.port = options.packages->port;
+    packages_options.tls = packages_tls;
+    packages_server = transport::HttpServer::create(
+        io, packages_options,
+        [&api](const transport::HttpServerRequest &request,
+               std::function<void(transport::HttpServerResponse)> respond) {
+          if (!request.path.starts_with("/packages/")) {
+            return respond(transport::HttpServerResponse::text(
+                404, "this listener serves only /packages/NAME\n"));
+          }
+          api.handle(request, std::move(respond));
+        });
+  }
+
   opamp_server->start();
   ui_server->start();
+  if (packages_server)
+    packages_server->start();
   sweeper.start();
   endpoint.set_own_urls(opamp_server->websocket_url(), opamp_server->http_url());
   api.set_urls({opamp_server->websocket_url(), opamp_server->http_url(), ui_server->base_url()});
 
   std::cout << "opamp-server: opamp listening on " << opamp_server->websocket_url() << "\n"
             << "opamp-server: opamp http endpoint " << opamp_server->http_url() << "\n"
-            << "opamp-server: ui listening on " << ui_server->base_url() << "/\n"
-            << "opamp-server: ready" << std::endl;
+            << "opamp-server: ui listening on " << ui_server->base_url() << "/\n";
+  if (packages_server)
+    std::cout << "opamp-server: packages listening on " << packages_server->base_url() << "/\n";
+  std::cout << "opamp-server: ready" << std::endl;
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code &error, int signal_number) {
@@ -166,6 +197,8 @@ int run(const server::CliOptions &options) {
     sweeper.stop();
     opamp_server->stop();
     ui_server->stop();
+    if (packages_server)
+      packages_server->stop();
     io.stop();
   });
 

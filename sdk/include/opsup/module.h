@@ -560,8 +560,10 @@ typedef struct opsup_host_api {
 #if OPSUP_TARGET_ABI_MINOR >= 4
   /* ---- ABI minor 4: package downloads ---- */
 
-  /* Fetches request->url with an HTTP(S) GET (its headers added; TLS verification on, with
-   * the system's CA certificates; the OpAMP connection's proxy is not used; no redirects)
+  /* Fetches request->url with an HTTP(S) GET (its headers added; TLS verification always on,
+   * against the system's CA certificates or the module's plugins.<id>.tls settings (ca_file,
+   * include_system_ca_certs_pool, cert_file, key_file, server_name_override, min_version);
+   * the OpAMP connection's proxy and TLS settings are not used; no redirects)
    * asynchronously, streaming it to a partial file in
    * <storage directory>/packages/<package_name>/. Bytes kept from an interrupted download of
    * the same sha256 are resumed with a Range request. The SHA-256 is checked before the

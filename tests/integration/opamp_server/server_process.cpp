@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <regex>
 #include <stdexcept>
 
@@ -44,6 +45,8 @@ OpampServerProcess::OpampServerProcess(std::vector<std::string> extra_args,
   websocket_url_ = capture(*process_, R"(opamp-server: opamp listening on (\S+))");
   http_url_ = capture(*process_, R"(opamp-server: opamp http endpoint (\S+))");
   ui_url_ = capture(*process_, R"(opamp-server: ui listening on (\S+?)/?$)");
+  if (std::find(extra_args.begin(), extra_args.end(), "--packages-listen") != extra_args.end())
+    packages_url_ = capture(*process_, R"(opamp-server: packages listening on (\S+?)/?$)");
   capture(*process_, R"(opamp-server: (ready))");
 }
 

@@ -22,6 +22,8 @@ class OpampServerProcess {
   const std::string &websocket_url() const { return websocket_url_; }  // ws(s)://.../v1/opamp
   const std::string &http_url() const { return http_url_; }            // http(s)://.../v1/opamp
   const std::string &ui_url() const { return ui_url_; }                // http://host:port (no /)
+  // With --packages-listen: http(s)://host:port (no /) of that listener; else "".
+  const std::string &packages_url() const { return packages_url_; }
   ChildProcess &process() { return *process_; }
 
   // GET ui_url + path; the parsed JSON, or null when the status is not 200.
@@ -39,6 +41,7 @@ class OpampServerProcess {
   std::string websocket_url_;
   std::string http_url_;
   std::string ui_url_;
+  std::string packages_url_;
 };
 
 // Reads a nested member: at(value, {"remote_config_status", "status"}); a null value when

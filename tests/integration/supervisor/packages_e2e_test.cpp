@@ -32,6 +32,7 @@ class PackagesE2e : public ::testing::Test {
   std::unique_ptr<OpampServerProcess> server_ = std::make_unique<OpampServerProcess>();
   std::unique_ptr<ChildProcess> supervisor_;
   std::string uid_;
+  std::string server_yaml_;  // inside `server:` (a tls section for a TLS server)
 
   void SetUp() override {
     std::filesystem::copy_file(OPSUP_PACKAGES_MODULE, modules_.path() / "packages.so");
@@ -58,6 +59,7 @@ class PackagesE2e : public ::testing::Test {
                                     .storage = dir_.path() / "storage",
                                     .modules_dir = modules_.path(),
                                     .extra_yaml = extra,
+                                    .server_yaml = server_yaml_,
                                     .collector = collector_executable(CollectorKind::kReal)},
                                    dir_.path());
     uid_ = wait_for_connected_agent(*server_, kDeadline);
@@ -277,6 +279,50 @@ TEST_F(PackagesE2e, AWithdrawnPackageIsRemoved) {
   EXPECT_EQ(string_at(statuses, {"packages", "addon", "status"}), "Installed");
   EXPECT_FALSE(std::filesystem::exists(package_dir("other")));
   EXPECT_EQ(read_file(package_dir("addon") / "addon"), "a\n");
+  stop_supervisor();
+}
+
+// A server on TLS whose packages come from an HTTPS listener of their own
+// (--packages-listen); OpAMP trusts the server's CA through server.tls. Returns the CA file.
+std::filesystem::path use_tls_server(TempDir &dir, std::unique_ptr<OpampServerProcess> &server,
+                                     std::string &server_yaml) {
+  const auto ca_file = dir.path() / "server-ca.pem";
+  server.reset();
+  server = std::make_unique<OpampServerProcess>(std::vector<std::string>{
+      "--tls-self-signed", "--tls-ca-out", ca_file.string(), "--packages-listen", "127.0.0.1:0"});
+  EXPECT_EQ(server->packages_url().rfind("https://", 0), 0u) << server->packages_url();
+  server_yaml = "  tls:\n    ca_file: " + ca_file.string() + "\n";
+  return ca_file;
+}
+
+TEST_F(PackagesE2e, AnHttpsDownloadVerifiesThePackageServerWithPluginsPackagesTls) {
+  const auto ca_file = use_tls_server(dir_, server_, server_yaml_);
+  start(/*allow_unsigned=*/false, "    signature:\n      public_keys: [" +
+                                      server_key_file().string() +
+                                      "]\n    tls:\n      ca_file: " + ca_file.string() + "\n");
+  const std::string all_hash = offer(kOneAddon);
+  const std::string url =
+      string_at(server_->agent(uid_), {"packages_offer", "packages", "addon", "download_url"});
+  EXPECT_EQ(url.rfind(server_->packages_url(), 0), 0u) << url;
+  wait_status(all_hash, "addon", "Installed");
+  EXPECT_EQ(read_file(package_dir("addon") / "addon"), "hello\n");
+  stop_supervisor();
+}
+
+TEST_F(PackagesE2e, AnHttpsDownloadFromAnUntrustedServerFailsAndNothingIsKept) {
+  // The OpAMP connection trusts the server's CA (server.tls); downloads do not borrow it:
+  // without plugins.packages.tls they trust the system pool only, which lacks that CA.
+  use_tls_server(dir_, server_, server_yaml_);
+  start(/*allow_unsigned=*/false);
+  const std::string all_hash = offer(kOneAddon);
+  // A TLS failure may pass (InstallPending, tried again later) like any network failure.
+  const auto statuses = wait_statuses(all_hash, [](const boost::json::value &statuses) {
+    return !string_at(statuses, {"packages", "addon", "error_message"}).empty();
+  });
+  const std::string error = string_at(statuses, {"packages", "addon", "error_message"});
+  EXPECT_NE(error.find("certificate verify failed"), std::string::npos)
+      << boost::json::serialize(statuses);
+  EXPECT_FALSE(std::filesystem::exists(package_dir("addon") / "addon"));
   stop_supervisor();
 }
 
