@@ -1,14 +1,19 @@
 // The OpAMP connection through a real HTTP CONNECT proxy: Debian's tinyproxy, started by the
 // test with its own config (basic auth required), carries the supervisor's OpAMP traffic to
-// tools/opamp-server, whether the proxy comes from server.proxy or from a connection
-// settings offer. The proxy's own log shows each CONNECT; the credentials never reach the
-// supervisor's log.
+// tools/opamp-server, whether the proxy comes from server.proxy, from a connection
+// settings offer or from HTTP_PROXY (NO_PROXY naming the server bypasses it). The proxy's own log
+// shows each CONNECT; the credentials never reach the supervisor's log.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 
@@ -57,6 +62,26 @@ class TinyProxy {
 std::string port_of(const std::string &url) {
   const auto colon = url.rfind(':');
   return url.substr(colon + 1, url.find('/', colon) - colon - 1);
+}
+
+// An IPv4 address of this machine that is not loopback ("" when it has none): the
+// environment's proxy never applies to loopback, so those tests reach the server here.
+std::string non_loopback_ipv4() {
+  ifaddrs *list = nullptr;
+  if (::getifaddrs(&list) != 0)
+    return "";
+  std::string found;
+  for (ifaddrs *entry = list; entry != nullptr && found.empty(); entry = entry->ifa_next) {
+    if (entry->ifa_addr == nullptr || entry->ifa_addr->sa_family != AF_INET ||
+        (entry->ifa_flags & IFF_UP) == 0 || (entry->ifa_flags & IFF_LOOPBACK) != 0)
+      continue;
+    char text[INET_ADDRSTRLEN] = "";
+    const auto *address = reinterpret_cast<const sockaddr_in *>(entry->ifa_addr);
+    if (::inet_ntop(AF_INET, &address->sin_addr, text, sizeof text) != nullptr)
+      found = text;
+  }
+  ::freeifaddrs(list);
+  return found;
 }
 
 class ProxyE2E : public ::testing::Test {
@@ -156,6 +181,67 @@ TEST_F(ProxyE2E, AnOfferedProxyCarriesTheSwitchedConnection) {
   supervisor->send_signal(SIGTERM);
   EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
   EXPECT_EQ(supervisor->output().find("offered-s3cret"), std::string::npos);
+}
+
+// No server.proxy: HTTP_PROXY (the ws:// endpoint's variable, as Go reads it) names the proxy,
+// and NO_PROXY naming the server's address makes the supervisor connect directly.
+class ProxyEnvironmentE2E : public ProxyE2E {
+ protected:
+  std::string address_ = non_loopback_ipv4();
+  OpampServerProcess any_address_server_{{"--opamp-listen", "0.0.0.0:0"}};
+
+  std::string endpoint() const {
+    return "ws://" + address_ + ":" + port_of(any_address_server_.websocket_url()) + "/v1/opamp";
+  }
+  SupervisorRun environment_run(std::vector<std::pair<std::string, std::string>> env) {
+    SupervisorRun result = run();
+    result.endpoint = endpoint();
+    result.env = std::move(env);
+    // The environment of the test runner must not decide: only what the test sets counts.
+    for (const char *name :
+         {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"}) {
+      if (std::none_of(result.env.begin(), result.env.end(),
+                       [&](const auto &entry) { return entry.first == name; }))
+        result.env.emplace_back(name, "");
+    }
+    return result;
+  }
+};
+
+TEST_F(ProxyEnvironmentE2E, HttpProxyCarriesTheOpampTraffic) {
+  if (address_.empty())
+    GTEST_SKIP() << "this machine has no non-loopback IPv4 address to reach the server on";
+  TinyProxy proxy(dir_, "agent", "env-s3cret");
+  ASSERT_TRUE(proxy.ready()) << proxy.process().output();
+  auto supervisor = start_supervisor(
+      environment_run({{"HTTP_PROXY", proxy.url("agent:env-s3cret@")}}), dir_.path());
+  const std::string uid = wait_for_connected_agent(any_address_server_, kDeadline);
+  ASSERT_FALSE(uid.empty()) << supervisor->output() << proxy.process().output();
+  EXPECT_TRUE(
+      proxy.process()
+          .wait_for_line("CONNECT " + address_ + ":" + port_of(any_address_server_.websocket_url()),
+                         10s)
+          .has_value())
+      << proxy.process().output();
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+  EXPECT_EQ(supervisor->output().find("env-s3cret"), std::string::npos) << supervisor->output();
+}
+
+TEST_F(ProxyEnvironmentE2E, NoProxyNamingTheServerConnectsDirectly) {
+  if (address_.empty())
+    GTEST_SKIP() << "this machine has no non-loopback IPv4 address to reach the server on";
+  TinyProxy proxy(dir_, "agent", "env-s3cret");
+  ASSERT_TRUE(proxy.ready()) << proxy.process().output();
+  auto supervisor = start_supervisor(
+      environment_run({{"HTTP_PROXY", proxy.url("agent:env-s3cret@")}, {"NO_PROXY", address_}}),
+      dir_.path());
+  const std::string uid = wait_for_connected_agent(any_address_server_, kDeadline);
+  ASSERT_FALSE(uid.empty()) << supervisor->output() << proxy.process().output();
+  supervisor->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor->wait_exit(kDeadline), 0) << supervisor->output();
+  EXPECT_EQ(proxy.process().output().find("CONNECT "), std::string::npos)
+      << proxy.process().output();
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ std::unique_ptr<ChildProcess> start_supervisor(const SupervisorRun &run,
   options.executable = binary("opampsupervisor");
   options.args = {"--config", config_path.string(), "--modules-dir", run.modules_dir.string()};
   options.args.insert(options.args.end(), run.extra_args.begin(), run.extra_args.end());
+  options.extra_env = run.env;
   return std::make_unique<ChildProcess>(options);
 }
 

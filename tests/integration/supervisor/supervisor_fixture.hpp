@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../opamp_server/server_process.hpp"
@@ -29,6 +30,8 @@ struct SupervisorRun {
   // The whole top-level `telemetry:` section; empty: console logs at debug on stdout, which
   // the tests read.
   std::string telemetry_yaml{};
+  // Added to (or replacing) the supervisor's environment, e.g. HTTPS_PROXY.
+  std::vector<std::pair<std::string, std::string>> env{};
 };
 
 // The supervisor's YAML for `run`.
