@@ -262,6 +262,7 @@ void OpampServerCore::route(const std::shared_ptr<HttpSession<Stream>> &session,
   info.headers = internal::to_header_list(request);
   info.websocket_upgrade = websocket::is_upgrade(request);
   info.peer_credentials = session->peer_credentials();
+  info.peer_certificate = session->peer_certificate();
 
   if (!info.websocket_upgrade && request.method() != http::verb::post) {
     auto response = HttpServerResponse::text(405, "OpAMP expects a POST or a WebSocket upgrade\n");

@@ -74,6 +74,15 @@ struct PeerCredentials {
   uint32_t gid = 0;
 };
 
+// The certificate a TLS client presented and the server verified (mTLS). Public facts only.
+struct PeerCertificate {
+  std::string subject;    // RFC 2253, e.g. "O=opamp-supervisor,CN=0191..."
+  std::string issuer;     // RFC 2253
+  std::string serial;     // upper-case hex
+  std::string not_after;  // RFC 3339, UTC
+  bool operator==(const PeerCertificate &) const = default;
+};
+
 // What a server knows about a request before it accepts a connection or a POST.
 struct RequestInfo {
   std::string peer;  // "127.0.0.1:5555" or "unix:/path (pid 12)"
@@ -81,6 +90,8 @@ struct RequestInfo {
   HeaderList headers;
   bool websocket_upgrade = false;
   std::optional<PeerCredentials> peer_credentials;
+  // The client certificate of a TLS connection, when the client presented one.
+  std::optional<PeerCertificate> peer_certificate;
 
   // Case-insensitive header lookup; nullopt when absent.
   std::optional<std::string> header(std::string_view name) const;

@@ -71,6 +71,12 @@ std::string status_line(const json::value &view) {
                      text(member(view, "message_count")) + " messages";
   if (member(connection, "disconnect_seen") == json::value(true))
     line += " · agent_disconnect received";
+  const auto &certificate = member(connection, "client_certificate");
+  line += certificate.is_object()
+              ? " · client certificate " + text(member(certificate, "subject")) + ", serial " +
+                    text(member(certificate, "serial")) + ", valid until " +
+                    text(member(certificate, "not_after"))
+              : std::string(" · no client certificate");
   return line;
 }
 

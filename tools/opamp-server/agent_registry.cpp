@@ -122,6 +122,7 @@ bool AgentRegistry::attach(AgentRecord &agent,
   state.websocket = websocket;
   state.websocket_open = websocket;
   state.peer = connection->request().peer;
+  state.client_certificate = connection->request().peer_certificate;
   state.last_message = std::chrono::steady_clock::now();
   if (fresh) {
     ++state.connection_count;

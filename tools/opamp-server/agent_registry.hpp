@@ -16,6 +16,7 @@
 #include "agent_state.hpp"
 #include "desired_state.hpp"
 #include "message_log.hpp"
+#include "transport/transport_types.hpp"
 
 namespace opsup::transport {
 class ServerConnection;
@@ -29,6 +30,8 @@ struct AgentConnection {
   bool websocket = false;
   bool websocket_open = false;  // WebSocket: until on_closed
   std::string peer;
+  // The client certificate the agent presented on the current connection (mTLS).
+  std::optional<transport::PeerCertificate> client_certificate;
   uint64_t connection_count = 0;  // fresh connections seen
   SystemTime connected_since;
   std::chrono::steady_clock::time_point last_message;

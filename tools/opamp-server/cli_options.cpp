@@ -69,6 +69,11 @@ CliOptions parse_cli(const std::vector<std::string> &args) {
       options.tls_ca_out = value();
     } else if (flag == "--tls-client-ca") {
       options.tls_client_ca_file = value();
+    } else if (flag == "--tls-client-certs") {
+      options.tls_client_certs = value();
+      if (options.tls_client_certs != "request" && options.tls_client_certs != "require")
+        throw CliError("--tls-client-certs: \"" + options.tls_client_certs +
+                       "\" is neither request nor require");
     } else if (flag == "--require-header") {
       const std::string header = value();
       const auto colon = header.find(':');
@@ -136,6 +141,9 @@ CliOptions parse_cli(const std::vector<std::string> &args) {
   if (!options.tls_ca_out.empty() && !options.tls_self_signed) {
     throw CliError("--tls-ca-out needs --tls-self-signed");
   }
+  if (!options.tls_client_certs.empty() && !options.tls_enabled()) {
+    throw CliError("--tls-client-certs needs --tls-cert/--tls-key or --tls-self-signed");
+  }
   if (!options.tls_client_ca_file.empty() && !options.tls_enabled()) {
     throw CliError("--tls-client-ca needs --tls-cert/--tls-key or --tls-self-signed");
   }
@@ -164,6 +172,8 @@ JSON API to see agents and act on them.
   --tls-self-signed          generate a CA and a server certificate at start
   --tls-ca-out FILE          with --tls-self-signed: write the CA certificate (PEM) here
   --tls-client-ca FILE       require client certificates signed by this CA (PEM)
+  --tls-client-certs MODE    request|require client certificates issued by the server's own
+                             CA (the one signing CSRs); request also admits clients without
   --require-header 'N: V'    refuse OpAMP requests (HTTP 401) that lack header N with value V
                              (repeatable; e.g. an Authorization a client must send)
   --public-ui-url URL        base URL of package downloads (default: the --packages-listen

@@ -28,6 +28,9 @@ struct CliOptions {
   bool tls_self_signed = false;
   std::string tls_ca_out;
   std::string tls_client_ca_file;
+  // --tls-client-certs request|require: ask TLS clients for a certificate issued by the
+  // server's own CA (the one that signs CSRs); "require" refuses clients without one.
+  std::string tls_client_certs;
   std::string public_ui_url;            // base of package download URLs; default: the UI listener
   std::string data_dir;                 // uploaded packages; default: a temporary directory
   std::string package_signing_key;      // PEM ECDSA P-256 private key; default: generated

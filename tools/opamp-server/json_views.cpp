@@ -298,6 +298,13 @@ json::object connection_json(const AgentRecord &agent, const AgentRegistry &regi
       {"connected_since", format_time(connection.connected_since)},
       {"disconnect_seen", connection.disconnect_seen},
       {"disconnect_count", connection.disconnect_count},
+      {"client_certificate",
+       connection.client_certificate
+           ? json::value(json::object{{"subject", connection.client_certificate->subject},
+                                      {"issuer", connection.client_certificate->issuer},
+                                      {"serial", connection.client_certificate->serial},
+                                      {"not_after", connection.client_certificate->not_after}})
+           : json::value(nullptr)},
       {"disconnected_at", connection.disconnected_at
                               ? json::value(format_time(*connection.disconnected_at))
                               : json::value(nullptr)}};

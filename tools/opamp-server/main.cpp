@@ -88,6 +88,11 @@ std::optional<transport::ServerTlsSettings> tls_settings(const server::CliOption
     tls.client_ca_file = options.tls_client_ca_file;
     tls.require_client_certificate = true;
   }
+  if (!options.tls_client_certs.empty()) {
+    tls.client_ca_pem = ca.ca_cert_pem();
+    if (options.tls_client_certs == "require")
+      tls.require_client_certificate = true;
+  }
   return tls;
 }
 

@@ -189,7 +189,7 @@ std::optional<std::string> OpampEndpoint::handle_certificate_request(AgentRecord
     return request->error;
   }
   try {
-    std::string cert_pem = authority_->sign_certificate_request(request->csr_pem);
+    std::string cert_pem = authority_->sign_certificate_request(request->csr_pem, agent.uid_key);
     proto::OpAMPConnectionSettings settings = agent.desired.offers().opamp();
     if (settings.destination_endpoint().empty()) {
       settings.set_destination_endpoint(agent.connection.websocket ? own_websocket_url_

@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <cctype>
 #include <stdexcept>
 
 namespace opsup::opamp_server {
@@ -90,6 +91,24 @@ CertPtr new_certificate(X509_NAME *subject, EVP_PKEY *public_key, long validity_
   return cert;
 }
 
+// 8-4-4-4-12 hex digits.
+bool looks_like_uuid(const std::string &text) {
+  if (text.size() != 36)
+    return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? text[i] != '-' : std::isxdigit(static_cast<unsigned char>(text[i])) == 0)
+      return false;
+  }
+  return true;
+}
+
+std::string lower(std::string text) {
+  for (char &c : text)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
 bool is_ip_address(const std::string &host) {
   unsigned char buffer[16];
   return inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
@@ -160,7 +179,8 @@ IssuedCertificate CertificateAuthority::issue_server_certificate(
   return {to_pem(cert.get()), to_pem(key.get())};
 }
 
-std::string CertificateAuthority::sign_certificate_request(const std::string &csr_pem) const {
+std::string CertificateAuthority::sign_certificate_request(const std::string &csr_pem,
+                                                           const std::string &instance_uid) const {
   BioPtr bio(BIO_new_mem_buf(csr_pem.data(), static_cast<int>(csr_pem.size())));
   RequestPtr request(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
   if (!request) {
@@ -171,6 +191,14 @@ std::string CertificateAuthority::sign_certificate_request(const std::string &cs
   if (public_key == nullptr || X509_REQ_verify(request.get(), public_key) != 1) {
     ERR_clear_error();
     throw std::invalid_argument("the CSR's signature does not verify against its public key");
+  }
+  char common_name[256] = "";
+  X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(request.get()), NID_commonName, common_name,
+                            sizeof common_name);
+  if (!instance_uid.empty() && looks_like_uuid(common_name) &&
+      lower(common_name) != lower(instance_uid)) {
+    throw std::invalid_argument(std::string("the CSR names instance UID ") + common_name +
+                                ", but the agent sending it is " + instance_uid);
   }
   CertPtr cert =
       new_certificate(X509_REQ_get_subject_name(request.get()), public_key, kValiditySeconds);

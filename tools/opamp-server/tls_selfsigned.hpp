@@ -25,8 +25,11 @@ class CertificateAuthority {
   // A server certificate valid for `hosts` (IP addresses become IP SANs, others DNS SANs).
   IssuedCertificate issue_server_certificate(const std::vector<std::string> &hosts) const;
   // Verifies the PKCS#10 request's signature and issues a client certificate with its
-  // subject and public key. Throws std::invalid_argument naming the problem.
-  std::string sign_certificate_request(const std::string &csr_pem) const;
+  // subject and public key. When the subject's CN is a UUID it must be `instance_uid` (the
+  // spec: a CSR carrying the instance UID is checked against the agent sending it); other
+  // CNs are signed as they are. Throws std::invalid_argument naming the problem.
+  std::string sign_certificate_request(const std::string &csr_pem,
+                                       const std::string &instance_uid = "") const;
 
  private:
   struct Impl;

@@ -18,6 +18,7 @@
 
 #include "common/log_throttle.hpp"
 #include "transport/internal/gzip.hpp"
+#include "transport/internal/peer_certificate.hpp"
 
 namespace opsup::transport::internal {
 
@@ -130,20 +131,22 @@ template <class Stream>
 void HttpSession<Stream>::start(std::chrono::milliseconds handshake_timeout) {
   if constexpr (std::is_same_v<Stream, TlsStream>) {
     beast::get_lowest_layer(stream_).expires_after(handshake_timeout);
-    stream_.async_handshake(asio::ssl::stream_base::server,
-                            [self = this->shared_from_this()](const boost::system::error_code &ec) {
-                              if (self->closed_)
-                                return;
-                              if (ec) {
-                                uint64_t suppressed = 0;
-                                if (timeout_log.admit(suppressed)) {
-                                  spdlog::info("TLS handshake with {} failed: {}{}", self->peer(),
-                                               ec.message(), held_back(suppressed));
-                                }
-                                return self->finish("TLS handshake failed: " + ec.message());
-                              }
-                              self->read_request();
-                            });
+    stream_.async_handshake(
+        asio::ssl::stream_base::server,
+        [self = this->shared_from_this()](const boost::system::error_code &ec) {
+          if (self->closed_)
+            return;
+          if (ec) {
+            uint64_t suppressed = 0;
+            if (timeout_log.admit(suppressed)) {
+              spdlog::info("TLS handshake with {} failed: {}{}", self->peer(), ec.message(),
+                           held_back(suppressed));
+            }
+            return self->finish("TLS handshake failed: " + ec.message());
+          }
+          self->set_peer_certificate(read_peer_certificate(self->stream_.native_handle()));
+          self->read_request();
+        });
   } else {
     (void)handshake_timeout;
     read_request();

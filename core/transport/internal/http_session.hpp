@@ -63,6 +63,8 @@ class HttpSessionBase {
   uint64_t id() const { return id_; }
   const std::string &peer() const { return peer_; }
   const std::optional<PeerCredentials> &peer_credentials() const { return peer_credentials_; }
+  // The client certificate verified in the TLS handshake; nullopt before it or without one.
+  const std::optional<PeerCertificate> &peer_certificate() const { return peer_certificate_; }
   virtual bool tls() const = 0;
   virtual bool closed() const = 0;
   // Still in the TLS handshake or waiting for the first request's header: the connection
@@ -75,10 +77,16 @@ class HttpSessionBase {
   // Forgets the owner and closes: used when the server stops.
   virtual void detach_and_close() = 0;
 
+ protected:
+  void set_peer_certificate(std::optional<PeerCertificate> certificate) {
+    peer_certificate_ = std::move(certificate);
+  }
+
  private:
   uint64_t id_;
   std::string peer_;
   std::optional<PeerCredentials> peer_credentials_;
+  std::optional<PeerCertificate> peer_certificate_;
 };
 
 template <class Stream>

@@ -1,6 +1,8 @@
-// TLS features of opamp-server: client-certificate checking (--tls-client-ca) and signing
-// agents' CSRs (ConnectionSettingsRequest) with the server's own CA.
+// TLS features of opamp-server: client-certificate checking (--tls-client-ca,
+// --tls-client-certs) and signing agents' CSRs (ConnectionSettingsRequest) with the server's
+// own CA.
 #include <gtest/gtest.h>
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -9,6 +11,7 @@
 #include <fstream>
 #include <memory>
 
+#include "support/http.hpp"
 #include "support/temp_dir.hpp"
 #include "test_fixture.hpp"
 
@@ -79,8 +82,17 @@ struct CertFree {
   void operator()(X509 *cert) const { X509_free(cert); }
 };
 
-std::string make_csr(const std::string &common_name) {
+// A CSR for a new P-256 key; the key's PEM goes to `key_pem` when given.
+std::string make_csr(const std::string &common_name, std::string *key_pem = nullptr) {
   std::unique_ptr<EVP_PKEY, KeyFree> key(EVP_EC_gen("P-256"));
+  if (key_pem != nullptr) {
+    BIO *out = BIO_new(BIO_s_mem());
+    PEM_write_bio_PrivateKey(out, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    char *data = nullptr;
+    const long size = BIO_get_mem_data(out, &data);
+    key_pem->assign(data, static_cast<std::size_t>(size));
+    BIO_free(out);
+  }
   X509_REQ *request = X509_REQ_new();
   X509_NAME *name = X509_REQ_get_subject_name(request);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
@@ -162,6 +174,104 @@ TEST(OpampServerTlsTest, SignsCertificateRequests) {
         }) == 1;
       },
       kDeadline));
+}
+
+// --tls-client-certs request: an agent without a certificate connects (and can send its
+// CSR); with the certificate the server's CA issued, the agent's JSON shows it on the
+// connection. A CSR naming another instance UID is refused. --tls-client-certs require
+// refuses an agent without a certificate.
+TEST(OpampServerTlsTest, RequestedClientCertificatesIssuedByTheServerAreShownOnTheAgent) {
+  TempDir dir;
+  const auto ca_file = (dir.path() / "ca.pem").string();
+  OpampServerProcess server(
+      {"--tls-self-signed", "--tls-ca-out", ca_file, "--tls-client-certs", "request"});
+  IoThread io;
+  TestAgentOptions options;
+  options.endpoint = server.websocket_url();
+  options.tls.ca_file = ca_file;
+  TestAgent agent(io.io(), options);
+  agent.start();
+  const std::string uid = agent.instance_uid_string();
+  auto view = wait_for_agent(server, uid, [](const json::value &v) {
+    return at(v, {"connection", "connected"}) == json::value(true);
+  });
+  EXPECT_TRUE(at(view, {"connection", "client_certificate"}).is_null()) << json::serialize(view);
+
+  agent.send([](proto::AgentToServer &message) {
+    message.mutable_connection_settings_request()
+        ->mutable_opamp()
+        ->mutable_certificate_request()
+        ->set_csr(make_csr("01920000-0000-7000-8000-000000000042"));
+  });
+  EXPECT_TRUE(eventually(
+      [&] {
+        return agent.count_received([](const proto::ServerToAgent &m) {
+          return m.error_response().error_message().find("names instance UID") != std::string::npos;
+        }) == 1;
+      },
+      kDeadline));
+
+  std::string key_pem;
+  const std::string csr = make_csr(uid, &key_pem);
+  agent.send([csr](proto::AgentToServer &message) {
+    message.mutable_connection_settings_request()
+        ->mutable_opamp()
+        ->mutable_certificate_request()
+        ->set_csr(csr);
+  });
+  auto has_certificate = [](const proto::ServerToAgent &m) {
+    return !m.connection_settings().opamp().certificate().cert().empty();
+  };
+  ASSERT_TRUE(eventually([&] { return agent.count_received(has_certificate) == 1; }, kDeadline));
+  std::string cert_pem;
+  for (const auto &message : agent.observations().messages) {
+    if (has_certificate(message))
+      cert_pem = message.connection_settings().opamp().certificate().cert();
+  }
+  agent.stop();
+
+  TestAgentOptions mutual = options;
+  mutual.instance_uid = agent.instance_uid();
+  mutual.tls.cert_pem = cert_pem;
+  mutual.tls.key_pem = key_pem;
+  TestAgent again(io.io(), mutual);
+  again.start();
+  view = wait_for_agent(server, uid, [](const json::value &v) {
+    return at(v, {"connection", "connected"}) == json::value(true) &&
+           at(v, {"connection", "client_certificate"}).is_object();
+  });
+  EXPECT_EQ(string_at(view, {"connection", "client_certificate", "subject"}), "CN=" + uid)
+      << json::serialize(view);
+  EXPECT_EQ(string_at(view, {"connection", "client_certificate", "issuer"}), "CN=opamp-server CA");
+  auto cert = parse_cert(cert_pem);
+  ASSERT_TRUE(cert);
+  BIGNUM *serial = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert.get()), nullptr);
+  char *hex = BN_bn2hex(serial);
+  EXPECT_EQ(string_at(view, {"connection", "client_certificate", "serial"}), hex);
+  OPENSSL_free(hex);
+  BN_free(serial);
+  EXPECT_EQ(string_at(view, {"connection", "client_certificate", "not_after"}).size(), 20u)
+      << json::serialize(view);
+  // The agent page shows it too.
+  const auto page = http_get(server.ui_url() + "/agents/" + uid);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("client certificate CN=" + uid), std::string::npos) << page.body;
+}
+
+TEST(OpampServerTlsTest, RequiredClientCertificatesRefuseAnAgentWithoutOne) {
+  TempDir dir;
+  const auto ca_file = (dir.path() / "ca.pem").string();
+  OpampServerProcess server(
+      {"--tls-self-signed", "--tls-ca-out", ca_file, "--tls-client-certs", "require"});
+  IoThread io;
+  TestAgentOptions options;
+  options.endpoint = server.websocket_url();
+  options.tls.ca_file = ca_file;
+  TestAgent stranger(io.io(), options);
+  stranger.start();
+  EXPECT_TRUE(eventually([&] { return stranger.observations().disconnects >= 1; }, kDeadline));
+  EXPECT_EQ(stranger.observations().connects, 0);
+  EXPECT_TRUE(server.agent(stranger.instance_uid_string()).is_null());
 }
 
 }  // namespace
