@@ -19,12 +19,17 @@
 //
 // How the core reads an offer (headers versus the configured auth, certificates, TLS) is
 // written in opsup/module.h at try_opamp_connection_settings.
+//
+// With plugins.connection_settings.request_client_certificate, the module also asks the server
+// for a client certificate by CSR and installs it through the same verified switch
+// (client_certificate.hpp).
 #include <opsup/module.hpp>
 
 #include <chrono>
 #include <optional>
 #include <string>
 
+#include "client_certificate.hpp"
 #include "opamp.pb.h"
 #include "settings.hpp"
 #include "stored_status.hpp"
@@ -59,6 +64,15 @@ class ConnectionSettingsModule : public opsup::Module {
     verify_timeout_ = host.setting_duration("verify_timeout").value_or(kDefaultVerifyTimeout);
     if (verify_timeout_.count() <= 0)
       throw opsup::ConfigError("plugins.connection_settings.verify_timeout: must be positive");
+    if (host.setting_bool("request_client_certificate").value_or(false)) {
+      if (!accepts_opamp(supervisor_config_yaml)) {
+        throw opsup::ConfigError(
+            "plugins.connection_settings.request_client_certificate: needs "
+            "capabilities.accepts_opamp_connection_settings: true (the server answers with an "
+            "OpAMP connection settings offer)");
+      }
+      client_certificate_.emplace(host, [this] { send_agent_fields(); });
+    }
   }
 
   void start() override {
@@ -78,14 +92,24 @@ class ConnectionSettingsModule : public opsup::Module {
       }
     }
     restore();
+    if (client_certificate_) {
+      client_certificate_->start(committed_ ? committed_->opamp().certificate().cert()
+                                            : std::string());
+    }
   }
 
   void on_server_message(std::string_view server_to_agent) override {
     proto::ServerToAgent message;
     if (!message.ParseFromArray(server_to_agent.data(), static_cast<int>(server_to_agent.size())))
       return;  // the host logged it
-    if (message.has_connection_settings() && message.connection_settings().has_opamp())
-      receive(message.connection_settings().hash(), message.connection_settings().opamp());
+    if (client_certificate_)
+      client_certificate_->on_server_message();
+    if (message.has_connection_settings() && message.connection_settings().has_opamp()) {
+      proto::OpAMPConnectionSettings offer = message.connection_settings().opamp();
+      if (client_certificate_)
+        client_certificate_->complete_offer(offer);  // an issued certificate gets its key
+      receive(message.connection_settings().hash(), offer);
+    }
   }
 
  private:
@@ -98,6 +122,14 @@ class ConnectionSettingsModule : public opsup::Module {
     std::string hash;
     std::string reason;
   };
+
+  static bool accepts_opamp(std::string_view yaml) {
+    try {
+      return opsup::connection_settings::accepts_opamp_connection_settings(yaml);
+    } catch (const std::invalid_argument &error) {
+      throw opsup::ConfigError(error.what());
+    }
+  }
 
   static opsup::connection_settings::Capabilities read_capabilities(std::string_view yaml) {
     try {
@@ -238,11 +270,20 @@ class ConnectionSettingsModule : public opsup::Module {
   void send_status() {
     if (!capabilities_.reports_status)
       return;  // ReportsConnectionSettingsStatus is not advertised
+    send_agent_fields();
+  }
+
+  // Both fields the module owns go together: set_agent_fields clears an owned field left out.
+  void send_agent_fields() {
     proto::AgentToServer fields;
-    auto *status = fields.mutable_connection_settings_status();
-    status->set_status(static_cast<proto::ConnectionSettingsStatuses>(reported_->status));
-    status->set_last_connection_settings_hash(reported_->hash);
-    status->set_error_message(reported_->error_message);
+    if (capabilities_.reports_status && reported_) {
+      auto *status = fields.mutable_connection_settings_status();
+      status->set_status(static_cast<proto::ConnectionSettingsStatuses>(reported_->status));
+      status->set_last_connection_settings_hash(reported_->hash);
+      status->set_error_message(reported_->error_message);
+    }
+    if (client_certificate_ && client_certificate_->pending_request())
+      *fields.mutable_connection_settings_request() = *client_certificate_->pending_request();
     host().set_agent_fields(fields.SerializeAsString());
   }
 
@@ -252,6 +293,7 @@ class ConnectionSettingsModule : public opsup::Module {
   std::optional<Trying> trying_;
   std::optional<Failed> failed_;
   std::optional<StoredStatus> reported_;
+  std::optional<opsup::connection_settings::ClientCertificate> client_certificate_;
   uint64_t last_serial_ = 0;
 };
 
@@ -264,4 +306,8 @@ OPSUP_DEFINE_MODULE(ConnectionSettingsModule,
                                     "are verified, persists them and reports their status",
                      .capabilities = OPSUP_CAP_ACCEPTS_OPAMP_CONNECTION_SETTINGS |
                                      OPSUP_CAP_REPORTS_CONNECTION_SETTINGS_STATUS,
-                     .server_to_agent_fields = {OPSUP_S2A_CONNECTION_SETTINGS}})
+                     // capabilities and agent_identification: the CSR flow follows the
+                     // server's AcceptsConnectionSettingsRequest and the instance UID.
+                     .server_to_agent_fields = {OPSUP_S2A_CONNECTION_SETTINGS,
+                                                OPSUP_S2A_CAPABILITIES,
+                                                OPSUP_S2A_AGENT_IDENTIFICATION}})
