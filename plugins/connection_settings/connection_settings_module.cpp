@@ -20,6 +20,10 @@
 // How the core reads an offer (headers versus the configured auth, certificates, TLS) is
 // written in opsup/module.h at try_opamp_connection_settings.
 //
+// AcceptsOtherConnectionSettings (item 4): the offer's other_connections part configures the
+// Collector's same-named exporters (other_connections.hpp). One status covers both parts of
+// an offer (offer_status.hpp says how they combine).
+//
 // With plugins.connection_settings.request_client_certificate, the module also asks the server
 // for a client certificate by CSR and installs it through the same verified switch
 // (client_certificate.hpp).
@@ -27,10 +31,13 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "client_certificate.hpp"
+#include "offer_status.hpp"
 #include "opamp.pb.h"
+#include "other_connections.hpp"
 #include "settings.hpp"
 #include "stored_status.hpp"
 
@@ -38,6 +45,7 @@ namespace {
 
 namespace proto = ::opamp::proto::v1;
 using namespace std::chrono_literals;
+using opsup::connection_settings::OfferPart;
 using opsup::connection_settings::StoredStatus;
 using opsup::connection_settings::to_hex;
 
@@ -60,7 +68,12 @@ bool changes_connection(const proto::OpAMPConnectionSettings &offer) {
 class ConnectionSettingsModule : public opsup::Module {
  public:
   ConnectionSettingsModule(opsup::Host &host, std::string_view supervisor_config_yaml)
-      : opsup::Module(host), capabilities_(read_capabilities(supervisor_config_yaml)) {
+      : opsup::Module(host),
+        capabilities_(read_capabilities(supervisor_config_yaml)),
+        other_(host, capabilities_.accepts_other, capabilities_.storage_directory,
+               [this](int status, const std::string &hash, const std::string &error) {
+                 report_part(OfferPart::kOtherConnections, status, hash, error);
+               }) {
     verify_timeout_ = host.setting_duration("verify_timeout").value_or(kDefaultVerifyTimeout);
     if (verify_timeout_.count() <= 0)
       throw opsup::ConfigError("plugins.connection_settings.verify_timeout: must be positive");
@@ -96,7 +109,10 @@ class ConnectionSettingsModule : public opsup::Module {
       client_certificate_->start(committed_ ? committed_->opamp().certificate().cert()
                                             : std::string());
     }
+    other_.start();
   }
+
+  void stop() override { other_.stop(); }
 
   void on_server_message(std::string_view server_to_agent) override {
     proto::ServerToAgent message;
@@ -104,12 +120,26 @@ class ConnectionSettingsModule : public opsup::Module {
       return;  // the host logged it
     if (client_certificate_)
       client_certificate_->on_server_message();
-    if (message.has_connection_settings() && message.connection_settings().has_opamp()) {
-      proto::OpAMPConnectionSettings offer = message.connection_settings().opamp();
+    if (!message.has_connection_settings())
+      return;
+    const proto::ConnectionSettingsOffers &offers = message.connection_settings();
+    const bool other = !offers.other_connections().empty();
+    if (!offers.has_opamp() && !other)
+      return;
+    std::set<OfferPart> parts;
+    if (offers.has_opamp())
+      parts.insert(OfferPart::kOpamp);
+    if (other)
+      parts.insert(OfferPart::kOtherConnections);
+    offer_status_.begin(offers.hash(), parts);
+    if (offers.has_opamp()) {
+      proto::OpAMPConnectionSettings offer = offers.opamp();
       if (client_certificate_)
         client_certificate_->complete_offer(offer);  // an issued certificate gets its key
-      receive(message.connection_settings().hash(), offer);
+      receive(offers.hash(), offer);
     }
+    if (other)
+      other_.receive(offers.hash(), offers);
   }
 
  private:
@@ -256,9 +286,18 @@ class ConnectionSettingsModule : public opsup::Module {
 
   // ---- status ----
 
+  // The opamp part's status; the offer's status combines it with the other parts'.
   void report(proto::ConnectionSettingsStatuses status, const std::string &hash,
               const std::string &error) {
-    StoredStatus next{status, hash, error};
+    report_part(OfferPart::kOpamp, status, hash, error);
+  }
+
+  void report_part(OfferPart part, int status, const std::string &hash, const std::string &error) {
+    if (auto combined = offer_status_.record(part, hash, status, error))
+      publish(std::move(*combined));
+  }
+
+  void publish(StoredStatus next) {
     if (reported_ && reported_->status == next.status && reported_->hash == next.hash &&
         reported_->error_message == next.error_message)
       return;
@@ -295,6 +334,8 @@ class ConnectionSettingsModule : public opsup::Module {
   std::optional<StoredStatus> reported_;
   std::optional<opsup::connection_settings::ClientCertificate> client_certificate_;
   uint64_t last_serial_ = 0;
+  opsup::connection_settings::OtherConnectionsPart other_;
+  opsup::connection_settings::OfferStatus offer_status_;
 };
 
 }  // namespace
@@ -303,9 +344,12 @@ OPSUP_DEFINE_MODULE(ConnectionSettingsModule,
                     {.id = "connection_settings",
                      .version = "1.0.0",
                      .description = "switches to offered OpAMP connection settings once they "
-                                    "are verified, persists them and reports their status",
+                                    "are verified, persists them and reports their status; "
+                                    "points the Collector's exporters at offered other "
+                                    "connections",
                      .capabilities = OPSUP_CAP_ACCEPTS_OPAMP_CONNECTION_SETTINGS |
-                                     OPSUP_CAP_REPORTS_CONNECTION_SETTINGS_STATUS,
+                                     OPSUP_CAP_REPORTS_CONNECTION_SETTINGS_STATUS |
+                                     OPSUP_CAP_ACCEPTS_OTHER_CONNECTION_SETTINGS,
                      // capabilities and agent_identification: the CSR flow follows the
                      // server's AcceptsConnectionSettingsRequest and the instance UID.
                      .server_to_agent_fields = {OPSUP_S2A_CONNECTION_SETTINGS,
