@@ -287,6 +287,8 @@ OtherConnectionsChange parse_other_connections(const json::object &body) {
     }
     if (auto tls = parse_tls(entry, path))
       *settings.mutable_tls() = std::move(*tls);
+    if (auto proxy = parse_proxy(entry, path))
+      *settings.mutable_proxy() = std::move(*proxy);
     if (const json::value *others = entry.if_contains("other_settings")) {
       for (const auto &[key, setting] : require_object(*others, path + ".other_settings")) {
         if (!setting.is_string()) {

@@ -45,7 +45,8 @@ struct OtherConnectionsChange {
   bool merge = false;
   std::vector<std::string> remove;  // names dropped (with merge)
 };
-// {"connections": {"name": {"destination_endpoint", "headers", "other_settings", ...}},
+// {"connections": {"name": {"destination_endpoint", "headers", "other_settings", "certificate",
+//                          "tls", "proxy"}},
 //  "merge": false, "remove": ["name"]}
 OtherConnectionsChange parse_other_connections(const boost::json::object &body);
 

@@ -216,6 +216,15 @@ json::object certificate_json(const proto::TLSCertificate &certificate) {
           {"has_private_key", !certificate.private_key().empty()}};
 }
 
+json::object proxy_json(const proto::ProxyConnectionSettings &proxy) {
+  // The url may carry credentials: shown without them, like the connect headers' values.
+  json::array connect_headers;
+  for (const auto &header : proxy.connect_headers().headers())
+    connect_headers.push_back(json::object{{"key", header.key()}, {"value", "<redacted>"}});
+  return {{"url", common::url_for_logs(proxy.url())},
+          {"connect_headers", std::move(connect_headers)}};
+}
+
 json::object telemetry_settings_json(const proto::TelemetryConnectionSettings &settings) {
   json::object object{{"destination_endpoint", settings.destination_endpoint()},
                       {"headers", headers_json(settings.headers())}};
@@ -238,14 +247,8 @@ json::object offers_json(const DesiredState &desired) {
       part["certificate"] = certificate_json(opamp.certificate());
     if (opamp.has_tls())
       part["tls"] = tls_json(opamp.tls());
-    if (opamp.has_proxy()) {
-      // The url may carry credentials: shown without them, like the connect headers' values.
-      json::array connect_headers;
-      for (const auto &header : opamp.proxy().connect_headers().headers())
-        connect_headers.push_back(json::object{{"key", header.key()}, {"value", "<redacted>"}});
-      part["proxy"] = json::object{{"url", common::url_for_logs(opamp.proxy().url())},
-                                   {"connect_headers", std::move(connect_headers)}};
-    }
+    if (opamp.has_proxy())
+      part["proxy"] = proxy_json(opamp.proxy());
     object["opamp"] = std::move(part);
   }
   if (offers.has_own_metrics())
@@ -267,6 +270,8 @@ json::object offers_json(const DesiredState &desired) {
         other["certificate"] = certificate_json(settings.certificate());
       if (settings.has_tls())
         other["tls"] = tls_json(settings.tls());
+      if (settings.has_proxy())
+        other["proxy"] = proxy_json(settings.proxy());
       others[name] = std::move(other);
     }
     object["other_connections"] = std::move(others);

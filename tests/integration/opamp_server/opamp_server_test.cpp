@@ -376,7 +376,8 @@ TEST_P(OpampServerTest, ConnectionSettingsOffersReachTheAgent) {
            {"backup",
             json::object{{"destination_endpoint", "https://backup:4317"},
                          {"headers", json::array{json::object{{"key", "K"}, {"value", "V"}}}},
-                         {"other_settings", json::object{{"compression", "gzip"}}}}}}}};
+                         {"other_settings", json::object{{"compression", "gzip"}}},
+                         {"proxy", json::object{{"url", "http://user:pw@proxy:3128"}}}}}}}};
   answer = post("/api/agents/" + uid + "/other-connections", json::serialize(others));
   const std::string third_hash = string_at(answer, {"hash"});
   ASSERT_TRUE(eventually(
@@ -394,12 +395,17 @@ TEST_P(OpampServerTest, ConnectionSettingsOffersReachTheAgent) {
     EXPECT_EQ(connections.at("backup").destination_endpoint(), "https://backup:4317");
     EXPECT_EQ(connections.at("backup").headers().headers(0).key(), "K");
     EXPECT_EQ(connections.at("backup").other_settings().at("compression"), "gzip");
+    EXPECT_EQ(connections.at("backup").proxy().url(), "http://user:pw@proxy:3128");
   }
   view = wait_for_agent(server, uid, [&](const json::value &v) {
     return string_at(v, {"connection_settings_status", "last_connection_settings_hash"}) ==
            third_hash;
   });
   EXPECT_EQ(string_at(view, {"connection_settings_offers", "hash"}), third_hash);
+  const std::string proxy_url = string_at(
+      view, {"connection_settings_offers", "other_connections", "backup", "proxy", "url"});
+  EXPECT_EQ(proxy_url.find("pw"), std::string::npos) << proxy_url;
+  EXPECT_NE(proxy_url.find("proxy:3128"), std::string::npos) << proxy_url;
   EXPECT_EQ(at(view, {"connection_settings_offers", "opamp", "certificate", "has_private_key"}),
             json::value(true));
 }

@@ -209,9 +209,15 @@
       }
       case "other-connections": {
         // Merged by name on the server: the other connections stay as they were set.
+        // A name with nothing else set is an empty entry, which withdraws that connection.
         const connections = {};
-        connections[f.name.value] = { destination_endpoint: f.destination_endpoint.value,
+        const entry = { destination_endpoint: f.destination_endpoint.value,
           headers: headerObject(f.headers.value), other_settings: Object.fromEntries(lines(f.other_settings.value, "=")) };
+        if (f.cert.value || f.private_key.value || f.ca_cert.value) {
+          entry.certificate = { cert: f.cert.value, private_key: f.private_key.value, ca_cert: f.ca_cert.value };
+        }
+        if (f.proxy_url.value) entry.proxy = { url: f.proxy_url.value };
+        connections[f.name.value] = entry;
         return { merge: true, connections };
       }
       case "packages": {
