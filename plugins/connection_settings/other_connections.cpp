@@ -106,10 +106,44 @@ void OtherConnectionsPart::start() {
   const std::set<std::string> names(layer.applied.begin(), layer.applied.end());
   host_.info(std::string("connection_settings: applying the other connections kept in ") +
              kStoredFile + " (offer " + short_hash(stored.hash()) + "): " + names_text(names));
-  apply(layer, names, false, [this](bool ok, const std::string &error) {
-    if (!ok)
+  apply(layer, names, false, [this, stored](bool ok, const std::string &error) {
+    if (ok) {
+      drop_vanished(stored);
+    } else {
       host_.error(std::string("connection_settings: the other connections kept in ") + kStoredFile +
                   " are not applied: " + error);
+    }
+  });
+}
+
+void OtherConnectionsPart::drop_vanished(proto::ConnectionSettingsOffers kept) {
+  if (stopped_ || wanted_)
+    return;  // an offer arrived meanwhile: it looks the exporters up itself
+  std::string composed;
+  if (host_.composed_config(composed) != OPSUP_OK)
+    return;
+  const auto existing = exporter_names(composed, in_force_names_);
+  if (!existing)
+    return;
+  std::set<std::string> gone;
+  for (const std::string &name : in_force_names_) {
+    if (existing->count(name) == 0) {
+      gone.insert(name);
+      kept.mutable_other_connections()->erase(name);
+    }
+  }
+  if (gone.empty())
+    return;
+  host_.warn("connection_settings: no pipeline of the Collector's config uses " + names_text(gone) +
+             " any more; their kept other connections are dropped");
+  const OtherConnectionsLayer layer =
+      render_other_connections_layer(read_all(kept), nullptr, storage_directory_);
+  const std::set<std::string> names(layer.applied.begin(), layer.applied.end());
+  apply(layer, names, false, [this, kept](bool ok, const std::string &error) {
+    if (ok)
+      persist(kept);
+    else
+      host_.error("connection_settings: cannot drop the vanished exporters' connections: " + error);
   });
 }
 

@@ -21,8 +21,9 @@
 //     names them.
 //   - What is in force is kept in other_connections.dat (a serialized
 //     ConnectionSettingsOffers: hash and the applied connections, 0600) and applied again at
-//     start without a lookup; with capabilities.accepts_other_connection_settings off it is
-//     not applied.
+//     start without a lookup, so the Collector's first config has it; once that config is
+//     composed, names no pipeline uses any more are dropped. With
+//     capabilities.accepts_other_connection_settings off it is not applied.
 //   - Logs name exporters and endpoints (without credentials), never header values or keys.
 #pragma once
 
@@ -60,6 +61,9 @@ class OtherConnectionsPart {
     ::opamp::proto::v1::ConnectionSettingsOffers connections;  // hash + the wanted entries
   };
 
+  // After the kept connections were restored: drops those whose exporter no pipeline of the
+  // composed config uses any more (the operator's files changed), so none lingers.
+  void drop_vanished(::opamp::proto::v1::ConnectionSettingsOffers kept);
   void look_up_and_apply(uint64_t serial);
   // Writes the layer's files, then sets (or removes) the layer; `done` gets whether it is in
   // force and the reason when not.

@@ -1,5 +1,7 @@
 #include "other_connections_layer.hpp"
 
+#include "pem_check.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -82,6 +84,15 @@ std::string refusal(const std::string &name, const OtherConnection &connection,
   }
   if (connection.cert_pem.empty() != connection.key_pem.empty())
     return "certificate: cert and private_key must be given together";
+  if (!connection.cert_pem.empty()) {
+    if (std::string problem = key_pair_problem(connection.cert_pem, connection.key_pem);
+        !problem.empty())
+      return problem;
+  }
+  if (!connection.ca_pem.empty()) {
+    if (std::string problem = certificates_problem(connection.ca_pem); !problem.empty())
+      return "the CA (tls.ca_pem_contents, certificate.ca_cert) " + problem;
+  }
   if (connection.insecure_skip_verify)
     return "tls.insecure_skip_verify is refused: an offer never turns verification off (the "
            "exporter's own config may set it)";

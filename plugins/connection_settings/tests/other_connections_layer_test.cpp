@@ -4,9 +4,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include "other_connections_layer.hpp"
+#include "test_certs.hpp"
 
 namespace opsup::connection_settings {
 namespace {
+
+using opsup::testing::make_test_pki;
+using opsup::testing::TestPki;
 
 constexpr const char *kComposed = R"(receivers:
   otlp: {}
@@ -75,11 +79,14 @@ TEST(OtherConnectionsLayerTest, AMissingExporterIsNamedAndNotInvented) {
 }
 
 TEST(OtherConnectionsLayerTest, CertificatePartsBecomeFilesNamedInTheTlsSettings) {
+  const TestPki pki = make_test_pki();
   OtherConnection connection;
   connection.endpoint = "https://127.0.0.1:4318";
-  connection.cert_pem = "-----BEGIN CERTIFICATE-----\nC\n-----END CERTIFICATE-----";
-  connection.key_pem = "-----BEGIN PRIVATE KEY-----\nK\n-----END PRIVATE KEY-----\n";
-  connection.ca_pem = "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n";
+  connection.cert_pem = pki.client.cert_pem;
+  while (connection.cert_pem.back() == '\n')
+    connection.cert_pem.pop_back();  // the file still ends with a newline
+  connection.key_pem = pki.client.key_pem;
+  connection.ca_pem = pki.ca.cert_pem;
   connection.include_system_ca_certs_pool = true;
   connection.min_version = "1.2";
   const auto names = exporters();
@@ -102,7 +109,8 @@ TEST(OtherConnectionsLayerTest, CertificatePartsBecomeFilesNamedInTheTlsSettings
 
   // New contents, new file names: the layer text changes with the material.
   OtherConnection renewed = connection;
-  renewed.cert_pem = "-----BEGIN CERTIFICATE-----\nD\n-----END CERTIFICATE-----";
+  renewed.cert_pem = pki.server.cert_pem;
+  renewed.key_pem = pki.server.key_pem;
   const auto next =
       render_other_connections_layer({{"otlphttp/backend", renewed}}, &names, "/var/s/");
   EXPECT_NE(next.yaml, layer.yaml);
@@ -135,6 +143,32 @@ TEST(OtherConnectionsLayerTest, UnsafeOrOversizedOffersAreRefusedNamingTheReason
   EXPECT_NE(big.refused[0].find("larger than"), std::string::npos);
   const auto no_storage = render_other_connections_layer({{"otlp", half}}, &names, "");
   EXPECT_FALSE(no_storage.refused.empty());
+}
+
+// The Collector's `validate` does not read TLS files and the Collector would not start with
+// material it cannot load: such offers are refused before.
+TEST(OtherConnectionsLayerTest, MaterialTheCollectorCouldNotLoadIsRefused) {
+  const TestPki pki = make_test_pki();
+  const auto names = exporters();
+  OtherConnection garbage;
+  garbage.cert_pem = "garbage";
+  garbage.key_pem = "garbage";
+  OtherConnection mismatch;
+  mismatch.cert_pem = pki.client.cert_pem;
+  mismatch.key_pem = pki.server.key_pem;
+  OtherConnection bad_ca;
+  bad_ca.ca_pem = "not a certificate";
+  const auto layer = render_other_connections_layer(
+      {{"debug", garbage}, {"otlp", mismatch}, {"otlphttp/backend", bad_ca}}, &names, "/var/s");
+  EXPECT_TRUE(layer.applied.empty());
+  ASSERT_EQ(layer.refused.size(), 3u);
+  EXPECT_NE(layer.refused[0].find("holds no PEM certificate"), std::string::npos);
+  EXPECT_NE(layer.refused[1].find("is not the key of certificate.cert"), std::string::npos);
+  EXPECT_NE(layer.refused[2].find("the CA (tls.ca_pem_contents, certificate.ca_cert) holds no"),
+            std::string::npos);
+  for (const std::string &reason : layer.refused)
+    EXPECT_EQ(reason.find("BEGIN"), std::string::npos) << "no material in messages";
+  EXPECT_TRUE(layer.files.empty());
 }
 
 TEST(OtherConnectionsLayerTest, AProxyGoesToOtlphttpExportersOnlyAndOtherSettingsAreNoted) {

@@ -188,6 +188,28 @@ TEST_F(OtherConnectionsModuleTest, StartAppliesTheKeptConnectionsBeforeAnyOffer)
   EXPECT_NE(host.config_changes()[0].yaml->find("http://sink:4318"), std::string::npos);
 }
 
+TEST_F(OtherConnectionsModuleTest, AKeptConnectionWhoseExporterVanishedIsDroppedAfterStart) {
+  proto::ConnectionSettingsOffers kept;
+  kept.set_hash("h9");
+  (*kept.mutable_other_connections())["otlphttp/backend"] = backend("http://sink:4318");
+  (*kept.mutable_other_connections())["otlphttp/gone"] = backend("http://sink:4318");
+  host().storage()["other_connections.dat"] = kept.SerializeAsString();
+  FakeHost &host = start_with();
+  ASSERT_EQ(host.config_changes().size(), 1u);
+  ASSERT_TRUE(host.complete_config_change());
+  // The composed config (kComposed) uses otlphttp/backend in a pipeline, not otlphttp/gone.
+  ASSERT_EQ(host.config_changes().size(), 2u);
+  ASSERT_TRUE(host.config_changes()[1].yaml);
+  EXPECT_EQ(host.config_changes()[1].yaml->find("otlphttp/gone"), std::string::npos);
+  EXPECT_NE(host.config_changes()[1].yaml->find("otlphttp/backend"), std::string::npos);
+  ASSERT_TRUE(host.complete_config_change());
+  proto::ConnectionSettingsOffers stored;
+  ASSERT_TRUE(stored.ParseFromString(host.storage()["other_connections.dat"]));
+  EXPECT_EQ(stored.other_connections().count("otlphttp/gone"), 0u);
+  EXPECT_EQ(stored.other_connections().count("otlphttp/backend"), 1u);
+  EXPECT_TRUE(host.logged("\"otlphttp/gone\" any more", OPSUP_LOG_WARN));
+}
+
 TEST_F(OtherConnectionsModuleTest, KeptConnectionsAreNotAppliedWithTheCapabilityOff) {
   proto::ConnectionSettingsOffers kept;
   kept.set_hash("h8");
