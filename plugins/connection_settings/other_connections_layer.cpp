@@ -13,6 +13,46 @@ namespace {
 // Longest escaped name in a PEM file name (the whole name stays under 255 bytes).
 constexpr size_t kMaxEscapedName = 160;
 
+// The cipher suites the Collector accepts (Go's crypto/tls CipherSuites(): the secure ones);
+// any other name stops the Collector at start ("invalid TLS cipher suite"), which its
+// `validate` does not catch.
+constexpr std::string_view kCipherSuites[] = {
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+};
+
+// True for an http:// or https:// URL with a host (what the Collector's proxy_url needs at
+// start; its `validate` does not parse it).
+bool proxy_url_ok(std::string_view url) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (url.size() <= scheme.size())
+      continue;
+    bool same = true;
+    for (size_t i = 0; i < scheme.size(); ++i)
+      same = same && std::tolower(static_cast<unsigned char>(url[i])) == scheme[i];
+    if (!same)
+      continue;
+    const std::string_view rest = url.substr(scheme.size());
+    const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+    const size_t at = authority.rfind('@');
+    const std::string_view host =
+        at == std::string_view::npos ? authority : authority.substr(at + 1);
+    return !host.empty() && host.front() != ':' && url.find(' ') == std::string_view::npos;
+  }
+  return false;
+}
+
 // 64-bit FNV-1a of `bytes` as 16 hex digits (a file name part, not a security measure).
 std::string fnv1a_hex(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -100,8 +140,17 @@ std::string refusal(const std::string &name, const OtherConnection &connection,
   if (material && !storage_known)
     return "the storage directory for the certificate files is not known";
   if (!connection.proxy_url.empty() &&
-      (!printable(connection.proxy_url, false) || connection.proxy_url.size() > kMaxEndpointBytes))
-    return "proxy.url is too long or holds control characters";
+      (!printable(connection.proxy_url, false) || connection.proxy_url.size() > kMaxEndpointBytes ||
+       !proxy_url_ok(connection.proxy_url)))
+    return "proxy.url is not an http:// or https:// URL with a host";
+  for (const std::string &suite : connection.cipher_suites) {
+    bool known = false;
+    for (std::string_view name : kCipherSuites)
+      known = known || suite == name;
+    if (!known)
+      return "tls.cipher_suites: \"" + (printable(suite, false) ? suite : std::string("?")) +
+             "\" is not a cipher suite the Collector accepts";
+  }
   return {};
 }
 

@@ -17,8 +17,10 @@
 // Refused for a name (the offer is FAILED, the exporter untouched): tls.insecure_skip_verify
 // (the exporter's own config may set it; an offer never turns verification off), a cert
 // without its key or a key without its cert, a cert and key that are not PEM or not a pair,
-// a CA that is not PEM certificates (pem_check.hpp: the Collector would not start), and
-// anything over the size limits below. Not
+// a CA that is not PEM certificates (pem_check.hpp), a proxy.url that is not an http(s) URL
+// with a host, a cipher suite Go does not offer (the Collector's `validate` checks none of
+// these, and the Collector would not start with them), and anything over the size limits
+// below. Not
 // applied and only noted: other_settings, proxy.connect_headers, a proxy for an exporter
 // other than otlphttp. Pure functions: no host, no files; the module writes the files.
 #pragma once

@@ -169,6 +169,23 @@ TEST(OtherConnectionsLayerTest, MaterialTheCollectorCouldNotLoadIsRefused) {
   for (const std::string &reason : layer.refused)
     EXPECT_EQ(reason.find("BEGIN"), std::string::npos) << "no material in messages";
   EXPECT_TRUE(layer.files.empty());
+
+  // Neither does it parse proxy_url or know the cipher suites before it starts.
+  OtherConnection bad_proxy;
+  bad_proxy.proxy_url = "::not a url";
+  OtherConnection bad_suite;
+  bad_suite.cipher_suites = {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                             "TLS_RSA_WITH_AES_128_GCM_SHA256"};
+  OtherConnection good;
+  good.proxy_url = "http://user:pw@proxy:3128";
+  good.cipher_suites = {"TLS_AES_128_GCM_SHA256"};
+  const auto more = render_other_connections_layer(
+      {{"debug", bad_proxy}, {"otlp", bad_suite}, {"otlphttp/backend", good}}, &names, "/var/s");
+  ASSERT_EQ(more.refused.size(), 2u);
+  EXPECT_NE(more.refused[0].find("proxy.url is not an http:// or https:// URL"), std::string::npos);
+  EXPECT_NE(more.refused[1].find("\"TLS_RSA_WITH_AES_128_GCM_SHA256\" is not a cipher suite"),
+            std::string::npos);
+  EXPECT_EQ(more.applied, std::vector<std::string>{"otlphttp/backend"});
 }
 
 TEST(OtherConnectionsLayerTest, AProxyGoesToOtlphttpExportersOnlyAndOtherSettingsAreNoted) {
