@@ -71,6 +71,7 @@ class ConnectionSettingsModule : public opsup::Module {
       : opsup::Module(host),
         capabilities_(read_capabilities(supervisor_config_yaml)),
         other_(host, capabilities_.accepts_other, capabilities_.storage_directory,
+               supervisor_config_yaml,
                [this](int status, const std::string &hash, const std::string &error) {
                  report_part(OfferPart::kOtherConnections, status, hash, error);
                }) {

@@ -4,6 +4,7 @@
 #include <memory>
 #include <utility>
 
+#include "collector_group.hpp"
 #include "stored_status.hpp"
 
 namespace opsup::connection_settings {
@@ -68,11 +69,18 @@ OtherConnection read_other_connection(const proto::OtherConnectionSettings &offe
 }
 
 OtherConnectionsPart::OtherConnectionsPart(opsup::Host &host, bool enabled,
-                                           std::string storage_directory, Report report)
+                                           std::string storage_directory,
+                                           std::string_view supervisor_config_yaml, Report report)
     : host_(host),
       enabled_(enabled),
       storage_directory_(std::move(storage_directory)),
-      report_(std::move(report)) {}
+      report_(std::move(report)) {
+  try {
+    collector_gid_ = collector_group(supervisor_config_yaml);
+  } catch (const std::invalid_argument &error) {
+    throw opsup::ConfigError(error.what());
+  }
+}
 
 void OtherConnectionsPart::start() {
   stopped_ = false;
@@ -237,13 +245,21 @@ void OtherConnectionsPart::apply(const OtherConnectionsLayer &layer,
   for (const auto &[name, contents] : layer.files) {
     files.insert(name);
     std::string current;
-    if (host_.storage_read(name, current) == OPSUP_OK && current == contents)
-      continue;
-    const opsup_status status = host_.storage_write(name, contents);
-    if (status != OPSUP_OK) {
-      done(false, "cannot write " + name + " in the storage directory (status " +
-                      std::to_string(status) + ")");
-      return;
+    if (host_.storage_read(name, current) != OPSUP_OK || current != contents) {
+      const opsup_status status = host_.storage_write(name, contents);
+      if (status != OPSUP_OK) {
+        done(false, "cannot write " + name + " in the storage directory (status " +
+                        std::to_string(status) + ")");
+        return;
+      }
+    }
+    if (collector_gid_) {
+      const std::string problem =
+          share_with_collector(storage_directory_ + "/" + name, *collector_gid_);
+      if (!problem.empty()) {
+        done(false, "the Collector (agent.run_as) cannot read " + name + ": " + problem);
+        return;
+      }
     }
   }
   if (layer.yaml == in_force_ && pending_ == 0) {

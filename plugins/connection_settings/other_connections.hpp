@@ -16,8 +16,9 @@
 //     refusal is FAILED with its message, and what was in force stays.
 //   - APPLIED once the layer is in force (or nothing had to change). When only the contents
 //     of the certificate files changed, the Collector is restarted to read them.
-//   - PEM files (other_connection_<name>_{ca,cert,key}.pem, 0600, written atomically) are
-//     written before the layer names them and removed once no layer in force or wanted
+//   - PEM files (other_connection_<name>_{ca,cert,key}_<hash>.pem, 0600, written atomically;
+//     under agent.run_as given the run_as group and 0640, so the Collector can read them)
+//     are written before the layer names them and removed once no layer in force or wanted
 //     names them.
 //   - What is in force is kept in other_connections.dat (a serialized
 //     ConnectionSettingsOffers: hash and the applied connections, 0600) and applied again at
@@ -34,6 +35,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "opamp.pb.h"
 #include "other_connections_layer.hpp"
@@ -45,8 +47,10 @@ class OtherConnectionsPart {
   // The part's status for an offer's hash (ConnectionSettingsStatuses value, message).
   using Report = std::function<void(int status, const std::string &hash, const std::string &error)>;
 
+  // Reads agent.run_as from `supervisor_config_yaml` (collector_group.hpp); throws
+  // opsup::ConfigError when it cannot be resolved.
   OtherConnectionsPart(opsup::Host &host, bool enabled, std::string storage_directory,
-                       Report report);
+                       std::string_view supervisor_config_yaml, Report report);
 
   // Applies what other_connections.dat holds (when enabled).
   void start();
@@ -76,6 +80,7 @@ class OtherConnectionsPart {
   opsup::Host &host_;
   bool enabled_;
   std::string storage_directory_;
+  std::optional<gid_t> collector_gid_;  // agent.run_as: the files get this group, 0640
   Report report_;
   bool stopped_ = true;
   uint64_t last_serial_ = 0;

@@ -1,8 +1,9 @@
 // agent.run_as end to end (issue 13). As root, the test creates an unprivileged system user
 // (removed at the end, even on failure) and runs the supervisor with the real Collector as
 // that user: the Collector's /proc status shows the user's ids, its opamp extension connects,
-// its data flows, `validate` runs as that user too, only the files it needs are open to it,
-// and it dies with the supervisor. Run as that user instead, the supervisor cannot
+// its data flows, `validate` runs as that user too, only the files it needs are open to it
+// (the certificate files of offered other connections included), and it dies with the
+// supervisor. Run as that user instead, the supervisor cannot
 // switch users and refuses to start, naming the key. Both tests need root (CI runs as root)
 // and fail without it, unless OPSUP_ALLOW_NO_ROOT=1 makes them skip.
 #include <grp.h>
@@ -21,10 +22,12 @@
 #include <thread>
 
 #include "e2e_support.hpp"
+#include "otlp_http_sink.hpp"
 #include "run_as_test_support.hpp"
 #include "supervisor_fixture.hpp"
 #include "support/collector.hpp"
 #include "support/ports.hpp"
+#include "test_certs.hpp"
 
 namespace opsup::testing {
 namespace {
@@ -261,6 +264,83 @@ TEST_F(RunAsE2e, TheRealCollectorRunsAsTheRunAsUser) {
   supervisor_->wait_exit(kDeadline);
   EXPECT_TRUE(eventually([&] { return !process_exists(running); }, 10s))
       << "the Collector (pid " << running << ") outlived the supervisor";
+}
+
+// Other connections under run_as: the offered CA, client certificate and key are files the
+// Collector's user must read. They get its group and mode 0640 (still root's, like
+// effective.yaml), and the Collector sends its data over mutual TLS with them.
+TEST_F(RunAsE2e, TheRunAsCollectorReadsTheOfferedCertificateFiles) {
+  OPSUP_REQUIRE_ROOT();
+  const TestUser &user = user_.emplace();
+  std::filesystem::permissions(dir_.path(), std::filesystem::perms(0711));
+  std::filesystem::copy_file(std::filesystem::path(OPSUP_MODULES_DIR) / "connection_settings.so",
+                             modules_.path() / "connection_settings.so");
+  const TestPki pki = make_test_pki();
+  OtlpHttpSink sink(OtlpHttpSink::Tls{pki.server, pki.ca.cert_pem});
+  const uint16_t port = free_tcp_port();
+  const std::string collector_yaml =
+      "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
+      std::to_string(port) + "\nexporters:\n  otlphttp/backend:\n    endpoint: http://127.0.0.1:" +
+      std::to_string(free_tcp_port()) +
+      "\n    compression: none\n    retry_on_failure:\n      enabled: false\n"
+      "service:\n  telemetry:\n    metrics:\n      level: none\n"
+      "  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [otlphttp/backend]\n";
+  supervisor_ = start_supervisor(
+      {.endpoint = server_.websocket_url(),
+       .storage = storage(),
+       .modules_dir = modules_.path(),
+       .extra_yaml = "capabilities:\n  accepts_other_connection_settings: true\n"
+                     "  reports_connection_settings_status: true\n",
+       .collector = collector_executable(CollectorKind::kReal),
+       .agent_yaml = "  run_as:\n    user: " + user.name() + "\n  config_files:\n    - " +
+                     dir_.write_file("collector.yaml", collector_yaml).string() + "\n"},
+      dir_.path());
+  uid_ = wait_for_connected_agent(server_, kDeadline);
+  ASSERT_FALSE(uid_.empty()) << supervisor_->output();
+
+  const boost::json::object entry{
+      {"destination_endpoint", sink.url("")},
+      {"tls", boost::json::object{{"ca_pem_contents", pki.ca.cert_pem}}},
+      {"certificate",
+       boost::json::object{{"cert", pki.client.cert_pem}, {"private_key", pki.client.key_pem}}}};
+  const auto answer = server_.post_json(
+      "/api/agents/" + uid_ + "/other-connections",
+      boost::json::serialize(
+          boost::json::object{{"connections", boost::json::object{{"otlphttp/backend", entry}}}}));
+  ASSERT_EQ(answer.status, 200) << boost::json::serialize(answer.body);
+  const std::string hash = string_at(answer.body, {"hash"});
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto agent = server_.agent(uid_);
+        return string_at(agent, {"connection_settings_status", "status"}) == "APPLIED" &&
+               string_at(agent, {"connection_settings_status", "last_connection_settings_hash"}) ==
+                   hash;
+      },
+      kDeadline))
+      << boost::json::serialize(server_.agent(uid_)) << supervisor_->output();
+
+  size_t files = 0;
+  for (const auto &file : std::filesystem::directory_iterator(storage())) {
+    if (file.path().filename().string().rfind("other_connection_", 0) != 0)
+      continue;
+    ++files;
+    expect_file(file.path(), 0640, user.gid());
+  }
+  EXPECT_EQ(files, 3u);
+  EXPECT_TRUE(eventually(
+      [&] {
+        for (const auto &request : sink.requests_to("/v1/traces")) {
+          if (request.body.find("opsup-run-as-tls-span") != std::string::npos)
+            return true;
+        }
+        send_span(port, "opsup-run-as-tls-span");
+        return false;
+      },
+      kDeadline))
+      << "TLS handshakes refused: " << sink.handshake_failures() << "\n"
+      << read_file(storage() / "agent.log") << supervisor_->output();
+  supervisor_->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor_->wait_exit(kDeadline), 0) << supervisor_->output();
 }
 
 TEST_F(RunAsE2e, WithoutRootTheSupervisorRefusesToStartInsteadOfRunningTheCollectorAsItself) {
