@@ -4,11 +4,14 @@
 #include <memory>
 #include <utility>
 
-#include "collector_group.hpp"
+#include "shared/collector_group.hpp"
 #include "stored_status.hpp"
 
 namespace opsup::connection_settings {
 namespace {
+
+using opsup::plugins::collector_group;
+using opsup::plugins::share_with_collector;
 
 namespace proto = ::opamp::proto::v1;
 

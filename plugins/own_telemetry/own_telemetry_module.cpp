@@ -13,7 +13,8 @@
 //     means "keep"); a part with an empty destination_endpoint removes that signal.
 //   - The layer is replaced only when its text changed. When only the offered certificates
 //     changed (the same files, new contents), the Collector is restarted so it reads them.
-//   - PEM files (own_telemetry_<signal>_{ca,cert,key}.pem, mode 0600) are written with
+//   - PEM files (own_telemetry_<signal>_{ca,cert,key}.pem, mode 0600; under agent.run_as the
+//     run_as group and 0640, so the Collector can read them) are written with
 //     storage_write before the layer names them, and removed once no layer in force names
 //     them any more (the ABI has no storage delete, so the module removes its own files in
 //     the storage directory itself).
@@ -23,13 +24,16 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "opamp.pb.h"
 #include "serialize.hpp"
 #include "settings.hpp"
+#include "shared/collector_group.hpp"
 #include "telemetry_layer.hpp"
 
 namespace {
@@ -91,6 +95,11 @@ class OwnTelemetryModule : public opsup::Module {
     try {
       settings_ = ot::parse_supervisor_settings(supervisor_config_yaml, host.own_settings_yaml());
     } catch (const ot::SettingsError &e) {
+      throw opsup::ConfigError(e.what());
+    }
+    try {
+      collector_gid_ = opsup::plugins::collector_group(supervisor_config_yaml);
+    } catch (const std::invalid_argument &e) {
       throw opsup::ConfigError(e.what());
     }
     if (const auto interval = host.setting_duration("metrics_interval")) {
@@ -190,15 +199,29 @@ class OwnTelemetryModule : public opsup::Module {
     bool material_changed = false;
     for (const auto &[name, contents] : layer.files) {
       std::string current;
-      if (host().storage_read(name, current) == OPSUP_OK && current == contents)
-        continue;
-      const opsup_status status = host().storage_write(name, contents);
-      if (status != OPSUP_OK) {
-        host().error("own_telemetry: cannot write " + name + " (status " + std::to_string(status) +
-                     "); the layer is not changed");
-        return;
+      const bool unchanged = host().storage_read(name, current) == OPSUP_OK && current == contents;
+      if (!unchanged) {
+        const opsup_status status = host().storage_write(name, contents);
+        if (status != OPSUP_OK) {
+          host().error("own_telemetry: cannot write " + name + " (status " +
+                       std::to_string(status) + "); the layer is not changed");
+          return;
+        }
+        material_changed = true;
       }
-      material_changed = true;
+      // Under agent.run_as the Collector reads the file as another user: storage_write
+      // leaves it 0600, so it gets the run_as group and 0640 (every time: a file kept from
+      // before may still be 0600).
+      if (collector_gid_) {
+        const std::string error = opsup::plugins::share_with_collector(
+            settings_.storage_directory + "/" + name, *collector_gid_);
+        if (!error.empty()) {
+          host().error("own_telemetry: " + name + ": " + error +
+                       "; the Collector (agent.run_as) could not read it, so the layer is "
+                       "not changed");
+          return;
+        }
+      }
     }
     std::set<std::string> files;
     for (const auto &entry : layer.files)
@@ -277,6 +300,7 @@ class OwnTelemetryModule : public opsup::Module {
   }
 
   ot::Settings settings_;
+  std::optional<gid_t> collector_gid_;      // agent.run_as: the group that must read the files
   proto::ConnectionSettingsOffers offers_;  // the own_* parts with an endpoint
   std::optional<std::string> requested_;    // the layer text last given to the host
   std::optional<std::string> in_force_;     // the layer text last applied

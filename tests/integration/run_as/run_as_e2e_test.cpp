@@ -343,6 +343,55 @@ TEST_F(RunAsE2e, TheRunAsCollectorReadsTheOfferedCertificateFiles) {
   EXPECT_EQ(supervisor_->wait_exit(kDeadline), 0) << supervisor_->output();
 }
 
+// Own telemetry under run_as: the offered CA, client certificate and key of the Collector's
+// own metrics are files its user must read, like other connections' (0640, the run_as group),
+// and the Collector's metrics arrive over mutual TLS with them.
+TEST_F(RunAsE2e, TheRunAsCollectorReadsItsOwnTelemetryCertificateFiles) {
+  OPSUP_REQUIRE_ROOT();
+  const TestUser &user = user_.emplace();
+  std::filesystem::permissions(dir_.path(), std::filesystem::perms(0711));
+  std::filesystem::copy_file(std::filesystem::path(OPSUP_MODULES_DIR) / "own_telemetry.so",
+                             modules_.path() / "own_telemetry.so");
+  const TestPki pki = make_test_pki();
+  OtlpHttpSink sink(OtlpHttpSink::Tls{pki.server, pki.ca.cert_pem});
+  const std::string collector_yaml =
+      "receivers:\n  nop: {}\nexporters:\n  nop: {}\n"
+      "service:\n  pipelines:\n    traces:\n      receivers: [nop]\n      exporters: [nop]\n";
+  supervisor_ = start_supervisor(
+      {.endpoint = server_.websocket_url(),
+       .storage = storage(),
+       .modules_dir = modules_.path(),
+       .extra_yaml = "capabilities:\n  reports_own_metrics: true\n"
+                     "plugins:\n  own_telemetry:\n    metrics_interval: 1s\n",
+       .collector = collector_executable(CollectorKind::kReal),
+       .agent_yaml = "  run_as:\n    user: " + user.name() + "\n  config_files:\n    - " +
+                     dir_.write_file("collector.yaml", collector_yaml).string() +
+                     "\n    - $OWN_TELEMETRY_CONFIG\n"},
+      dir_.path());
+  uid_ = wait_for_connected_agent(server_, kDeadline);
+  ASSERT_FALSE(uid_.empty()) << supervisor_->output();
+
+  const boost::json::object metrics{
+      {"destination_endpoint", sink.url("/v1/metrics")},
+      {"tls", boost::json::object{{"ca_pem_contents", pki.ca.cert_pem}}},
+      {"certificate",
+       boost::json::object{{"cert", pki.client.cert_pem}, {"private_key", pki.client.key_pem}}}};
+  const auto answer =
+      server_.post_json("/api/agents/" + uid_ + "/own-telemetry",
+                        boost::json::serialize(boost::json::object{{"metrics", metrics}}));
+  ASSERT_EQ(answer.status, 200) << boost::json::serialize(answer.body);
+
+  EXPECT_TRUE(eventually([&] { return !sink.requests_to("/v1/metrics").empty(); }, kDeadline))
+      << "TLS handshakes refused: " << sink.handshake_failures() << "\n"
+      << read_file(storage() / "agent.log") << supervisor_->output();
+  for (const char *name : {"own_telemetry_metrics_ca.pem", "own_telemetry_metrics_cert.pem",
+                           "own_telemetry_metrics_key.pem"}) {
+    expect_file(storage() / name, 0640, user.gid());
+  }
+  supervisor_->send_signal(SIGTERM);
+  EXPECT_EQ(supervisor_->wait_exit(kDeadline), 0) << supervisor_->output();
+}
+
 TEST_F(RunAsE2e, WithoutRootTheSupervisorRefusesToStartInsteadOfRunningTheCollectorAsItself) {
   OPSUP_REQUIRE_ROOT();
   const TestUser &user = user_.emplace();

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace opsup::connection_settings {
+namespace opsup::plugins {
 
 // The gid the Collector runs with, from the supervisor config's agent.run_as ({user,
 // group}: names or numeric ids, a name first as chown(1) reads them; no group: the user's
@@ -23,4 +23,4 @@ std::optional<gid_t> collector_group(std::string_view supervisor_config_yaml);
 // Gives `path` the group `gid` and mode 0640; "" on success, else why not (errno text).
 std::string share_with_collector(const std::string &path, gid_t gid);
 
-}  // namespace opsup::connection_settings
+}  // namespace opsup::plugins

@@ -1,4 +1,4 @@
-#include "collector_group.hpp"
+#include "shared/collector_group.hpp"
 
 #include <grp.h>
 #include <pwd.h>
@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace opsup::connection_settings {
+namespace opsup::plugins {
 namespace {
 
 std::optional<uint32_t> numeric_id(const std::string &text) {
@@ -84,4 +84,4 @@ std::string share_with_collector(const std::string &path, gid_t gid) {
   return {};
 }
 
-}  // namespace opsup::connection_settings
+}  // namespace opsup::plugins

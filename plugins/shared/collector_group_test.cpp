@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "collector_group.hpp"
+#include "shared/collector_group.hpp"
 
-namespace opsup::connection_settings {
+namespace opsup::plugins {
 namespace {
 
 TEST(CollectorGroupTest, WithoutRunAsThereIsNoGroup) {
@@ -46,4 +46,4 @@ TEST(CollectorGroupTest, ASharedFileGetsTheGroupAndMode0640) {
 }
 
 }  // namespace
-}  // namespace opsup::connection_settings
+}  // namespace opsup::plugins
