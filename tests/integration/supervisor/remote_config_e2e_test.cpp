@@ -490,13 +490,20 @@ TEST_F(RemoteConfigE2e, SupervisorRestartsWithLastWorkingRemoteConfigAfterFailed
   stop_supervisor();
 }
 
-// The restored last working config fails too (its port is taken by then): the Collector is
-// retried at the restart backoff, not in a tight loop. A wrapper logs each run's start time.
+// The restored last working config fails too: the Collector is retried at the restart
+// backoff, not in a tight loop. A wrapper logs each run's start time.
 TEST_F(RemoteConfigE2e, SupervisorDoesNotTightlyLoopWhenRestoredLastWorkingRemoteConfigFails) {
+  // The wrapper timestamps each Collector run; once the test creates `broken`, every run
+  // exits at once, as a Collector whose restored config cannot work any more does. (Taking
+  // the working config's port instead raced the restored Collector for it: under load the
+  // restored Collector sometimes won and ran healthy.)
   const auto runs_log = dir_.path() / "collector-runs.log";
+  const auto broken = dir_.path() / "restored-config-fails";
   const auto wrapper = dir_.write_file(
-      "otelcol-counting", "#!/bin/sh\ncase \"$1\" in --config) echo \"$(date +%s%N)\" >> '" +
-                              runs_log.string() + "';; esac\nexec '" +
+      "otelcol-counting", "#!/bin/sh\ncase \"$1\" in --config)\n  echo \"$(date +%s%N)\" >> '" +
+                              runs_log.string() + "'\n  if [ -e '" + broken.string() +
+                              "' ]; then echo 'restored config cannot work' >&2; exit 1; fi;;\n"
+                              "esac\nexec '" +
                               collector_executable(CollectorKind::kReal).string() + "' \"$@\"\n");
   std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
   SupervisorRun with = run("  automatic_config_rollback: true\n");
@@ -515,20 +522,8 @@ TEST_F(RemoteConfigE2e, SupervisorDoesNotTightlyLoopWhenRestoredLastWorkingRemot
     return starts;
   };
   const size_t before = run_starts().size();
+  dir_.write_file(broken.filename().string(), "");
   push(kCrashingConfig);
-  // Take the working config's port as soon as the Collector lets it go.
-  const int blocker = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(blocker, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_TRUE(eventually(
-      [&] {
-        return ::bind(blocker, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0 &&
-               ::listen(blocker, 1) == 0;
-      },
-      kDeadline));
 
   // The bad config's run, the restored config's run, then one retry after the backoff.
   ASSERT_TRUE(eventually([&] { return run_starts().size() >= before + 3; }, kDeadline))
@@ -538,7 +533,6 @@ TEST_F(RemoteConfigE2e, SupervisorDoesNotTightlyLoopWhenRestoredLastWorkingRemot
   EXPECT_GE(retry_gap_ms, 900) << "the failing restored config was retried after only "
                                << retry_gap_ms << " ms\n"
                                << supervisor_->output();
-  ::close(blocker);
   stop_supervisor();
 }
 
