@@ -124,7 +124,8 @@ class TarballReader {
     if (!writer_) {
       return refuse(ExtractStatus::kMissingBinary,
                     "archive " + quoted(package_) + " has no entry named \"" + std::string(name_) +
-                        "\" (" + std::to_string(entries_) + " entries)");
+                        "\" (" + std::to_string(entries_) + " entries, " +
+                        std::to_string(executables_.size()) + " other executable files)");
     }
     try {
       writer_->commit();
@@ -136,6 +137,9 @@ class TarballReader {
     result.bytes = binary_bytes_;
     return result;
   }
+
+  // The regular files with an execute bit seen so far, without leading "./".
+  const std::vector<std::string> &executables() const { return executables_; }
 
  private:
   std::string error() const {
@@ -171,6 +175,8 @@ class TarballReader {
     }
     if (type == AE_IFDIR)
       return std::nullopt;
+    if (type == AE_IFREG && (archive_entry_perm(entry) & 0111) != 0)
+      executables_.emplace_back(without_dot_prefix(path));
     if (type != AE_IFREG) {
       return refuse(ExtractStatus::kSpecialEntry,
                     where(path) + " is a device, FIFO or socket; only files are accepted");
@@ -245,6 +251,7 @@ class TarballReader {
   std::uint64_t entries_ = 0;
   std::uint64_t total_ = 0;
   std::uint64_t binary_bytes_ = 0;
+  std::vector<std::string> executables_;
 };
 
 }  // namespace
@@ -301,7 +308,14 @@ ExtractResult install_collector_binary(const std::filesystem::path &package,
         result = refuse(ExtractStatus::kMissingBinary,
                         "no executable name given for the tarball " + quoted(package));
       } else {
-        result = TarballReader(package, binary_name, destination, limits).run();
+        TarballReader reader(package, binary_name, destination, limits);
+        result = reader.run();
+        // No entry of that name, but exactly one executable file: that one (read again, so
+        // every check runs once more on the way).
+        if (result.status == ExtractStatus::kMissingBinary && reader.executables().size() == 1) {
+          const std::string only = reader.executables().front();
+          result = TarballReader(package, only, destination, limits).run();
+        }
       }
       break;
     case PackageFormat::kUnknown:

@@ -1,5 +1,7 @@
 // Installs the Collector executable from a downloaded package: a bare ELF executable, or
-// the entry named `binary_name` of a gzipped tarball (read with libarchive). The
+// the entry named `binary_name` of a gzipped tarball (read with libarchive); a tarball
+// without such an entry but with exactly one regular file carrying an execute bit gives
+// that file. The
 // destination is replaced atomically with mode 0755 (temporary file in the same
 // directory, fsync, rename) only after the whole package was read and found safe; on any
 // refusal it is left as it was and no temporary file remains.

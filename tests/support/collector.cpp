@@ -13,7 +13,14 @@
 namespace opsup::testing {
 
 std::string collector_kind_name(CollectorKind kind) {
-  return kind == CollectorKind::kReal ? "real" : "stand-in";
+  switch (kind) {
+    case CollectorKind::kReal:
+      return "real";
+    case CollectorKind::kRealNext:
+      return "real-next";
+    default:
+      return "stand-in";
+  }
 }
 
 std::filesystem::path collector_executable(CollectorKind kind) {
@@ -23,15 +30,19 @@ std::filesystem::path collector_executable(CollectorKind kind) {
       throw std::runtime_error("the Collector stand-in is not built: " + path.string());
     return path;
   }
-  std::filesystem::path path = binary("otelcol-opsup");
-  if (const char *override_path = std::getenv("OPSUP_OTELCOL_BIN");
+  const bool next = kind == CollectorKind::kRealNext;
+  std::filesystem::path path = binary(next ? "otelcol-opsup-next" : "otelcol-opsup");
+  if (const char *override_path =
+          std::getenv(next ? "OPSUP_OTELCOL_NEXT_BIN" : "OPSUP_OTELCOL_BIN");
       override_path != nullptr && *override_path != '\0') {
     path = override_path;
   }
   if (::access(path.c_str(), X_OK) != 0) {
     throw std::runtime_error("the real Collector is missing or not executable at " + path.string() +
                              ": build it with tools/otelcol/build.sh " + build_dir().string() +
-                             " (tools/test.sh does), or set OPSUP_OTELCOL_BIN to a Collector");
+                             " (tools/test.sh does), or set " +
+                             (next ? "OPSUP_OTELCOL_NEXT_BIN" : "OPSUP_OTELCOL_BIN") +
+                             " to a Collector");
   }
   return path;
 }

@@ -19,6 +19,9 @@ namespace opsup::testing {
 enum class CollectorKind {
   kReal,     // $OPSUP_OTELCOL_BIN, else <build>/bin/otelcol-opsup (tools/otelcol/build.sh)
   kStandIn,  // <build>/bin/fake-otelcol
+  // The real Collector reporting a newer version (0.149.1-opsup.next), for binary updates:
+  // $OPSUP_OTELCOL_NEXT_BIN, else <build>/bin/otelcol-opsup-next (tools/otelcol/build.sh)
+  kRealNext,
 };
 
 // "real" or "stand-in", for test names and messages.

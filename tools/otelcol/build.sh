@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Builds the slim Collector of manifest.yaml with the OpenTelemetry Collector Builder into
-# <build>/bin/otelcol-opsup. Skips the work when the manifest, this script and the Go
-# toolchain are what the last successful build used (<build>/otelcol/stamp).
+# <build>/bin/otelcol-opsup, and the same Collector reporting another version
+# ($next_version) into <build>/bin/otelcol-opsup-next: the "newer release" the binary-update
+# tests install. The second one is the generated source with one version string changed, built
+# with the builder's own flags; Go's build cache makes that a relink (a few seconds).
+# Skips the work when the manifest, this script and the Go toolchain are what the last
+# successful build used (<build>/otelcol/stamp) and both binaries exist.
 # Usage: tools/otelcol/build.sh [BUILD_DIR]   (default: $OPSUP_BUILD_DIR, else build/)
 set -euo pipefail
 
@@ -16,6 +20,8 @@ builder_module=go.opentelemetry.io/collector/cmd/builder@v0.149.0
 
 work=$build/otelcol
 binary=$build/bin/otelcol-opsup
+next_binary=$build/bin/otelcol-opsup-next
+next_version=0.149.1-opsup.next
 mkdir -p "$work" "$build/bin"
 
 # Go's caches live under $HOME; a bare environment (CI, cron) may not set it.
@@ -43,8 +49,8 @@ flock 9
 
 stamp=$( { cat "$here/manifest.yaml" "$here/build.sh"; go version; go env GOOS GOARCH; } |
   sha256sum | cut -d' ' -f1)
-if [[ -x "$binary" && -f "$work/stamp" && "$(cat "$work/stamp")" == "$stamp" ]]; then
-  echo "otelcol build: $binary is up to date"
+if [[ -x "$binary" && -x "$next_binary" && -f "$work/stamp" && "$(cat "$work/stamp")" == "$stamp" ]]; then
+  echo "otelcol build: $binary and $next_binary are up to date"
   exit 0
 fi
 
@@ -87,5 +93,26 @@ fi
 
 install -m 0755 "$src/otelcol-opsup" "$binary.tmp"
 mv -f "$binary.tmp" "$binary"
-echo "$stamp" >"$work/stamp"
 echo "otelcol build: built $binary ($(du -h "$binary" | cut -f1)) in $(($(date +%s) - started)) s"
+
+# The "next" Collector: the same source with BuildInfo.Version changed, built with the flags
+# the builder uses (-trimpath -ldflags="-s -w", CGO_ENABLED=0).
+started=$(date +%s)
+next_src=$work/src-next
+rm -rf "$next_src"
+mkdir -p "$next_src"
+cp "$src"/*.go "$src/go.mod" "$src/go.sum" "$next_src/"
+sed -i "s|^\(\t*Version: *\)\"[^\"]*\",|\1\"$next_version\",|" "$next_src/main.go"
+if ! grep -q "\"$next_version\"" "$next_src/main.go"; then
+  echo "otelcol build: could not set the version in $next_src/main.go" >&2
+  exit 1
+fi
+if ! (cd "$next_src" && go build -trimpath -o otelcol-opsup -ldflags="-s -w") >>"$log" 2>&1; then
+  echo "otelcol build: building $next_binary failed; last lines of $log:" >&2
+  tail -n 15 "$log" >&2
+  exit 1
+fi
+install -m 0755 "$next_src/otelcol-opsup" "$next_binary.tmp"
+mv -f "$next_binary.tmp" "$next_binary"
+echo "$stamp" >"$work/stamp"
+echo "otelcol build: built $next_binary (version $next_version) in $(($(date +%s) - started)) s"

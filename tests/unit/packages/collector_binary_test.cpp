@@ -18,6 +18,7 @@
 namespace opsup::packages {
 namespace {
 
+using opsup::testing::data_file;
 using opsup::testing::directory;
 using opsup::testing::file;
 using opsup::testing::hardlink;
@@ -184,9 +185,29 @@ TEST_F(CollectorBinary, RefusesTooManyEntries) {
 
 TEST_F(CollectorBinary, RefusesAMissingOrRepeatedBinary) {
   write_tar_gz(package_, {file("otelcol", program_), file("bin/otelcol-contrib", program_)});
-  expect_refused(ExtractStatus::kMissingBinary, "no entry named \"otelcol-contrib\" (2 entries)");
+  expect_refused(ExtractStatus::kMissingBinary,
+                 "no entry named \"otelcol-contrib\" (2 entries, 2 other executable files)");
   write_tar_gz(package_, {file(kBinary, program_), file("./otelcol-contrib", "evil")});
   expect_refused(ExtractStatus::kDuplicateBinary, "entry 2 \"./otelcol-contrib\"");
+}
+
+// A release named otherwise (agent.executable is /usr/bin/otelcol, the tarball holds
+// otelcol-contrib): its single executable file is the Collector; files without an execute bit
+// do not count.
+TEST_F(CollectorBinary, TakesTheSingleExecutableFileWhenNoEntryHasTheName) {
+  write_tar_gz(package_, {data_file("LICENSE", "license"), directory("docs/"),
+                          data_file("docs/README.md", "readme"), file("otelcol-other", program_)});
+  const auto result = install();
+  ASSERT_TRUE(result.ok()) << result.reason;
+  EXPECT_EQ(read_file(destination_), program_);
+  EXPECT_EQ(mode_of(destination_), 0755u);
+  // Two executables and none named like the binary: ambiguous, refused.
+  std::filesystem::remove(destination_);
+  write_tar_gz(package_, {file("otelcol-a", program_), file("otelcol-b", program_)});
+  expect_refused(ExtractStatus::kMissingBinary, "2 other executable files");
+  // The fallback is checked as strictly: a hostile entry after it still refuses the archive.
+  write_tar_gz(package_, {file("otelcol-other", program_), file("../escape", "x")});
+  expect_refused(ExtractStatus::kUnsafePath, "\"../escape\"");
 }
 
 TEST_F(CollectorBinary, RefusesATruncatedArchiveEvenAfterTheBinaryWasRead) {

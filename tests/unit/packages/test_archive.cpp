@@ -27,7 +27,7 @@ void write_tar_gz(const std::filesystem::path &file, const std::vector<TarEntry>
     std::unique_ptr<archive_entry, void (*)(archive_entry *)> entry(archive_entry_new(),
                                                                     archive_entry_free);
     archive_entry_set_pathname(entry.get(), spec.path.c_str());
-    archive_entry_set_perm(entry.get(), 0755);
+    archive_entry_set_perm(entry.get(), spec.mode);
     archive_entry_set_size(entry.get(), 0);
     using Kind = TarEntry::Kind;
     switch (spec.kind) {

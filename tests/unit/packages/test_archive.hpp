@@ -16,10 +16,15 @@ struct TarEntry {
   std::string content;           // kFile
   std::uint64_t zero_bytes = 0;  // kFile: this many zero bytes instead of `content`
   std::string link_target;       // kSymlink, kHardlink
+  unsigned mode = 0755;          // permission bits
 };
 
 inline TarEntry file(std::string path, std::string content) {
   return TarEntry{std::move(path), TarEntry::Kind::kFile, std::move(content), 0, {}};
+}
+// A file without execute bits (a LICENSE, a README).
+inline TarEntry data_file(std::string path, std::string content) {
+  return TarEntry{std::move(path), TarEntry::Kind::kFile, std::move(content), 0, {}, 0644};
 }
 inline TarEntry zeros(std::string path, std::uint64_t bytes) {
   return TarEntry{std::move(path), TarEntry::Kind::kFile, {}, bytes, {}};
