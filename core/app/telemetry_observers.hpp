@@ -70,6 +70,12 @@ class ObservedCollectorAccess final : public modules::CollectorAccess {
       std::function<void(const modules::CollectorValidation &)> done) override {
     inner_.validate_collector_config(std::move(config_yaml), std::move(done));
   }
+  bool update_executable(
+      const std::filesystem::path &package, std::chrono::milliseconds health_timeout,
+      std::function<void(const modules::ExecutableUpdateOutcome &)> done) override {
+    return inner_.update_executable(package, health_timeout, std::move(done));
+  }
+  modules::UpdateRecoveryView update_recovery() const override { return inner_.update_recovery(); }
 
  private:
   modules::CollectorAccess &inner_;

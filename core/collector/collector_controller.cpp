@@ -11,6 +11,7 @@
 #include <deque>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "collector/bootstrap_cache.hpp"
 #include "collector/collector_bootstrap.hpp"
@@ -18,7 +19,9 @@
 #include "collector/collector_runner.hpp"
 #include "collector/collector_validation.hpp"
 #include "collector/config_composition.hpp"
+#include "collector/executable_update.hpp"
 #include "collector/local_opamp_server.hpp"
+#include "collector/update_recovery.hpp"
 #include "common/logging.hpp"
 #include "common/uuid.hpp"
 #include "opamp.pb.h"
@@ -112,6 +115,9 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
     std::function<void(Layers &)> mutate;
     modules::ConfigChangeOptions options;
     ChangeDone done;
+    // Set for work that must run alone (an executable update): it gets the queue and
+    // calls `finished` to hand it back; mutate and done are unused.
+    std::function<void(std::function<void()> finished)> exclusive{};
   };
 
   asio::io_context &io;
@@ -138,6 +144,14 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
   bool change_running = false;
   std::deque<PendingChange> changes;
 
+  // The Collector executable update under way, what start-up found of an interrupted one,
+  // and what the bootstrap cache is refreshed with afterwards.
+  std::unique_ptr<ExecutableUpdate> update;
+  UpdateRecovery recovery;
+  std::string description_before_update;
+  std::string last_available_components;  // serialized, with components, from the extension
+  std::thread cache_refresh;
+
   bool collector_failing = false;  // passthrough: the Collector printed its final "Error: "
   CollectorHealth health = CollectorHealth::kUnknown;
   std::string last_error = "the Collector has not started yet";
@@ -154,6 +168,34 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
     notice.exit_code = exit_code;
     notice.message = std::move(message);
     callbacks.on_notice(notice);
+    if (update)
+      update_observes(notice);
+  }
+
+  // The health gate of an executable update watches the Collector. A failure is handled
+  // after the runner finished with the event that reported it (it stops and starts the
+  // Collector, which must not happen inside the runner's own callback).
+  void update_observes(const CollectorNotice &notice) {
+    // Only the new Collector counts: not the stop of the old one before the swap.
+    if (!update->in_health_gate())
+      return;
+    std::string failure;
+    if (notice.kind == CollectorNoticeKind::kHealthy) {
+      update->collector_healthy();
+      return;
+    }
+    if (notice.kind == CollectorNoticeKind::kExited) {
+      failure = "the new Collector exited: " + notice.message;
+    } else if (notice.kind == CollectorNoticeKind::kUnhealthy &&
+               notice.message.rfind("cannot start the Collector", 0) == 0) {
+      failure = "the new executable did not run: " + notice.message;
+    } else {
+      return;
+    }
+    asio::post(io, [weak = weak_from_this(), failure] {
+      if (auto self = weak.lock(); self && self->update)
+        self->update->collector_failed(failure);
+    });
   }
 
   CompositionInput composition_input(const Layers &from) const {
@@ -221,6 +263,13 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
     change_running = true;
     PendingChange change = std::move(changes.front());
     changes.pop_front();
+    if (change.exclusive) {
+      change.exclusive([weak = weak_from_this()] {
+        if (auto self = weak.lock())
+          self->finish_change(nullptr, {});
+      });
+      return;
+    }
     Layers candidate = layers;
     change.mutate(candidate);
     std::string text;
@@ -356,7 +405,117 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
     }
   }
 
+  // ---- the executable update ----
+
+  void run_update(const std::filesystem::path &package, std::chrono::milliseconds timeout,
+                  const std::function<void(const modules::ExecutableUpdateOutcome &)> &done,
+                  const std::function<void()> &finished) {
+    using Outcome = modules::ExecutableUpdateOutcome;
+    auto refuse = [&](const std::string &why) {
+      asio::post(io, [done, why] { done({Outcome::Status::kNotTried, why}); });
+      finished();
+    };
+    if (stopping || !runner)
+      return refuse("the supervisor is stopping");
+    if (!composed || composed->empty())
+      return refuse("the Collector has no config to run, so a new executable cannot be checked");
+    std::error_code error;
+    const std::filesystem::path target = std::filesystem::canonical(options.executable, error);
+    if (error) {
+      return refuse("cannot resolve agent.executable " + options.executable.string() + ": " +
+                    error.message());
+    }
+    ExecutableUpdateHooks hooks;
+    std::weak_ptr<State> weak = weak_from_this();
+    hooks.stop_collector = [weak](std::function<void()> stopped) {
+      auto self = weak.lock();
+      if (!self || !self->runner)
+        return;
+      self->description_before_update = self->last_description;
+      self->last_available_components.clear();
+      self->runner->stop(std::move(stopped));
+    };
+    hooks.start_collector = [weak] {
+      if (auto self = weak.lock(); self && self->runner && !self->stopping)
+        self->runner->restart();
+    };
+    hooks.on_installed = [weak] {
+      if (auto self = weak.lock())
+        self->refresh_bootstrap_cache();
+    };
+    update = std::make_unique<ExecutableUpdate>(
+        io, ExecutableUpdateOptions{target, options.storage_directory, package, timeout},
+        std::move(hooks), [weak, done, finished](const ExecutableUpdateResult &result) {
+          auto self = weak.lock();
+          if (!self)
+            return;
+          // Destroyed after this callback returns, not inside it.
+          asio::post(self->io, [weak] {
+            if (auto self = weak.lock())
+              self->update.reset();
+          });
+          static constexpr Outcome::Status kStatus[] = {
+              Outcome::Status::kInstalled, Outcome::Status::kRefused, Outcome::Status::kRolledBack,
+              Outcome::Status::kNotTried};
+          done({kStatus[static_cast<int>(result.status)], result.error});
+          finished();
+        });
+    update->start();
+  }
+
+  // The executable's identity changed: the cache is written again for the new executable
+  // with what the new Collector reported, or removed when that is not known (the next start
+  // bootstraps). The executable is hashed on a thread of its own.
+  void refresh_bootstrap_cache() {
+    if (cache_refresh.joinable())
+      cache_refresh.join();
+    BootstrapInputs inputs;
+    inputs.executable = options.executable;
+    inputs.args = options.args;
+    inputs.env = options.env;
+    inputs.feature_gates = feature_gates;
+    inputs.identifying_overrides = options.identifying_overrides;
+    inputs.non_identifying_overrides = options.non_identifying_overrides;
+    std::optional<BootstrapResult> result;
+    if (!last_description.empty() && last_description != description_before_update &&
+        !last_available_components.empty()) {
+      result = BootstrapResult{last_description, last_available_components};
+    }
+    cache_refresh = std::thread(
+        [weak = weak_from_this(), &io = io, inputs, result, storage = options.storage_directory] {
+          std::string key;
+          std::string problem;
+          try {
+            key = bootstrap_key(inputs);
+            if (result)
+              write_bootstrap_cache(storage, key, *result);
+            else
+              std::filesystem::remove(storage / kBootstrapCacheFile);
+          } catch (const std::exception &error) {
+            problem = error.what();
+            std::error_code ignored;
+            std::filesystem::remove(storage / kBootstrapCacheFile, ignored);
+          }
+          asio::post(io, [weak, key, problem, written = result.has_value()] {
+            auto self = weak.lock();
+            if (!self)
+              return;
+            if (!key.empty())
+              self->bootstrap_cache_key = key;
+            if (!problem.empty())
+              logger()->warn("Bootstrap cache removed after the Collector update: {}", problem);
+            else
+              logger()->info("Bootstrap cache {} for the new Collector executable",
+                             written ? "refreshed" : "removed (the next start bootstraps)");
+          });
+        });
+  }
+
   void on_collector_message(const pb::AgentToServer &message) {
+    if (message.has_available_components() &&
+        message.available_components().components_size() > 0) {
+      last_available_components = message.available_components().SerializeAsString();
+    }
     if (message.has_agent_description()) {
       std::string description = message.agent_description().SerializeAsString();
       if (description != last_description) {
@@ -507,6 +666,9 @@ CollectorController::CollectorController(asio::io_context &io, CollectorControll
 
 CollectorController::~CollectorController() {
   state_->callbacks = {};
+  state_->update.reset();
+  if (state_->cache_refresh.joinable())
+    state_->cache_refresh.join();
   state_->bootstrap.reset();
   state_->validation.reset();
   state_->runner.reset();
@@ -515,6 +677,11 @@ CollectorController::~CollectorController() {
 
 void CollectorController::prepare() {
   State &s = *state_;
+  s.recovery = recover_interrupted_update(s.options.storage_directory, s.options.executable);
+  if (s.recovery.outcome == RecoveryOutcome::kInstalled)
+    logger()->info("Collector update finished at start-up: {}", s.recovery.message);
+  else if (s.recovery.outcome == RecoveryOutcome::kRolledBack)
+    logger()->warn("Collector update finished at start-up: {}", s.recovery.message);
   if (s.options.credentials)
     s.prepare_credentials();
   s.allow_no_pipelines = collector_has_feature_gate(
@@ -662,6 +829,8 @@ void CollectorController::stop(std::function<void()> done) {
   s.changes.clear();
   s.bootstrap.reset();
   s.validation.reset();
+  // An update under way keeps its journal: the next start finishes it (update_recovery.hpp).
+  s.update.reset();
   if (!s.runner) {
     if (s.server)
       s.server->stop();
@@ -763,7 +932,7 @@ std::optional<std::string> CollectorController::composed_config() const {
 
 bool CollectorController::restart_collector() {
   State &s = *state_;
-  if (!s.runner || !s.composed || s.composed->empty() || s.stopping)
+  if (!s.runner || !s.composed || s.composed->empty() || s.stopping || s.update)
     return false;
   logger()->info("Restarting the Collector on request");
   s.runner->restart();
@@ -791,6 +960,31 @@ void CollectorController::validate_collector_config(
   s.validation->run(config_yaml, [done = std::move(done)](const ValidationOutcome &outcome) {
     done({outcome.valid, outcome.exit_code, outcome.message});
   });
+}
+
+bool CollectorController::update_executable(
+    const std::filesystem::path &package, std::chrono::milliseconds health_timeout,
+    std::function<void(const modules::ExecutableUpdateOutcome &)> done) {
+  State &s = *state_;
+  if (!s.runner || s.stopping)
+    return false;
+  State::PendingChange change;
+  change.exclusive = [weak = std::weak_ptr<State>(state_), package, health_timeout,
+                      done = std::move(done)](std::function<void()> finished) {
+    if (auto self = weak.lock())
+      self->run_update(package, health_timeout, done, finished);
+  };
+  s.enqueue(std::move(change));
+  return true;
+}
+
+modules::UpdateRecoveryView CollectorController::update_recovery() const {
+  using Outcome = modules::UpdateRecoveryView::Outcome;
+  const UpdateRecovery &recovery = state_->recovery;
+  return {recovery.outcome == RecoveryOutcome::kInstalled    ? Outcome::kInstalled
+          : recovery.outcome == RecoveryOutcome::kRolledBack ? Outcome::kRolledBack
+                                                             : Outcome::kNone,
+          recovery.message};
 }
 
 std::string CollectorController::local_endpoint() const {

@@ -118,8 +118,9 @@ class CollectorController final : public modules::CollectorAccess {
   CollectorController(const CollectorController &) = delete;
   CollectorController &operator=(const CollectorController &) = delete;
 
-  // Blocking checks before the loop runs: with agent.run_as, checks that the supervisor may
-  // switch users (refusing to run the Collector as itself instead) and opens the storage
+  // Blocking checks before the loop runs: finishes a Collector executable update the previous
+  // process left unfinished (update_recovery.hpp); with agent.run_as, checks that the supervisor
+  // may switch users (refusing to run the Collector as itself instead) and opens the storage
   // directory to the run_as group; probes `featuregate`, reads the bootstrap cache and
   // composes the local layers once, so an unreadable or invalid local config file stops
   // start-up. Throws CollectorSetupError.
@@ -158,6 +159,12 @@ class CollectorController final : public modules::CollectorAccess {
   void validate_collector_config(
       std::string config_yaml,
       std::function<void(const modules::CollectorValidation &)> done) override;
+  // The update waits for config changes under way and holds later ones until it is over;
+  // restart requests are refused meanwhile. An interrupted update is finished by prepare().
+  bool update_executable(
+      const std::filesystem::path &package, std::chrono::milliseconds health_timeout,
+      std::function<void(const modules::ExecutableUpdateOutcome &)> done) override;
+  modules::UpdateRecoveryView update_recovery() const override;
 
   // The local server's endpoint (for logs and tests).
   std::string local_endpoint() const;

@@ -9,7 +9,9 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -65,6 +67,21 @@ struct CollectorValidation {
   std::string message;  // the Collector's output tail, or why it could not be run
 };
 
+// The outcome of a Collector executable update (ABI minor 6, update_collector_executable).
+struct ExecutableUpdateOutcome {
+  // kInstalled: the new executable runs and is healthy. kRefused: the package was refused,
+  // nothing changed. kRolledBack: the new executable failed, the old one is back. kNotTried:
+  // nothing was changed (busy, stopping, no config to run, a file could not be written).
+  enum class Status { kInstalled, kRefused, kRolledBack, kNotTried } status = Status::kInstalled;
+  std::string error;  // why, unless kInstalled
+};
+
+// What the supervisor found at start-up of an update its previous process did not finish.
+struct UpdateRecoveryView {
+  enum class Outcome { kNone, kInstalled, kRolledBack } outcome = Outcome::kNone;
+  std::string message;
+};
+
 class CollectorAccess {
  public:
   using ChangeDone = std::function<void(const ConfigChangeResult &)>;
@@ -97,6 +114,20 @@ class CollectorAccess {
   // Runs `<executable> validate --config <tmp>` on `config_yaml` off the loop thread.
   virtual void validate_collector_config(std::string config_yaml,
                                          std::function<void(const CollectorValidation &)> done) = 0;
+
+  // Replaces the Collector executable with the one in `package` (executable_update.hpp in
+  // core/collector says how) and requires it healthy within `health_timeout`. `done` runs once,
+  // on the loop thread, never before this call returns. False when there is no Collector to
+  // update (`done` is then never called).
+  virtual bool update_executable(const std::filesystem::path &package,
+                                 std::chrono::milliseconds health_timeout,
+                                 std::function<void(const ExecutableUpdateOutcome &)> done) {
+    (void)package;
+    (void)health_timeout;
+    (void)done;
+    return false;
+  }
+  virtual UpdateRecoveryView update_recovery() const { return {}; }
 };
 
 }  // namespace opsup::modules

@@ -769,6 +769,95 @@ opsup_status try_opamp_connection_settings(opsup_host *host, opsup_bytes setting
   });
 }
 
+// ---- ABI minor 6: the Collector executable update ----
+
+// Why `path` is not a file the download service produced, or nullopt.
+std::optional<std::string> package_path_problem(const std::filesystem::path &storage,
+                                                const char *path) {
+  if (path == nullptr || path[0] == '\0')
+    return "no package path";
+  const std::filesystem::path file(path);
+  if (!file.is_absolute())
+    return "\"" + file.string() + "\" is not an absolute path";
+  const std::filesystem::path relative =
+      file.lexically_normal().lexically_relative((storage / "packages").lexically_normal());
+  if (relative.empty() || *relative.begin() == ".." || relative == ".")
+    return "\"" + file.string() + "\" is not under " + (storage / "packages").string();
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(std::filesystem::symlink_status(file, error)))
+    return "\"" + file.string() + "\" is not a regular file";
+  return std::nullopt;
+}
+
+opsup_status update_collector_executable(opsup_host *host, const char *package_path,
+                                         uint64_t health_timeout_ms, opsup_update_done done,
+                                         void *user_data) {
+  constexpr uint64_t kDefaultTimeoutMs = 60000;
+  constexpr uint64_t kMaxTimeoutMs = 24ull * 3600 * 1000;
+  ModuleSlot &slot = slot_of(host);
+  return guarded(slot, "update_collector_executable", [&] {
+    if ((slot.candidate.info.capabilities & OPSUP_CAP_ACCEPTS_PACKAGES) == 0) {
+      return refuse_argument(slot, "update_collector_executable",
+                             "only the module owning AcceptsPackages may replace the Collector "
+                             "executable");
+    }
+    if (done == nullptr)
+      return refuse_argument(slot, "update_collector_executable", "done is NULL");
+    if (auto problem = package_path_problem(slot.core->context.storage_directory(), package_path))
+      return refuse_argument(slot, "update_collector_executable", *problem);
+    if (!slot.accepting->load())
+      return OPSUP_ERR_FAILED;
+    CollectorAccess *collector = slot.core->collector;
+    if (collector == nullptr)
+      return OPSUP_ERR_UNSUPPORTED;
+    const std::chrono::milliseconds timeout(
+        std::min(health_timeout_ms == 0 ? kDefaultTimeoutMs : health_timeout_ms, kMaxTimeoutMs));
+    auto returned = std::make_shared<bool>(false);
+    const bool started = collector->update_executable(
+        package_path, timeout,
+        [&io = slot.core->io, returned, accepting = slot.accepting, done,
+         user_data](const ExecutableUpdateOutcome &outcome) {
+          using Status = ExecutableUpdateOutcome::Status;
+          const opsup_status status =
+              outcome.status == Status::kInstalled    ? OPSUP_OK
+              : outcome.status == Status::kRefused    ? OPSUP_ERR_INVALID_ARGUMENT
+              : outcome.status == Status::kRolledBack ? OPSUP_ERR_FAILED
+                                                      : OPSUP_ERR_UNSUPPORTED;
+          deliver_later(io, returned, accepting, [done, user_data, status, error = outcome.error] {
+            done(user_data, status, error.c_str());
+          });
+        });
+    *returned = true;
+    return started ? OPSUP_OK : OPSUP_ERR_UNSUPPORTED;
+  });
+}
+
+opsup_status collector_update_recovery(opsup_host *host,
+                                       opsup_collector_update_recovery *recovery) {
+  ModuleSlot &slot = slot_of(host);
+  return guarded(slot, "collector_update_recovery", [&] {
+    if (recovery == nullptr ||
+        recovery->struct_size < offsetof(opsup_collector_update_recovery, message)) {
+      return refuse_argument(slot, "collector_update_recovery", "no or too small struct");
+    }
+    CollectorAccess *collector = slot.core->collector;
+    if (collector == nullptr)
+      return OPSUP_ERR_UNSUPPORTED;
+    const UpdateRecoveryView view = collector->update_recovery();
+    slot.update_recovery_message = view.message;
+    opsup_collector_update_recovery filled{};
+    filled.struct_size = static_cast<uint32_t>(
+        std::min<size_t>(recovery->struct_size, sizeof(opsup_collector_update_recovery)));
+    filled.outcome =
+        view.outcome == UpdateRecoveryView::Outcome::kInstalled    ? OPSUP_UPDATE_INSTALLED
+        : view.outcome == UpdateRecoveryView::Outcome::kRolledBack ? OPSUP_UPDATE_ROLLED_BACK
+                                                                   : OPSUP_UPDATE_NONE;
+    filled.message = slot.update_recovery_message.c_str();
+    std::memcpy(recovery, &filled, filled.struct_size);
+    return OPSUP_OK;
+  });
+}
+
 }  // namespace
 
 const opsup_host_api &host_api_table() {
@@ -807,6 +896,8 @@ const opsup_host_api &host_api_table() {
     api.download_cancel = &download_cancel;
     api.package_files_remove = &package_files_remove;
     api.try_opamp_connection_settings = &try_opamp_connection_settings;
+    api.update_collector_executable = &update_collector_executable;
+    api.collector_update_recovery = &collector_update_recovery;
     return api;
   }();
   return table;

@@ -67,6 +67,8 @@ struct ModuleSlot {
   std::map<std::string, SettingList> setting_lists;
   // What collector_state last handed out as last_error: valid until its next call.
   std::string collector_last_error;
+  // What collector_update_recovery last handed out as message: valid until its next call.
+  std::string update_recovery_message;
   // Cleared once the module is stopped: posts, timers and done callbacks queued for it
   // are then dropped. Shared with queued handlers so they never touch a dead slot.
   std::shared_ptr<std::atomic<bool>> accepting = std::make_shared<std::atomic<bool>>(true);

@@ -19,8 +19,15 @@
 // The host checks the offered signature against the operator's keys or roots
 // (plugins.packages.signature) before the file gets its name; unsigned packages are refused
 // unless plugins.packages.allow_unsigned: true. A supervisor without the download service reports
-// InstallFailed with the reason and tries the same offer again once it can. Top-level
-// packages (the Collector itself) are not installed by this version.
+// InstallFailed with the reason and tries the same offer again once it can.
+//
+// A top-level package (the Collector itself; upstream names it "") is downloaded the same way
+// into storage/packages/.collector/ and handed to the host's executable update (ABI 1.6):
+// Installing while the host swaps the executable and waits for the Collector to be healthy on
+// it (plugins.packages.collector_health_timeout), then Installed, or InstallFailed with the
+// reason after the host restored the old executable; a package refused or rolled back is not
+// tried again until the server offers another hash. A supervisor killed during the update
+// finishes it at its next start, and the module reports what that found.
 #include <opsup/module.hpp>
 
 #include <algorithm>
@@ -47,6 +54,11 @@ using opsup::packages::Status;
 constexpr const char *kStateKey = "package_statuses";
 constexpr const char *kOfferFile = "packages_available.dat";
 constexpr int64_t kDefaultMaxDownloadBytes = int64_t{1} << 30;
+constexpr auto kDefaultHealthTimeout = std::chrono::seconds(60);
+// Where a top-level package is downloaded: a directory no addon can have (addon names never
+// start with a dot).
+constexpr const char *kCollectorPackageDir = ".collector";
+constexpr const char *kCollectorPackageFile = "collector-package";
 // Waits before resuming an interrupted download; after the last the offer waits for the
 // next start or offer.
 constexpr std::chrono::milliseconds kResumeDelays[] = {
@@ -55,7 +67,7 @@ constexpr auto kProgressLogInterval = std::chrono::seconds(5);
 
 // A package name usable as a directory and file name in the storage directory.
 bool usable_name(const std::string &name) {
-  if (name.empty() || name == "." || name == ".." || name.size() > 200)
+  if (name.empty() || name.front() == '.' || name.size() > 200)
     return false;
   for (char c : name) {
     const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -105,6 +117,12 @@ class PackagesModule : public opsup::Module {
     }
     if (auto allow = host.setting_bool("allow_unsigned"))
       allow_unsigned_ = *allow;
+    if (auto timeout = host.setting_duration("collector_health_timeout")) {
+      if (timeout->count() <= 0)
+        throw opsup::ConfigError(
+            "plugins.packages.collector_health_timeout: must be longer than 0s");
+      health_timeout_ = *timeout;
+    }
   }
 
   void start() override {
@@ -120,6 +138,7 @@ class PackagesModule : public opsup::Module {
             std::string(kStateKey) + "): " + error);
       }
     }
+    finish_interrupted_update();
     std::optional<Offer> offer = read_offer();
     if (!offer && has_unfinished()) {
       // Without the offer the work cannot resume: an empty hash makes the server send it
@@ -164,6 +183,37 @@ class PackagesModule : public opsup::Module {
     }
     offer_ = offer_from(available);
     return offer_;
+  }
+
+  // A package left Installing was in the host's executable update when the supervisor
+  // stopped: the host finished that update at start-up and says how it ended.
+  void finish_interrupted_update() {
+    for (auto &[name, state] : state_.packages) {
+      if (state.status != Status::kInstalling)
+        continue;
+      const auto recovery = host().collector_update_recovery();
+      if (!recovery || recovery->outcome == OPSUP_UPDATE_NONE) {
+        host().info("packages: the update of " + display(name) +
+                    " did not reach the swap before the supervisor stopped; it starts again");
+        continue;
+      }
+      if (recovery->outcome == OPSUP_UPDATE_INSTALLED) {
+        state.status = Status::kInstalled;
+        state.agent_has_hash = state.server_offered_hash;
+        state.agent_has_version = state.server_offered_version;
+        state.error_message.clear();
+        state.retry = false;
+        host().info("packages: " + display(name) + " " + state.agent_has_version +
+                    " installed: " + recovery->message);
+      } else {
+        fail(name, state, recovery->message, false);
+      }
+      persist();
+    }
+  }
+
+  static std::string display(const std::string &name) {
+    return name.empty() ? std::string("the Collector (top-level package \"\")") : name;
   }
 
   bool has_unfinished() const {
@@ -216,17 +266,10 @@ class PackagesModule : public opsup::Module {
 
   void install(const std::string &name, const OfferedPackage &offered) {
     PackageState &state = state_.packages[name];
-    if (offered.top_level) {
-      fail(name, state,
-           "top-level packages (the Collector executable) are not installed by this version of "
-           "the packages module",
-           true);
-      return;
-    }
-    if (!usable_name(name)) {
+    if (!offered.top_level && !usable_name(name)) {
       fail(name, state,
            "the package name cannot be a directory name in the storage directory (only "
-           "[A-Za-z0-9_.-], at most 200 characters)",
+           "[A-Za-z0-9_.-], not starting with '.', at most 200 characters)",
            false);
       return;
     }
@@ -251,6 +294,11 @@ class PackagesModule : public opsup::Module {
            true);
       return;
     }
+    if (offered.top_level && host().abi_minor() < 6) {
+      fail(name, state,
+           "this supervisor cannot replace the Collector executable (host ABI 1.6 needed)", true);
+      return;
+    }
     work_[name] = Work{.hash = offered.hash};
     download(name, offered);
   }
@@ -264,8 +312,8 @@ class PackagesModule : public opsup::Module {
     opsup::DownloadRequest request;
     request.url = offered.download_url;
     request.headers = offered.headers;
-    request.package_name = name;
-    request.file_name = name;
+    request.package_name = offered.top_level ? kCollectorPackageDir : name;
+    request.file_name = offered.top_level ? kCollectorPackageFile : name;
     request.sha256 = offered.content_hash;
     request.max_bytes = static_cast<uint64_t>(max_download_bytes_);
     // The host checks it against plugins.packages.signature before the file gets its name.
@@ -287,7 +335,7 @@ class PackagesModule : public opsup::Module {
     }
     work_[name].download = id;
     work_[name].last_log = std::chrono::steady_clock::now();
-    host().info("packages: downloading " + name + " " + version);
+    host().info("packages: downloading " + display(name) + " " + version);
   }
 
   void on_progress(const std::string &name, const opsup::DownloadProgress &progress) {
@@ -322,7 +370,10 @@ class PackagesModule : public opsup::Module {
     PackageState &state = found->second;
     Work &work = work_[name];
     work.download = 0;
-    if (result.ok()) {
+    if (result.ok() && offer_ && offer_->packages.contains(name) &&
+        offer_->packages.at(name).top_level) {
+      update_collector(name, hash, version, result.path);
+    } else if (result.ok()) {
       work_.erase(name);
       state.status = Status::kInstalled;
       state.agent_has_hash = hash;
@@ -340,6 +391,71 @@ class PackagesModule : public opsup::Module {
     } else {
       work_.erase(name);
       fail(name, state, result.error, result.resumable);
+    }
+    persist();
+    report();
+  }
+
+  // Hands the downloaded top-level package to the host's executable update.
+  void update_collector(const std::string &name, const std::string &hash,
+                        const std::string &version, const std::string &path) {
+    PackageState &state = state_.packages[name];
+    state.status = Status::kInstalling;
+    state.error_message.clear();
+    host().info("packages: installing " + display(name) + " " + version +
+                ": swapping the Collector executable");
+    // Installing is kept before the swap begins, so a restart after a kill knows to ask the
+    // host how it ended.
+    persist();
+    report();
+    const opsup_status status = host().update_collector_executable(
+        path, health_timeout_,
+        [this, name, hash, version](opsup_status outcome, const std::string &error) {
+          on_collector_updated(name, hash, version, outcome, error);
+        });
+    if (status != OPSUP_OK) {
+      work_.erase(name);
+      fail(name, state,
+           status == OPSUP_ERR_UNSUPPORTED
+               ? "this supervisor cannot replace the Collector executable now (no Collector, or "
+                 "another update runs)"
+               : "the supervisor refused to replace the Collector executable (status " +
+                     std::to_string(status) + ")",
+           status == OPSUP_ERR_UNSUPPORTED);
+      host().remove_package_files(kCollectorPackageDir);
+    }
+  }
+
+  void on_collector_updated(const std::string &name, const std::string &hash,
+                            const std::string &version, opsup_status outcome,
+                            const std::string &error) {
+    work_.erase(name);
+    // The downloaded package is not needed any more, whatever happened.
+    host().remove_package_files(kCollectorPackageDir);
+    auto found = state_.packages.find(name);
+    if (found == state_.packages.end())
+      return;
+    PackageState &state = found->second;
+    if (outcome == OPSUP_OK) {
+      state.agent_has_hash = hash;
+      state.agent_has_version = version;
+    }
+    if (state.server_offered_hash != hash) {
+      // Another offer came meanwhile; its own work reports its status.
+      persist();
+      report();
+      return;
+    }
+    if (outcome == OPSUP_OK) {
+      state.status = Status::kInstalled;
+      state.error_message.clear();
+      state.retry = false;
+      host().info("packages: " + display(name) + " " + version +
+                  " installed; the Collector is healthy on it");
+    } else {
+      // Refused (OPSUP_ERR_INVALID_ARGUMENT) or rolled back (OPSUP_ERR_FAILED): this hash is
+      // bad and not tried again; OPSUP_ERR_UNSUPPORTED changed nothing and is tried again.
+      fail(name, state, error, outcome == OPSUP_ERR_UNSUPPORTED);
     }
     persist();
     report();
@@ -372,7 +488,7 @@ class PackagesModule : public opsup::Module {
     state.status = Status::kInstallFailed;
     state.error_message = reason;
     state.retry = retry;
-    host().warn("packages: " + name + " " + state.server_offered_version + ": " + reason);
+    host().warn("packages: " + display(name) + " " + state.server_offered_version + ": " + reason);
   }
 
   void remove(const std::string &name) {
@@ -439,6 +555,7 @@ class PackagesModule : public opsup::Module {
   std::optional<Offer> offer_;
   std::map<std::string, Work> work_;
   int64_t max_download_bytes_ = kDefaultMaxDownloadBytes;
+  std::chrono::milliseconds health_timeout_ = kDefaultHealthTimeout;
   bool allow_unsigned_ = false;
   bool stopped_ = false;
 };

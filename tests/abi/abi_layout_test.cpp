@@ -97,6 +97,13 @@ TEST_F(AbiLayout, HasFieldTellsWhichFieldsASmallerStructCarries) {
   EXPECT_FALSE(OPSUP_HOST_HAS(&api, try_opamp_connection_settings));
   api.struct_size = sizeof api;
   EXPECT_TRUE(OPSUP_HOST_HAS(&api, try_opamp_connection_settings));
+  api.struct_size = offsetof(opsup_host_api, update_collector_executable);
+  EXPECT_TRUE(OPSUP_HOST_HAS(&api, try_opamp_connection_settings));
+  EXPECT_FALSE(OPSUP_HOST_HAS(&api, update_collector_executable));
+  EXPECT_FALSE(OPSUP_HOST_HAS(&api, collector_update_recovery));
+  api.struct_size = sizeof api;
+  EXPECT_TRUE(OPSUP_HOST_HAS(&api, update_collector_executable));
+  EXPECT_TRUE(OPSUP_HOST_HAS(&api, collector_update_recovery));
   // A minor-2 host's event ends after message: no generation.
   const uint32_t minor2_event = offsetof(opsup_event, generation);
   EXPECT_TRUE(OPSUP_HAS_FIELD(opsup_event, minor2_event, message));
@@ -116,8 +123,8 @@ TEST_F(AbiLayout, HasFieldTellsWhichFieldsASmallerStructCarries) {
 TEST_F(AbiLayout, ConstantsAreStable) {
   EXPECT_EQ(OPSUP_ABI_MAJOR, 1);
   // 1: own_settings_yaml, 2: settings, custom messages, 3: Collector services, state,
-  // 4: package downloads, 5: OpAMP connection settings
-  EXPECT_EQ(OPSUP_HEADER_ABI_MINOR, 5);
+  // 4: package downloads, 5: OpAMP connection settings, 6: Collector executable update
+  EXPECT_EQ(OPSUP_HEADER_ABI_MINOR, 6);
   // Without OPSUP_TARGET_ABI_MINOR a translation unit targets the header's newest minor.
   EXPECT_EQ(OPSUP_TARGET_ABI_MINOR, OPSUP_HEADER_ABI_MINOR);
   EXPECT_EQ(OPSUP_ABI_MINOR, OPSUP_HEADER_ABI_MINOR);
@@ -139,6 +146,9 @@ TEST_F(AbiLayout, ConstantsAreStable) {
   EXPECT_EQ(OPSUP_COLLECTOR_HEALTH_UNKNOWN, 0);
   EXPECT_EQ(OPSUP_COLLECTOR_HEALTH_HEALTHY, 1);
   EXPECT_EQ(OPSUP_COLLECTOR_HEALTH_UNHEALTHY, 2);
+  EXPECT_EQ(OPSUP_UPDATE_NONE, 0);
+  EXPECT_EQ(OPSUP_UPDATE_INSTALLED, 1);
+  EXPECT_EQ(OPSUP_UPDATE_ROLLED_BACK, 2);
   EXPECT_EQ(OPSUP_CAP_REPORTS_STATUS, 0x1u);
   EXPECT_EQ(OPSUP_CAP_REPORTS_HEARTBEAT, 0x2000u);
   EXPECT_EQ(OPSUP_CAP_REPORTS_CONNECTION_SETTINGS_STATUS, 0x8000u);

@@ -73,7 +73,7 @@ class PackagesModule : public opsup::testing::LoadedModule {
 TEST_F(PackagesModule, OwnsBothPackageCapabilitiesAndReadsTheOffer) {
   const opsup_module_descriptor &descriptor = host().descriptor();
   EXPECT_STREQ(descriptor.id, "packages");
-  EXPECT_EQ(descriptor.abi_minor, 4u);
+  EXPECT_EQ(descriptor.abi_minor, 6u);
   EXPECT_EQ(descriptor.capabilities,
             OPSUP_CAP_ACCEPTS_PACKAGES | OPSUP_CAP_REPORTS_PACKAGE_STATUSES);
   ASSERT_EQ(descriptor.server_to_agent_field_count, 1u);
@@ -242,13 +242,133 @@ TEST_F(PackagesModule, MaxDownloadBytesMustBePositive) {
   EXPECT_NE(host().last_error().find("plugins.packages.max_download_bytes"), std::string::npos);
 }
 
-TEST_F(PackagesModule, ATopLevelPackageIsRefusedWithTheReason) {
-  start();
-  host().deliver_server_message(
-      offer_message("all1", {{"otelcol", "h"}}, proto::PackageType_TopLevel));
-  const proto::PackageStatus status = last_statuses().packages().at("otelcol");
-  EXPECT_EQ(status.status(), proto::PackageStatusEnum_InstallFailed);
-  EXPECT_NE(status.error_message().find("top-level packages"), std::string::npos);
+// The Collector itself (upstream names it ""): downloaded to .collector/, then Installing
+// while the host swaps the executable, then Installed with the offered version and hash.
+TEST_F(PackagesModule, ATopLevelPackageIsDownloadedThenHandedToTheExecutableUpdate) {
+  host().set_setting("collector_health_timeout", "45s");
+  start_unsigned_allowed();
+  host().deliver_server_message(offer_message("all1", {{"", "h"}}, proto::PackageType_TopLevel));
+  ASSERT_EQ(host().downloads().size(), 1u);
+  EXPECT_EQ(host().downloads()[0].package_name, ".collector");
+  EXPECT_EQ(host().downloads()[0].file_name, "collector-package");
+  EXPECT_EQ(status_of("").status(), proto::PackageStatusEnum_Downloading);
+  host().finish_download(0, OPSUP_OK);
+  ASSERT_EQ(host().collector_updates().size(), 1u);
+  EXPECT_EQ(host().collector_updates()[0].package_path,
+            "/fake-storage/packages/.collector/collector-package");
+  EXPECT_EQ(host().collector_updates()[0].health_timeout_ms, 45000u);
+  EXPECT_EQ(status_of("").status(), proto::PackageStatusEnum_Installing);
+  EXPECT_EQ(stored_state().packages.at("").status, Status::kInstalling);
+  ASSERT_TRUE(host().finish_collector_update(OPSUP_OK));
+  const proto::PackageStatus status = status_of("");
+  EXPECT_EQ(status.status(), proto::PackageStatusEnum_Installed);
+  EXPECT_EQ(status.agent_has_hash(), "h");
+  EXPECT_EQ(status.agent_has_version(), "1.0.h");
+  EXPECT_EQ(host().removed_packages(), std::vector<std::string>{".collector"});
+}
+
+// A rollback is remembered: the same offer again starts no download and no update; another
+// hash does.
+TEST_F(PackagesModule, ARolledBackUpdateIsNotRetriedUntilAnotherHash) {
+  start_unsigned_allowed();
+  host().deliver_server_message(offer_message("all1", {{"", "h"}}, proto::PackageType_TopLevel));
+  host().finish_download(0, OPSUP_OK);
+  host().finish_collector_update(OPSUP_ERR_FAILED,
+                                 "the new Collector did not report itself healthy within 60000 "
+                                 "ms; the previous executable was restored and started again");
+  EXPECT_EQ(status_of("").status(), proto::PackageStatusEnum_InstallFailed);
+  EXPECT_NE(status_of("").error_message().find("previous executable was restored"),
+            std::string::npos);
+  EXPECT_TRUE(status_of("").agent_has_hash().empty());
+  EXPECT_FALSE(stored_state().packages.at("").retry);
+  host().deliver_server_message(offer_message("all2", {{"", "h"}}, proto::PackageType_TopLevel));
+  EXPECT_EQ(host().downloads().size(), 1u);
+  EXPECT_EQ(host().collector_updates().size(), 1u);
+  EXPECT_EQ(status_of("").status(), proto::PackageStatusEnum_InstallFailed);
+  host().deliver_server_message(offer_message("all3", {{"", "h2"}}, proto::PackageType_TopLevel));
+  EXPECT_EQ(host().downloads().size(), 2u);
+}
+
+TEST_F(PackagesModule, ARefusedPackageIsInstallFailedWithTheReason) {
+  start_unsigned_allowed();
+  host().deliver_server_message(offer_message("all1", {{"", "h"}}, proto::PackageType_TopLevel));
+  host().finish_download(0, OPSUP_OK);
+  host().finish_collector_update(OPSUP_ERR_INVALID_ARGUMENT,
+                                 "the package was refused: entry 1 \"../x\" is refused");
+  EXPECT_EQ(status_of("").status(), proto::PackageStatusEnum_InstallFailed);
+  EXPECT_NE(status_of("").error_message().find("../x"), std::string::npos);
+  EXPECT_FALSE(stored_state().packages.at("").retry);
+}
+
+TEST_F(PackagesModule, AnUpdateTheHostCouldNotTryIsTriedAgain) {
+  start_unsigned_allowed();
+  host().deliver_server_message(offer_message("all1", {{"", "h"}}, proto::PackageType_TopLevel));
+  host().finish_download(0, OPSUP_OK);
+  host().finish_collector_update(OPSUP_ERR_UNSUPPORTED, "the supervisor is stopping");
+  EXPECT_EQ(status_of("").status(), proto::PackageStatusEnum_InstallFailed);
+  EXPECT_TRUE(stored_state().packages.at("").retry);
+}
+
+TEST_F(PackagesModule, WithoutTheUpdateServiceATopLevelPackageFailsAndIsRetriedLater) {
+  host().set_collector_available(false);
+  start_unsigned_allowed();
+  host().deliver_server_message(offer_message("all1", {{"", "h"}}, proto::PackageType_TopLevel));
+  host().finish_download(0, OPSUP_OK);
+  EXPECT_EQ(status_of("").status(), proto::PackageStatusEnum_InstallFailed);
+  EXPECT_NE(status_of("").error_message().find("cannot replace the Collector executable"),
+            std::string::npos);
+  EXPECT_TRUE(stored_state().packages.at("").retry);
+}
+
+// After a SIGKILL during the swap, the host finished the update at start-up; the module,
+// which had kept Installing, reports what the host found.
+PackagesState installing_state() {
+  PackagesState state;
+  state.server_provided_all_packages_hash = "all1";
+  state.packages[""].status = Status::kInstalling;
+  state.packages[""].server_offered_hash = "h";
+  state.packages[""].server_offered_version = "1.0.h";
+  return state;
+}
+
+TEST_F(PackagesModule, AnUpdateRolledBackAtStartUpIsInstallFailedAndNotRetried) {
+  host().persistent_state()["package_statuses"] = state_yaml(installing_state());
+  proto::ServerToAgent offer;
+  ASSERT_TRUE(
+      offer.ParseFromString(offer_message("all1", {{"", "h"}}, proto::PackageType_TopLevel)));
+  host().storage()["packages_available.dat"] = offer.packages_available().SerializeAsString();
+  host().set_update_recovery(OPSUP_UPDATE_ROLLED_BACK,
+                             "interrupted: ...; the previous executable was restored");
+  start_unsigned_allowed();
+  EXPECT_EQ(status_of("").status(), proto::PackageStatusEnum_InstallFailed);
+  EXPECT_EQ(status_of("").error_message(),
+            "interrupted: ...; the previous executable was restored");
+  EXPECT_TRUE(host().downloads().empty());
+  EXPECT_EQ(stored_state().packages.at("").status, Status::kInstallFailed);
+}
+
+TEST_F(PackagesModule, AnUpdateCommittedBeforeTheKillIsInstalled) {
+  host().persistent_state()["package_statuses"] = state_yaml(installing_state());
+  host().set_update_recovery(OPSUP_UPDATE_INSTALLED, "passed its health gate");
+  start_unsigned_allowed();
+  EXPECT_EQ(status_of("").status(), proto::PackageStatusEnum_Installed);
+  EXPECT_EQ(status_of("").agent_has_hash(), "h");
+  EXPECT_EQ(status_of("").agent_has_version(), "1.0.h");
+}
+
+TEST_F(PackagesModule, AddonNamesCannotStartWithADot) {
+  start_unsigned_allowed();
+  host().deliver_server_message(offer_message("all1", {{".collector", "h"}}));
+  EXPECT_NE(status_of(".collector").error_message().find("cannot be a directory name"),
+            std::string::npos);
+  EXPECT_TRUE(host().downloads().empty());
+}
+
+TEST_F(PackagesModule, CollectorHealthTimeoutMustBePositive) {
+  host().set_setting("collector_health_timeout", "0s");
+  EXPECT_EQ(host().create(), OPSUP_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(host().last_error().find("plugins.packages.collector_health_timeout"),
+            std::string::npos);
 }
 
 TEST_F(PackagesModule, KeepsTheStatusesAndTheOffer) {

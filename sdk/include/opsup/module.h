@@ -53,8 +53,9 @@ extern "C" {
  * restart_collector, validate_collector_config), the module's persistent state
  * (state_read, state_write) and opsup_event.generation. 4: package downloads
  * (download_start, download_cancel, package_files_remove). 5:
- * try_opamp_connection_settings. */
-#define OPSUP_HEADER_ABI_MINOR 5
+ * try_opamp_connection_settings. 6: the Collector executable update
+ * (update_collector_executable, collector_update_recovery). */
+#define OPSUP_HEADER_ABI_MINOR 6
 
 /* The minor this module targets (see "Targeting an older minor" above). */
 #ifndef OPSUP_TARGET_ABI_MINOR
@@ -320,6 +321,41 @@ typedef void (*opsup_download_done)(void *user_data, opsup_status status, int32_
  * OWNERSHIP: `error` (never NULL; "" on OPSUP_OK) is valid only during the call. */
 typedef void (*opsup_connection_done)(void *user_data, opsup_status status, const char *error);
 #endif /* minor 5 */
+
+#if OPSUP_TARGET_ABI_MINOR >= 6
+/* ---- ABI minor 6: types of the Collector executable update ---- */
+
+/* The outcome of update_collector_executable:
+ *   OPSUP_OK                   the new executable is agent.executable now, and the Collector
+ *                              reported itself healthy on it within the health timeout.
+ *   OPSUP_ERR_INVALID_ARGUMENT the package was refused before anything changed: not an ELF
+ *                              executable or a gzipped tarball, an unsafe entry (absolute path,
+ *                              "..", a link or device, over the size cap), no executable in it.
+ *   OPSUP_ERR_FAILED           the new executable did not become healthy in time, exited, or
+ *                              could not be put in place: the previous executable was restored
+ *                              and started again (`error` says why, and says so if restoring
+ *                              failed too).
+ *   OPSUP_ERR_UNSUPPORTED      nothing was tried: another update runs, the supervisor is
+ *                              stopping, or the Collector's directory cannot be written.
+ * OWNERSHIP: `error` (never NULL; "" on OPSUP_OK) is valid only during the call. */
+typedef void (*opsup_update_done)(void *user_data, opsup_status status, const char *error);
+
+/* opsup_collector_update_recovery.outcome */
+#define OPSUP_UPDATE_NONE 0      /* no update was interrupted */
+#define OPSUP_UPDATE_INSTALLED 1 /* the new executable had passed its health gate */
+#define OPSUP_UPDATE_ROLLED_BACK \
+  2 /* the previous executable was restored (or, in `message`, why not) */
+
+/* What collector_update_recovery reports about an update the previous supervisor process did
+ * not finish (it was killed during the swap or the health gate). */
+typedef struct opsup_collector_update_recovery {
+  uint32_t struct_size; /* set by the caller; the host lowers it to what it filled */
+  int32_t outcome;      /* OPSUP_UPDATE_* */
+  /* What happened, for InstallFailed messages; "" with OPSUP_UPDATE_NONE, never NULL.
+   * OWNERSHIP: the host's; valid until this module calls the service again or is destroyed. */
+  const char *message;
+} opsup_collector_update_recovery;
+#endif /* minor 6 */
 
 typedef struct opsup_host_api {
   uint32_t struct_size;
@@ -633,6 +669,40 @@ typedef struct opsup_host_api {
                                                 uint64_t timeout_ms, uint32_t flags,
                                                 opsup_connection_done done, void *user_data);
 #endif /* minor 5 */
+
+#if OPSUP_TARGET_ABI_MINOR >= 6
+  /* ---- ABI minor 6: the Collector executable update ---- */
+
+  /* Replaces the Collector's executable (agent.executable) with the one in `package_path`, a
+   * file the download service produced (a regular file under <storage directory>/packages/,
+   * its SHA-256 and signature already checked): a bare ELF executable, or a gzipped tarball
+   * holding a regular file named like agent.executable's base name (else its single regular
+   * executable file), read with libarchive; absolute paths, "..", links, devices and entries
+   * over the size cap are refused. The core extracts it next to agent.executable (mode 0755),
+   * writes a journal in the storage directory, stops the Collector, keeps the old executable as
+   * <agent.executable>.opsup-backup, renames the new one onto agent.executable, starts it and
+   * waits up to `health_timeout_ms` (0: 60000) for the Collector to report itself healthy. On
+   * failure it puts the backup back (rename), starts it and reports OPSUP_ERR_FAILED; on
+   * success it removes the backup and the journal and refreshes the bootstrap cache, and the new
+   * Collector's AgentDescription goes to the server. Config changes wait while it runs. A
+   * supervisor killed in the middle finishes the work at its next start (see
+   * collector_update_recovery). `done` (required) runs once on the loop thread, never before
+   * this call returns; dropped once the module is stopped. Only the module owning
+   * AcceptsPackages may call it.
+   * Returns OPSUP_OK when started; OPSUP_ERR_INVALID_ARGUMENT for a caller without that
+   * capability, NULL `done`, a path that is not such a file (logged; `done` is not called);
+   * OPSUP_ERR_UNSUPPORTED when this supervisor runs no Collector or another update runs;
+   * OPSUP_ERR_FAILED once the module is stopped. THREADING: loop thread. */
+  opsup_status (*update_collector_executable)(opsup_host *host, const char *package_path,
+                                              uint64_t health_timeout_ms, opsup_update_done done,
+                                              void *user_data);
+  /* Fills `recovery` with what the supervisor found at start-up of an update its previous
+   * process did not finish (see opsup_collector_update_recovery). Returns OPSUP_OK;
+   * OPSUP_ERR_INVALID_ARGUMENT for a NULL or too small struct; OPSUP_ERR_UNSUPPORTED when this
+   * supervisor runs no Collector. THREADING: loop thread. */
+  opsup_status (*collector_update_recovery)(opsup_host *host,
+                                            opsup_collector_update_recovery *recovery);
+#endif /* minor 6 */
 } opsup_host_api;
 
 #define OPSUP_HOST_HAS(api, member) OPSUP_HAS_FIELD(opsup_host_api, (api)->struct_size, member)

@@ -244,6 +244,9 @@ struct Callback {
 #if OPSUP_ABI_MINOR >= 5
   std::function<void(opsup_status, const std::string &)> connection_done;  // connection trials
 #endif
+#if OPSUP_ABI_MINOR >= 6
+  std::function<void(opsup_status, const std::string &)> update_done;  // executable updates
+#endif
 };
 
 }  // namespace detail
@@ -810,7 +813,79 @@ class Host {
   }
 #endif  // OPSUP_ABI_MINOR >= 5
 
+#if OPSUP_ABI_MINOR >= 6
+  // ---- ABI 1.6: the Collector executable update (see module.h) ---------------------------
+
+  using UpdateDone = std::function<void(opsup_status, const std::string &error)>;
+
+  // Replaces agent.executable with the executable in `package_path` (a downloaded package
+  // file under <storage>/packages/) and requires the Collector healthy on it within
+  // `health_timeout`; otherwise the old one is restored and started again. `done` gets
+  // OPSUP_OK, OPSUP_ERR_INVALID_ARGUMENT (package refused, nothing changed), OPSUP_ERR_FAILED
+  // (rolled back) or OPSUP_ERR_UNSUPPORTED (not tried). Returns OPSUP_OK when started;
+  // OPSUP_ERR_INVALID_ARGUMENT (not the owner of AcceptsPackages, a bad path),
+  // OPSUP_ERR_UNSUPPORTED (host older than ABI 1.6, no Collector, another update runs) or
+  // OPSUP_ERR_FAILED (stopped). OWNERSHIP: `done` is kept until it runs or the module is
+  // destroyed. THREADING: loop thread.
+  opsup_status update_collector_executable(const std::string &package_path,
+                                           std::chrono::milliseconds health_timeout,
+                                           UpdateDone done) {
+    if (!OPSUP_DETAIL_HAS(update_collector_executable))
+      return OPSUP_ERR_UNSUPPORTED;
+    auto callback = std::make_unique<detail::Callback>();
+    callback->owner = this;
+    callback->update_done = std::move(done);
+    detail::Callback *raw = callback.get();
+    pending_.emplace(raw, std::move(callback));
+    const uint64_t timeout_ms =
+        health_timeout.count() < 0 ? 0 : static_cast<uint64_t>(health_timeout.count());
+    const opsup_status status = api_->update_collector_executable(
+        handle_, package_path.c_str(), timeout_ms, &Host::run_update_done, raw);
+    if (status != OPSUP_OK)
+      pending_.erase(raw);
+    return status;
+  }
+
+  struct UpdateRecovery {
+    int32_t outcome = OPSUP_UPDATE_NONE;  // OPSUP_UPDATE_*
+    std::string message;
+  };
+  // What the supervisor found at start-up of an update its previous process did not finish;
+  // nullopt when the host is older than ABI 1.6 or runs no Collector.
+  std::optional<UpdateRecovery> collector_update_recovery() {
+    if (!OPSUP_DETAIL_HAS(collector_update_recovery))
+      return std::nullopt;
+    opsup_collector_update_recovery raw{};
+    raw.struct_size = sizeof raw;
+    if (api_->collector_update_recovery(handle_, &raw) != OPSUP_OK)
+      return std::nullopt;
+    UpdateRecovery recovery;
+    recovery.outcome = raw.outcome;
+    if (OPSUP_HAS_FIELD(opsup_collector_update_recovery, raw.struct_size, message) &&
+        raw.message != nullptr)
+      recovery.message = raw.message;
+    return recovery;
+  }
+#endif  // OPSUP_ABI_MINOR >= 6
+
  private:
+#if OPSUP_ABI_MINOR >= 6
+  static void run_update_done(void *user_data, opsup_status status, const char *error) noexcept {
+    auto *raw = static_cast<detail::Callback *>(user_data);
+    Host *owner = raw->owner;
+    auto node = owner->pending_.extract(raw);
+    if (node.empty())
+      return;
+    try {
+      if (node.mapped()->update_done)
+        node.mapped()->update_done(status, error != nullptr ? error : "");
+    } catch (const std::exception &e) {
+      owner->error(std::string("an executable update's done callback threw: ") + e.what());
+    } catch (...) {
+      owner->error("an executable update's done callback threw a non-standard exception");
+    }
+  }
+#endif  // OPSUP_ABI_MINOR >= 6
 #if OPSUP_ABI_MINOR >= 4
   static void run_download_progress(void *user_data,
                                     const opsup_download_progress *progress) noexcept {

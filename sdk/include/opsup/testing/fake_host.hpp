@@ -62,6 +62,12 @@
 //     complete_connection_trial(status, error) (oldest first; `done` is dropped once
 //     stopped). The settings are not interpreted: the test chooses the outcome.
 //     set_connection_available(false) makes it OPSUP_ERR_UNSUPPORTED.
+//   - update_collector_executable (ABI 1.6) checks the caller owns AcceptsPackages, the path
+//     and `done` as the real host does (any non-empty path is accepted: there is no storage
+//     directory here), records each call in collector_updates() and keeps it pending until
+//     finish_collector_update(status, error) (oldest first; dropped once stopped).
+//     collector_update_recovery answers set_update_recovery(outcome, message) (NONE by
+//     default). set_collector_available(false) makes both OPSUP_ERR_UNSUPPORTED.
 //
 // THREADING: use one FakeHost from one test thread. The module may call log and post
 // from any thread, as with the real host.
@@ -276,6 +282,42 @@ class FakeHost {
     connection_available_ = available;
   }
 #endif  // OPSUP_ABI_MINOR >= 5
+
+#if OPSUP_ABI_MINOR >= 6
+  // ---- The scripted Collector executable update (ABI 1.6) ------------------------------
+  struct CollectorUpdate {
+    std::string package_path;
+    uint64_t health_timeout_ms = 0;
+  };
+  // Every update_collector_executable call accepted, oldest first.
+  const std::vector<CollectorUpdate> &collector_updates() const {
+    return collector_updates_;
+  }
+  size_t pending_collector_updates() const {
+    return pending_updates_.size();
+  }
+  // Completes the oldest pending update: its done gets `status` and `error` (unless the
+  // module is stopped). False when none is pending.
+  bool finish_collector_update(opsup_status status = OPSUP_OK, std::string error = "") {
+    if (pending_updates_.empty())
+      return false;
+    PendingUpdate pending = pending_updates_.front();
+    pending_updates_.pop_front();
+    bool accepting;
+    {
+      std::lock_guard lock(mutex_);
+      accepting = accepting_;
+    }
+    if (accepting)
+      pending.done(pending.user_data, status, error.c_str());
+    return true;
+  }
+  // What collector_update_recovery reports.
+  void set_update_recovery(int32_t outcome, std::string message = "") {
+    update_recovery_outcome_ = outcome;
+    update_recovery_message_ = std::move(message);
+  }
+#endif  // OPSUP_ABI_MINOR >= 6
 
   // ---- Lifecycle --------------------------------------------------------------------
   // Calls the module's entry with the minor range [minor_min, minor_max] and copies its
@@ -1263,6 +1305,45 @@ class FakeHost {
         return OPSUP_OK;
       };
 #endif
+#if OPSUP_ABI_MINOR >= 6
+      t.update_collector_executable = [](opsup_host *h, const char *package_path,
+                                         uint64_t health_timeout_ms, opsup_update_done done,
+                                         void *user_data) -> opsup_status {
+        FakeHost &host = self(h);
+        if ((host.descriptor_.capabilities & OPSUP_CAP_ACCEPTS_PACKAGES) == 0)
+          return host.refuse(
+              "update_collector_executable: only the module owning AcceptsPackages may call it");
+        if (done == nullptr)
+          return host.refuse("update_collector_executable: done is NULL");
+        if (package_path == nullptr || package_path[0] == '\0')
+          return host.refuse("update_collector_executable: no package path");
+        if (!host.collector_available_)
+          return OPSUP_ERR_UNSUPPORTED;
+        if (host.stopped_)
+          return OPSUP_ERR_FAILED;
+        if (!host.pending_updates_.empty())
+          return OPSUP_ERR_UNSUPPORTED;
+        host.collector_updates_.push_back(CollectorUpdate{package_path, health_timeout_ms});
+        host.pending_updates_.push_back(PendingUpdate{done, user_data});
+        return OPSUP_OK;
+      };
+      t.collector_update_recovery = [](opsup_host *h,
+                                       opsup_collector_update_recovery *recovery) -> opsup_status {
+        FakeHost &host = self(h);
+        if (recovery == nullptr ||
+            recovery->struct_size < offsetof(opsup_collector_update_recovery, message))
+          return host.refuse("collector_update_recovery: no or too small struct");
+        if (!host.collector_available_)
+          return OPSUP_ERR_UNSUPPORTED;
+        opsup_collector_update_recovery filled{};
+        filled.struct_size = static_cast<uint32_t>(
+            std::min<size_t>(recovery->struct_size, sizeof(opsup_collector_update_recovery)));
+        filled.outcome = host.update_recovery_outcome_;
+        filled.message = host.update_recovery_message_.c_str();
+        std::memcpy(recovery, &filled, filled.struct_size);
+        return OPSUP_OK;
+      };
+#endif
       return t;
     }();
     return table;
@@ -1404,6 +1485,16 @@ class FakeHost {
   std::vector<ConnectionTrial> connection_trials_;
   std::deque<PendingTrial> pending_trials_;
   bool connection_available_ = true;
+#endif
+#if OPSUP_ABI_MINOR >= 6
+  struct PendingUpdate {
+    opsup_update_done done = nullptr;
+    void *user_data = nullptr;
+  };
+  std::vector<CollectorUpdate> collector_updates_;
+  std::deque<PendingUpdate> pending_updates_;
+  int32_t update_recovery_outcome_ = OPSUP_UPDATE_NONE;
+  std::string update_recovery_message_;
 #endif
 
   opsup_host_info info_{};
