@@ -481,34 +481,35 @@ struct CollectorController::State : std::enable_shared_from_this<CollectorContro
         !last_available_components.empty()) {
       result = BootstrapResult{last_description, last_available_components};
     }
-    cache_refresh = std::thread(
-        [weak = weak_from_this(), &io = io, inputs, result, storage = options.storage_directory] {
-          std::string key;
-          std::string problem;
-          try {
-            key = bootstrap_key(inputs);
-            if (result)
-              write_bootstrap_cache(storage, key, *result);
-            else
-              std::filesystem::remove(storage / kBootstrapCacheFile);
-          } catch (const std::exception &error) {
-            problem = error.what();
-            std::error_code ignored;
-            std::filesystem::remove(storage / kBootstrapCacheFile, ignored);
-          }
-          asio::post(io, [weak, key, problem, written = result.has_value()] {
-            auto self = weak.lock();
-            if (!self)
-              return;
-            if (!key.empty())
-              self->bootstrap_cache_key = key;
-            if (!problem.empty())
-              logger()->warn("Bootstrap cache removed after the Collector update: {}", problem);
-            else
-              logger()->info("Bootstrap cache {} for the new Collector executable",
-                             written ? "refreshed" : "removed (the next start bootstraps)");
-          });
-        });
+    cache_refresh = std::thread([weak = weak_from_this(), &io = io, inputs, result,
+                                 storage = options.storage_directory] {
+      std::string key;
+      std::string problem;
+      try {
+        key = bootstrap_key(inputs);
+        if (result)
+          write_bootstrap_cache(storage, key, *result);
+        else
+          std::filesystem::remove(storage / kBootstrapCacheFile);
+      } catch (const std::exception &error) {
+        problem = error.what();
+        std::error_code ignored;
+        std::filesystem::remove(storage / kBootstrapCacheFile, ignored);
+      }
+      asio::post(io, [weak, key, problem, written = result.has_value()] {
+        auto self = weak.lock();
+        if (!self)
+          return;
+        if (!key.empty())
+          self->bootstrap_cache_key = key;
+        if (!problem.empty())
+          logger()->warn("Bootstrap cache for the new Collector executable: removed ({})", problem);
+        else
+          logger()->info("Bootstrap cache for the new Collector executable: {}",
+                         written ? "refreshed with its description and components"
+                                 : "removed; the next start bootstraps it");
+      });
+    });
   }
 
   void on_collector_message(const pb::AgentToServer &message) {

@@ -163,6 +163,12 @@ TEST_F(CollectorUpdateE2e, ANewerRealCollectorIsInstalledAndReportsItsVersion) {
   EXPECT_FALSE(leftovers());
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "storage" / "packages" / ".collector" /
                                        "collector-package"));
+  // The executable's identity changed: the bootstrap cache was written for it (or removed).
+  EXPECT_TRUE(
+      supervisor_->wait_for_line("Bootstrap cache for the new Collector executable: "
+                                 "(refreshed|removed)",
+                                 kDeadline))
+      << supervisor_->output();
   // A restart runs the new executable and reports the same truth.
   stop_supervisor();
   start();
