@@ -138,7 +138,7 @@
     const ps = agent.package_statuses;
     replace("package-statuses", ps ? el("table", {},
         el("tr", {}, el("th", {}, "Package"), el("th", {}, "Status"), el("th", {}, "Has"), el("th", {}, "Offered"), el("th", {}, "Error")),
-        Object.entries(ps.packages).map(([name, p]) => el("tr", {}, el("td", {}, name), el("td", {}, p.status),
+        Object.entries(ps.packages).map(([name, p]) => el("tr", {}, el("td", {}, name), el("td", {}, packageStatusText(p)),
           el("td", {}, p.agent_has_version), el("td", {}, p.server_offered_version), el("td", { class: "error" }, p.error_message))))
       : el("p", { class: "muted" }, "not reported"));
     replace("custom",
@@ -153,6 +153,14 @@
       el("tr", {}, el("th", {}, "Time"), el("th", {}, "Seq"), el("th", {}, "Fields")),
       messages.slice().reverse().map((m) => el("tr", {}, el("td", {}, m.time), el("td", {}, m.sequence_num),
         el("td", {}, m.fields.filter((f) => f !== "instance_uid" && f !== "sequence_num").join(", "))))));
+  }
+  // "Downloading 42% (1.5 MB/s)" while a download runs; the status alone otherwise.
+  function packageStatusText(p) {
+    if (p.status !== "Downloading") return p.status;
+    let text = p.status + " " + Math.floor(p.download_percent || 0) + "%";
+    const rate = p.download_bytes_per_second || 0;
+    if (rate > 0) text += " (" + (rate >= 1e6 ? (rate / 1e6).toFixed(1) + " MB/s" : (rate / 1e3).toFixed(1) + " kB/s") + ")";
+    return text;
   }
   async function refreshAgent() {
     try {
