@@ -1,10 +1,10 @@
 #include "modules/download_tls_settings.hpp"
 
+#include "modules/settings_files.hpp"
+
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -14,20 +14,10 @@ namespace {
 const std::string kPrefix = "plugins.packages.tls.";
 
 std::string read_pem(const std::string &key, const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw std::runtime_error(key + ": cannot read " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().find("-----BEGIN ") == std::string::npos)
+  std::string text = read_settings_file(key, path);
+  if (text.find("-----BEGIN ") == std::string::npos)
     throw std::runtime_error(key + ": " + path + " holds no PEM block");
-  return text.str();
-}
-
-std::string scalar(const YAML::Node &node, const std::string &key) {
-  if (!node.IsScalar())
-    throw std::runtime_error(key + ": expected a string");
-  return node.Scalar();
+  return text;
 }
 
 }  // namespace
@@ -60,7 +50,7 @@ transport::ClientTlsSettings download_tls_from(std::string_view own_settings_yam
     }
   }
   if (const YAML::Node ca = section["ca_file"]; ca && !ca.IsNull())
-    tls.ca_pem = read_pem(kPrefix + "ca_file", scalar(ca, kPrefix + "ca_file"));
+    tls.ca_pem = read_pem(kPrefix + "ca_file", settings_scalar(ca, kPrefix + "ca_file"));
   if (const YAML::Node pool = section["include_system_ca_certs_pool"]; pool && !pool.IsNull()) {
     try {
       tls.include_system_ca_certs_pool = pool.as<bool>();
@@ -77,13 +67,13 @@ transport::ClientTlsSettings download_tls_from(std::string_view own_settings_yam
                              ": give both cert_file and key_file, or neither");
   }
   if (has_cert) {
-    tls.cert_pem = read_pem(kPrefix + "cert_file", scalar(cert, kPrefix + "cert_file"));
-    tls.key_pem = read_pem(kPrefix + "key_file", scalar(key, kPrefix + "key_file"));
+    tls.cert_pem = read_pem(kPrefix + "cert_file", settings_scalar(cert, kPrefix + "cert_file"));
+    tls.key_pem = read_pem(kPrefix + "key_file", settings_scalar(key, kPrefix + "key_file"));
   }
   if (const YAML::Node name = section["server_name_override"]; name && !name.IsNull())
-    tls.server_name_override = scalar(name, kPrefix + "server_name_override");
+    tls.server_name_override = settings_scalar(name, kPrefix + "server_name_override");
   if (const YAML::Node version = section["min_version"]; version && !version.IsNull()) {
-    tls.min_version = scalar(version, kPrefix + "min_version");
+    tls.min_version = settings_scalar(version, kPrefix + "min_version");
     if (tls.min_version != "1.2" && tls.min_version != "1.3") {
       throw std::runtime_error(kPrefix + "min_version: must be \"1.2\" or \"1.3\", got \"" +
                                tls.min_version + "\"");

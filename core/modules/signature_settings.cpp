@@ -1,9 +1,9 @@
 #include "modules/signature_settings.hpp"
 
+#include "modules/settings_files.hpp"
+
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -11,21 +11,6 @@ namespace opsup::modules {
 namespace {
 
 const std::string kPrefix = "plugins.packages.";
-
-std::string read_pem(const std::string &key, const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw std::runtime_error(key + ": cannot read " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string scalar(const YAML::Node &node, const std::string &key) {
-  if (!node.IsScalar())
-    throw std::runtime_error(key + ": expected a string");
-  return node.as<std::string>();
-}
 
 }  // namespace
 
@@ -58,15 +43,15 @@ packages::SignaturePolicy signature_policy_from(std::string_view own_settings_ya
       throw std::runtime_error(prefix + "public_keys: expected a list of PEM files");
     for (std::size_t i = 0; i < keys.size(); ++i) {
       const std::string key = prefix + "public_keys[" + std::to_string(i) + "]";
-      policy.public_keys_pem.push_back(read_pem(key, scalar(keys[i], key)));
+      policy.public_keys_pem.push_back(read_settings_file(key, settings_scalar(keys[i], key)));
     }
   }
   if (const YAML::Node roots = signature["trusted_roots"]; roots && !roots.IsNull())
-    policy.trusted_roots_pem =
-        read_pem(prefix + "trusted_roots", scalar(roots, prefix + "trusted_roots"));
+    policy.trusted_roots_pem = read_settings_file(prefix + "trusted_roots",
+                                                  settings_scalar(roots, prefix + "trusted_roots"));
   if (const YAML::Node more = signature["intermediates"]; more && !more.IsNull())
-    policy.intermediates_pem =
-        read_pem(prefix + "intermediates", scalar(more, prefix + "intermediates"));
+    policy.intermediates_pem = read_settings_file(prefix + "intermediates",
+                                                  settings_scalar(more, prefix + "intermediates"));
   if (const YAML::Node identities = signature["identities"]; identities && !identities.IsNull()) {
     if (!identities.IsSequence())
       throw std::runtime_error(prefix + "identities: expected a list");
@@ -82,7 +67,7 @@ packages::SignaturePolicy signature_policy_from(std::string_view own_settings_ya
             {"subject", &identity.subject},
             {"subject_regex", &identity.subject_regex}}) {
         if (const YAML::Node value = entry[field]; value && !value.IsNull())
-          *target = scalar(value, key + "." + field);
+          *target = settings_scalar(value, key + "." + field);
       }
       if (identity.issuer.empty() == identity.issuer_regex.empty() ||
           identity.subject.empty() == identity.subject_regex.empty())
@@ -93,9 +78,10 @@ packages::SignaturePolicy signature_policy_from(std::string_view own_settings_ya
     }
   }
   if (const YAML::Node repo = signature["github_workflow_repository"]; repo && !repo.IsNull())
-    policy.github_workflow_repository = scalar(repo, prefix + "github_workflow_repository");
+    policy.github_workflow_repository =
+        settings_scalar(repo, prefix + "github_workflow_repository");
   if (const YAML::Node when = signature["certificate_time"]; when && !when.IsNull()) {
-    const std::string text = scalar(when, prefix + "certificate_time");
+    const std::string text = settings_scalar(when, prefix + "certificate_time");
     if (text == "now")
       policy.certificate_time = packages::CertificateTime::kNow;
     else if (text != "issuance")
