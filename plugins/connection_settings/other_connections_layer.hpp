@@ -101,7 +101,4 @@ std::string pem_file_name(std::string_view name, std::string_view kind, std::str
 inline constexpr std::string_view kPemFilePrefix = "other_connection_";
 inline constexpr std::string_view kPemFileSuffix = ".pem";
 
-// The endpoint without a user:password@ part, for logs and messages.
-std::string endpoint_for_logs(std::string_view endpoint);
-
 }  // namespace opsup::connection_settings

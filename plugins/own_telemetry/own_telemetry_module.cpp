@@ -34,6 +34,7 @@
 #include "serialize.hpp"
 #include "settings.hpp"
 #include "shared/collector_group.hpp"
+#include "shared/redact_endpoint.hpp"
 #include "telemetry_layer.hpp"
 
 namespace {
@@ -179,7 +180,7 @@ class OwnTelemetryModule : public opsup::Module {
       if (!text.empty())
         text += "; ";
       text += std::string(ot::signal_name(signal)) + " -> " +
-              ot::redact_endpoint(ot::part(offers, signal).destination_endpoint());
+              opsup::plugins::redact_endpoint(ot::part(offers, signal).destination_endpoint());
       if (!settings_.enabled[static_cast<size_t>(signal)])
         text += " (not applied: reports_own_" + std::string(ot::signal_name(signal)) + " is off)";
     }

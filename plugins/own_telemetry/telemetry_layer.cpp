@@ -1,5 +1,7 @@
 #include "telemetry_layer.hpp"
 
+#include "shared/redact_endpoint.hpp"
+
 #include <cctype>
 #include <cstdio>
 
@@ -75,7 +77,7 @@ class ExporterWriter {
   std::optional<std::string> write(const proto::TelemetryConnectionSettings &offer, Indent at) {
     const auto scheme = endpoint_scheme(offer.destination_endpoint());
     if (!scheme) {
-      problem("the endpoint \"" + redact_endpoint(offer.destination_endpoint()) +
+      problem("the endpoint \"" + opsup::plugins::redact_endpoint(offer.destination_endpoint()) +
               "\" is not an http:// or https:// URL with a host; " + name_ + " are not exported");
       return std::nullopt;
     }
@@ -270,20 +272,6 @@ Layer render_layer(const proto::ConnectionSettingsOffers &offers,
   if (!telemetry.empty())
     layer.yaml = "service:\n  telemetry:\n" + telemetry;
   return layer;
-}
-
-std::string redact_endpoint(std::string_view endpoint) {
-  const size_t scheme_end = endpoint.find("://");
-  const size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
-  const size_t authority_end = endpoint.find_first_of("/?#", start);
-  const std::string_view authority =
-      endpoint.substr(start, authority_end == std::string_view::npos ? std::string_view::npos
-                                                                     : authority_end - start);
-  const size_t at = authority.rfind('@');
-  if (at == std::string_view::npos)
-    return std::string(endpoint);
-  return std::string(endpoint.substr(0, start)) + "***@" +
-         std::string(endpoint.substr(start + at + 1));
 }
 
 std::string yaml_quoted(std::string_view text) {

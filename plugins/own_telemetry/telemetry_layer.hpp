@@ -64,9 +64,6 @@ struct Layer {
 Layer render_layer(const proto::ConnectionSettingsOffers &offers,
                    const std::array<bool, 3> &enabled, const LayerOptions &options);
 
-// The endpoint without any user:password@ part, for logs.
-std::string redact_endpoint(std::string_view endpoint);
-
 // `text` as a YAML double-quoted scalar.
 std::string yaml_quoted(std::string_view text);
 

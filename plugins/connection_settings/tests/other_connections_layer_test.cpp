@@ -208,7 +208,6 @@ TEST(OtherConnectionsLayerTest, FileNamesKeepDistinctNamesApartAndStayShort) {
   EXPECT_LT(pem_file_name(std::string(256, '/'), "cert", "x").size(), 255u);
   EXPECT_NE(pem_file_name(std::string(200, '/') + "a", "cert", "x"),
             pem_file_name(std::string(200, '/') + "b", "cert", "x"));
-  EXPECT_EQ(endpoint_for_logs("https://user:pw@host:1/v1"), "https://***@host:1/v1");
 }
 
 }  // namespace
